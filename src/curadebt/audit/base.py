@@ -1,0 +1,66 @@
+"""The measure protocol: every audit measure is a mergeable summary.
+
+    state  = measure.map(batch)          # look at one batch
+    state  = measure.merge(state, other) # combine two states (associative; order of batches is
+                                         # carried by Document.ordinal, never by call order)
+    result = measure.finalize(state)     # a typed, JSON-serialisable dataclass
+
+Because states merge, the same measure runs in one process, across processes, or on Ray and gives
+identical results. States must be picklable. ``accumulate`` is an in-place fast path used by the
+single-process engine; it must equal ``merge(state, map(batch))``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from abc import ABC, abstractmethod
+from typing import Any, Generic, TypeVar
+
+from curadebt.corpus.document import Batch
+
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+class Measure(ABC, Generic[S, R]):
+    #: key of the measure's section in report.json
+    name: str = ""
+
+    @abstractmethod
+    def empty(self) -> S:
+        """The identity state (merging it changes nothing)."""
+
+    @abstractmethod
+    def map(self, batch: Batch) -> S:
+        ...
+
+    @abstractmethod
+    def merge(self, a: S, b: S) -> S:
+        ...
+
+    @abstractmethod
+    def finalize(self, state: S) -> R:
+        ...
+
+    def accumulate(self, state: S, batch: Batch) -> S:
+        return self.merge(state, self.map(batch))
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Dataclasses, tuples, numpy scalars -> plain JSON types; NaN/inf -> None (strict JSON)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalar
+        return to_jsonable(obj.item())
+    return obj
+
+
+def top_items(counter: dict, k: int) -> list[tuple[Any, int]]:
+    """Deterministic top-k: by count descending, then key ascending (ties never depend on insertion order)."""
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:k]

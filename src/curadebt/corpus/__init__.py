@@ -1,0 +1,7 @@
+"""Documents, streaming readers and quarantine."""
+from curadebt.corpus.document import Batch, Document
+from curadebt.corpus.quarantine import Quarantine, QuarantineRecord
+from curadebt.corpus.readers import CorpusError, ReadStats, ReaderConfig, decode_text, iter_batches, iter_documents
+
+__all__ = ["Batch", "Document", "Quarantine", "QuarantineRecord", "CorpusError", "ReadStats", "ReaderConfig",
+           "decode_text", "iter_batches", "iter_documents"]

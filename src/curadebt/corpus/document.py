@@ -1,0 +1,49 @@
+"""The unit of data: a document, and the batch that carries documents through every pass."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Sequence
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One training document.
+
+    ``ordinal`` is the 0-based position in reading order (taken as training order); it is
+    what makes results independent of how the corpus was split into batches or workers.
+    """
+
+    id: str
+    text: str
+    ordinal: int
+    source: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Batch:
+    """A run of consecutive documents. Token lists are computed once and shared by all measures."""
+
+    def __init__(self, docs: Sequence[Document], tokenizer: Callable[[str], list[str]] | None = None):
+        self.docs = list(docs)
+        self._tokenizer = tokenizer
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __iter__(self):
+        return iter(self.docs)
+
+    @property
+    def first_ordinal(self) -> int:
+        return self.docs[0].ordinal if self.docs else 0
+
+    @cached_property
+    def tokens(self) -> list[list[str]]:
+        if self._tokenizer is None:
+            from curadebt.text.tokenize import word_tokenize
+
+            tok = word_tokenize
+        else:
+            tok = self._tokenizer
+        return [tok(d.text) for d in self.docs]

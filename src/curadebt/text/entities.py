@@ -1,0 +1,51 @@
+"""Entity candidates: multi-token capitalised spans by default. Extractors are pluggable:
+any callable ``(text) -> list[str]`` returning entity surface strings works."""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+EntityExtractor = Callable[[str], list[str]]
+
+# Two or more capitalised words in a row ("Tom Cruise", "United States", "New York City").
+# Words are a capital followed by lowercase letters (so "LORD" and "I" do not start spans),
+# allowing a short lowercase particle inside ("Duke of York", "Charles de Gaulle").
+_CAP = r"[A-Z][a-z]+(?:['’\-][A-Za-z]+)?"
+SPAN_RE = re.compile(rf"\b{_CAP}(?:\s+(?:(?:of|de|da|van|von|del|la|le|bin|al)\s+)?{_CAP})+\b")
+
+# Capitalised function words that begin sentences ("The United States" -> "United States").
+LEADING_STOPWORDS = frozenset(
+    "The A An And But Or Nor For So Yet In On At By To From With Of As If When While Then Thus This That These "
+    "Those It Its He She They We You I His Her Their Our Your My Mr Mrs Ms Dr After Before Since Because "
+    "Although Though Now Here There What Which Who Whom Whose Why How Let Yes No Not All Every Each Some "
+    "Many Most Both Either Neither Also Even Only Just Upon Unto".split()
+)
+
+
+def capitalised_spans(text: str) -> list[str]:
+    out = []
+    for m in SPAN_RE.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in LEADING_STOPWORDS:
+            words.pop(0)
+        if len(words) >= 2:
+            out.append(" ".join(words))
+    return out
+
+
+EXTRACTORS: dict[str, EntityExtractor] = {"capitalised": capitalised_spans}
+
+
+def get_extractor(spec: str | EntityExtractor | None = None) -> EntityExtractor:
+    if spec is None:
+        return capitalised_spans
+    if callable(spec):
+        return spec
+    if spec in EXTRACTORS:
+        return EXTRACTORS[spec]
+    if ":" in spec:  # "package.module:function"
+        import importlib
+
+        mod, _, fn = spec.partition(":")
+        return getattr(importlib.import_module(mod), fn)
+    raise ValueError(f"unknown entity extractor {spec!r}: use 'capitalised' or 'package.module:function'")
