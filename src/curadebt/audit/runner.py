@@ -1,0 +1,194 @@
+"""The audit: one streaming pass feeding every measure, a short prefix pass for training order,
+then the debt score and the report (report.json, report.html, quarantine.jsonl)."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curadebt import __version__
+from curadebt.audit.base import Measure, to_jsonable
+from curadebt.corpus.quarantine import Quarantine
+from curadebt.corpus.readers import ReaderConfig, ReadStats, iter_batches
+from curadebt.progress import byte_progress, corpus_size_bytes
+from curadebt.text.entities import get_extractor
+from curadebt.text.tokenize import get_tokenizer
+
+SCHEMA_VERSION = 1
+SECTIONS = ("frequency", "duplicates", "salience", "mixture", "order", "probes")
+
+
+@dataclass
+class AuditConfig:
+    """Every knob of an audit. The CLI flags map one to one onto these fields."""
+
+    text_field: str = "text"
+    id_field: str | None = None
+    source_field: str | None = None
+    max_record_bytes: int = 8 * 1024 * 1024
+    batch_size: int = 1000
+    tokenizer: str = "words"
+    # frequency
+    max_n: int = 3
+    count_budget: int = 500_000
+    top_k: int = 50
+    # duplicates (None = the measure's documented default)
+    num_perm: int | None = None
+    bands: int | None = None
+    shingle_size: int | None = None
+    threshold: float | None = None
+    seed: int = 0
+    # salience
+    entity_extractor: str | None = None
+    # probes
+    probes: str | None = None
+    # order
+    order_fractions: tuple[float, ...] = (0.01, 0.05, 0.1)
+
+    def reader(self) -> ReaderConfig:
+        return ReaderConfig(text_field=self.text_field, id_field=self.id_field, source_field=self.source_field,
+                            max_record_bytes=self.max_record_bytes, batch_size=self.batch_size)
+
+
+@dataclass
+class AuditReport:
+    """Typed audit results; ``to_json()`` gives the report.json dict (see docs/report-schema.md)."""
+
+    config: AuditConfig
+    corpus: dict[str, Any]
+    sections: dict[str, Any] = field(default_factory=dict)  # name -> result dataclass
+    debt: Any = None
+    seconds: float = 0.0
+
+    def __getattr__(self, name: str):
+        sections = self.__dict__.get("sections", {})
+        if name in sections:
+            return sections[name]
+        raise AttributeError(name)
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "curadebt", "version": __version__},
+            "config": to_jsonable(dataclasses.asdict(self.config)),
+            "corpus": to_jsonable(self.corpus),
+        }
+        for name in SECTIONS:
+            out[name] = to_jsonable(self.sections[name]) if name in self.sections else None
+        out["debt"] = to_jsonable(self.debt)
+        return out
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        from curadebt.report.html import render_report_html
+        from curadebt.report.writer import write_json_atomic, write_text_atomic
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        data = self.to_json()
+        paths = {"json": out_dir / "report.json", "html": out_dir / "report.html"}
+        write_json_atomic(paths["json"], data)
+        write_text_atomic(paths["html"], render_report_html(data))
+        return paths
+
+
+def build_measures(cfg: AuditConfig) -> list[Measure]:
+    from curadebt.audit.duplicates import DuplicatesMeasure
+    from curadebt.audit.frequency import FrequencyMeasure
+    from curadebt.audit.mixture import MixtureMeasure
+    from curadebt.audit.salience import SalienceMeasure
+
+    dup_kwargs = {k: getattr(cfg, k) for k in ("num_perm", "bands", "shingle_size", "threshold") if getattr(cfg, k) is not None}
+    measures: list[Measure] = [
+        FrequencyMeasure(max_n=cfg.max_n, budget=cfg.count_budget, top_k=cfg.top_k),
+        DuplicatesMeasure(seed=cfg.seed, **dup_kwargs),
+        SalienceMeasure(),
+        MixtureMeasure(cfg.source_field),
+    ]
+    if cfg.probes:
+        from curadebt.audit.probe_files import load_probes
+        from curadebt.audit.probes import ProbesMeasure
+
+        measures.append(ProbesMeasure(load_probes(cfg.probes)))
+    return measures
+
+
+def _corpus_section(stats: ReadStats, quarantine: Quarantine, tokens: int, cfg: AuditConfig) -> dict:
+    return {
+        "documents_read": stats.documents_read,
+        "documents_audited": stats.documents_ok,
+        "documents_quarantined": stats.documents_quarantined,
+        "quarantine_reasons": dict(sorted(quarantine.counts.items())),
+        "tokens": tokens,
+        "bytes_read": stats.bytes_read,
+        "decoded_with_fallback": stats.decoded_with_fallback,
+        "files": stats.files,
+        "tokenizer": cfg.tokenizer,
+    }
+
+
+class ReconciliationError(RuntimeError):
+    pass
+
+
+def audit(paths, out: str | Path | None = None, config: AuditConfig | None = None, *, progress: bool = False,
+          measures: list[Measure] | None = None, **overrides) -> AuditReport:
+    """Audit a corpus (file, folder, or list of them).
+
+    ``config`` or keyword overrides (any :class:`AuditConfig` field) set the knobs. With ``out``,
+    report.json, report.html and quarantine.jsonl are written there (atomically).
+    """
+    cfg = dataclasses.replace(config or AuditConfig(), **overrides)
+    t0 = time.perf_counter()
+    tokenizer = get_tokenizer(cfg.tokenizer)
+    extractor = get_extractor(cfg.entity_extractor)
+    measures = measures if measures is not None else build_measures(cfg)
+    out_dir = Path(out) if out is not None else None
+    quarantine = Quarantine(out_dir / "quarantine.jsonl" if out_dir else None)
+    stats = ReadStats()
+
+    from curadebt.engine.local import run_measures
+
+    with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
+        batches = iter_batches(paths, cfg.reader(), quarantine, stats, tokenizer, extractor)
+        states = run_measures(batches, measures, on_batch=lambda b: advance(stats.bytes_read, stats.documents_read))
+    quarantine.close()
+    if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
+        raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
+                                  f"quarantined {stats.documents_quarantined}")
+    sections = {m.name: m.finalize(states[m.name]) for m in measures}
+
+    tokens = _total_tokens(sections)
+    if "mixture" in sections:
+        sections["order"] = _order_pass(paths, cfg, tokenizer, extractor, sections, tokens, progress)
+    report = AuditReport(cfg, _corpus_section(stats, quarantine, tokens, cfg), sections)
+    from curadebt.audit.debt import compute_debt
+
+    report.debt = compute_debt(report.to_json())
+    report.seconds = time.perf_counter() - t0
+    if out_dir is not None:
+        report.write(out_dir)
+    return report
+
+
+def _total_tokens(sections: dict) -> int:
+    if "frequency" in sections:
+        return sections["frequency"].tokens
+    if "mixture" in sections:
+        return sum(s.tokens for s in sections["mixture"].sources)
+    return 0
+
+
+def _order_pass(paths, cfg, tokenizer, extractor, sections, tokens, progress):
+    from curadebt.audit.order import order_measure
+
+    overall_sources = {s.source: s.tokens for s in sections["mixture"].sources}
+    overall_entities, entity_mentions = {}, 0
+    sal = sections.get("salience")
+    if sal is not None:
+        overall_entities = {e.entity: e.mentions for e in sal.entities}
+        entity_mentions = sal.entity_mentions
+    batches = iter_batches(paths, cfg.reader(), Quarantine(), ReadStats(), tokenizer, extractor)
+    return order_measure(batches, tokens, overall_sources, overall_entities, entity_mentions,
+                         fractions=tuple(cfg.order_fractions))

@@ -1,0 +1,148 @@
+"""The ``curadebt`` command line. Every command is a thin call into the Python API."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from curadebt import __version__
+
+app = typer.Typer(
+    name="curadebt",
+    help="Find, measure and pay down data curation debt in language-model training sets.\n\n"
+         "Start with `curadebt demo` (a built-in corpus with planted debts), then "
+         "`curadebt audit CORPUS --out DIR` on your own data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+EXIT_CORPUS_ERROR = 3
+EXIT_RECONCILIATION = 4
+
+
+def _version(value: bool):
+    if value:
+        console.print(f"curadebt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit.")):
+    pass
+
+
+def print_audit_summary(report, out: Path | None) -> None:
+    c = report.corpus
+    console.print(f"[bold]documents_read[/] {c['documents_read']:,} = audited {c['documents_audited']:,} "
+                  f"+ quarantined {c['documents_quarantined']:,}   tokens {c['tokens']:,}   "
+                  f"({report.seconds:.1f} s)")
+    if c["quarantine_reasons"]:
+        console.print("quarantined: " + ", ".join(f"{k} {v}" for k, v in c["quarantine_reasons"].items()))
+    if c.get("decoded_with_fallback"):
+        console.print(f"decoded with a fallback encoding (flagged, kept): {c['decoded_with_fallback']}")
+    debt = report.to_json()["debt"] or {}
+    table = Table(title=f"curation debt (overall {debt.get('overall', 0) or 0:.2f})", show_lines=False)
+    for col in ("dimension", "score", "debt?", "summary"):
+        table.add_column(col)
+    for name, d in (debt.get("dimensions") or {}).items():
+        score = d.get("score")
+        table.add_row(name, "-" if score is None else f"{score:.2f}", "[red]DEBT[/]" if d.get("is_debt") else "ok",
+                      str(d.get("summary", "")))
+    console.print(table)
+    for f in (debt.get("findings") or [])[:15]:
+        console.print(f"  [{'red' if f.get('severity') == 'high' else 'yellow'}]{f.get('severity', '')}[/] "
+                      f"{f.get('dimension')}: {f.get('message')}", markup=True, highlight=False)
+    if out is not None:
+        console.print(f"report: {out / 'report.json'}  {out / 'report.html'}  quarantine: {out / 'quarantine.jsonl'}")
+
+
+@app.command()
+def audit(
+    corpus: list[Path] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, text files, folders of them, or a saved HF dataset folder."),
+    out: Path = typer.Option(Path("curadebt-report"), "--out", "-o", help="Folder for report.json, report.html and quarantine.jsonl."),
+    text_field: str = typer.Option("text", help="Field holding the document text (JSONL/Parquet/HF)."),
+    id_field: Optional[str] = typer.Option(None, help="Field holding the document id (default: line/row number)."),
+    source_field: Optional[str] = typer.Option(None, help="Field naming the document's source, for the mixture and order measures."),
+    probes: Optional[Path] = typer.Option(None, help="Competing facts to weigh: probes JSONL (id, subject, answers, patterns) or CounterFact/EasyEdit JSON."),
+    tokenizer: str = typer.Option("words", help="'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder."),
+    max_n: int = typer.Option(3, help="Count n-grams for n = 1..MAX_N."),
+    count_budget: int = typer.Option(500_000, help="Distinct n-grams kept exactly per n; beyond it a heavy-hitter sketch with a stated error bound."),
+    num_perm: Optional[int] = typer.Option(None, help="MinHash permutations (near duplicates)."),
+    bands: Optional[int] = typer.Option(None, help="LSH bands (rows per band = num_perm / bands)."),
+    shingle_size: Optional[int] = typer.Option(None, help="Words per shingle for MinHash."),
+    threshold: Optional[float] = typer.Option(None, help="Jaccard threshold for near duplicates (candidate pairs are verified against it)."),
+    entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default) or 'package.module:function' returning entity strings."),
+    max_record_bytes: int = typer.Option(8 * 1024 * 1024, help="Records larger than this are quarantined as too_large."),
+    batch_size: int = typer.Option(1000, help="Documents per batch."),
+    seed: int = typer.Option(0, help="Seed for MinHash permutations; same seed, same bytes."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+):
+    """Audit a corpus for curation debt and write report.json + report.html.
+
+    Measures token/n-gram frequency imbalance, exact and near duplicates, entity salience and token
+    spillover, source mixture, training-order concentration and (with --probes) the data-side odds of
+    competing facts, then scores each debt dimension. Bad records are quarantined, never dropped:
+    documents_read = documents_audited + documents_quarantined.
+    """
+    from curadebt.audit.runner import AuditConfig, ReconciliationError
+    from curadebt.audit.runner import audit as run_audit
+    from curadebt.corpus.readers import CorpusError
+    from curadebt.text.tokenize import TokenizerError
+
+    cfg = AuditConfig(text_field=text_field, id_field=id_field, source_field=source_field, max_record_bytes=max_record_bytes,
+                      batch_size=batch_size, tokenizer=tokenizer, max_n=max_n, count_budget=count_budget,
+                      num_perm=num_perm, bands=bands, shingle_size=shingle_size, threshold=threshold, seed=seed,
+                      entity_extractor=entity_extractor, probes=str(probes) if probes else None)
+    try:
+        report = run_audit([str(p) for p in corpus], out, cfg, progress=not quiet)
+    except (CorpusError, TokenizerError, FileNotFoundError, ValueError) as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(EXIT_CORPUS_ERROR)
+    except ReconciliationError as e:
+        err.print(f"[red]reconciliation failed:[/] {e}")
+        raise typer.Exit(EXIT_RECONCILIATION)
+    if not quiet:
+        print_audit_summary(report, out)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for the generated corpus and its report."),
+    seed: int = typer.Option(0, help="Seed of the generated world; same seed, same bytes."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Generate a small corpus with planted debts, audit it, and check the report names every one."""
+    from curadebt.demo.run import run_demo
+
+    ok = run_demo(out, seed=seed, progress=not quiet, console=console if not quiet else None)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _mount_optional_apps() -> None:
+    """Sub-commands that live in their own packages (trace, lab, curate)."""
+    try:
+        from curadebt.trace.cli import index_app, trace as trace_command
+
+        app.add_typer(index_app, name="index", help="Build and query a suffix-array index of a corpus.")
+        app.command(name="trace")(trace_command)
+    except ImportError:
+        pass
+    try:
+        from curadebt.lab.cli import lab_app
+
+        app.add_typer(lab_app, name="lab", help="Measure curation debt on real models.")
+    except ImportError:
+        pass
+
+
+_mount_optional_apps()
+
+if __name__ == "__main__":
+    app()
