@@ -10,8 +10,15 @@ EntityExtractor = Callable[[str], list[str]]
 # Two or more capitalised words in a row ("Tom Cruise", "United States", "New York City").
 # Words are a capital followed by lowercase letters (so "LORD" and "I" do not start spans),
 # allowing a short lowercase particle inside ("Duke of York", "Charles de Gaulle").
-_CAP = r"[A-Z][a-z]+(?:['’\-][A-Za-z]+)?"
-SPAN_RE = re.compile(rf"\b{_CAP}(?:\s+(?:(?:of|de|da|van|von|del|la|le|bin|al)\s+)?{_CAP})+\b")
+_CAP = r"[A-Z][a-z]+(?:['’\-][A-Za-z]+)*"
+# Words are separated by spaces or tabs, never a line break (verse lines all start with a capital:
+# "...of York\nHath" is not an entity).
+_SP = r"[^\S\r\n]+"
+# A span starts and ends at word-token edges (curadebt.text.tokenize.WORD_RE), so each of its words
+# is a whole token: "remains-Unconditional Surrender" holds no span, "Nuclear-Test-Ban" is one word.
+_START = r"(?<!\w)(?<!\w['’\-])"
+_END = r"(?!\w)(?!['’\-]\w)"
+SPAN_RE = re.compile(rf"{_START}{_CAP}(?:{_SP}(?:(?:of|de|da|van|von|del|la|le|bin|al){_SP})?{_CAP})+{_END}")
 
 # Capitalised function words that begin sentences ("The United States" -> "United States").
 LEADING_STOPWORDS = frozenset(
