@@ -81,6 +81,9 @@ def audit(
     max_record_bytes: int = typer.Option(8 * 1024 * 1024, help="Records larger than this are quarantined as too_large."),
     batch_size: int = typer.Option(1000, help="Documents per batch."),
     seed: int = typer.Option(0, help="Seed for MinHash permutations; same seed, same bytes."),
+    engine: str = typer.Option("local", help="'local' (embedded; --workers processes) or 'ray' (a local Ray instance, or --ray-address)."),
+    workers: int = typer.Option(1, help="Parallel workers: processes for --engine local, actors for --engine ray."),
+    ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster to join ('auto' or ray://host:10001); default starts a local instance."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
     """Audit a corpus for curation debt and write report.json + report.html.
@@ -98,10 +101,14 @@ def audit(
     cfg = AuditConfig(text_field=text_field, id_field=id_field, source_field=source_field, max_record_bytes=max_record_bytes,
                       batch_size=batch_size, tokenizer=tokenizer, max_n=max_n, count_budget=count_budget,
                       num_perm=num_perm, bands=bands, shingle_size=shingle_size, threshold=threshold, seed=seed,
-                      entity_extractor=entity_extractor, probes=str(probes) if probes else None)
+                      entity_extractor=entity_extractor, probes=str(probes) if probes else None,
+                      engine=engine, workers=workers, ray_address=ray_address)
     try:
         report = run_audit([str(p) for p in corpus], out, cfg, progress=not quiet)
-    except (CorpusError, TokenizerError, FileNotFoundError, ValueError) as e:
+    except (CorpusError, TokenizerError, FileNotFoundError, ValueError, RuntimeError) as e:
+        if isinstance(e, ReconciliationError):
+            err.print(f"[red]reconciliation failed:[/] {e}")
+            raise typer.Exit(EXIT_RECONCILIATION)
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(EXIT_CORPUS_ERROR)
     except ReconciliationError as e:

@@ -46,6 +46,10 @@ class AuditConfig:
     probes: str | None = None
     # order
     order_fractions: tuple[float, ...] = (0.01, 0.05, 0.1)
+    # engine
+    engine: str = "local"          # "local" or "ray"
+    workers: int = 1               # local: processes; ray: actors (and CPUs of a local Ray instance)
+    ray_address: str | None = None
 
     def reader(self) -> ReaderConfig:
         return ReaderConfig(text_field=self.text_field, id_field=self.id_field, source_field=self.source_field,
@@ -148,11 +152,9 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
     quarantine = Quarantine(out_dir / "quarantine.jsonl" if out_dir else None)
     stats = ReadStats()
 
-    from curadebt.engine.local import run_measures
-
     with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
         batches = iter_batches(paths, cfg.reader(), quarantine, stats, tokenizer, extractor)
-        states = run_measures(batches, measures, on_batch=lambda b: advance(stats.bytes_read, stats.documents_read))
+        states = run_pass(cfg, batches, measures, on_batch=lambda b: advance(stats.bytes_read, stats.documents_read))
     quarantine.close()
     if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
         raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
@@ -170,6 +172,19 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
     if out_dir is not None:
         report.write(out_dir)
     return report
+
+
+def run_pass(cfg: AuditConfig, batches, measures: list[Measure], on_batch=None) -> dict:
+    """Run one pass of the measures on the configured engine (the only place that knows engines)."""
+    if cfg.engine == "local":
+        from curadebt.engine.local import run_measures
+
+        return run_measures(batches, measures, on_batch, workers=cfg.workers)
+    if cfg.engine == "ray":
+        from curadebt.engine.ray_engine import run_measures_ray
+
+        return run_measures_ray(batches, measures, on_batch, workers=max(1, cfg.workers), address=cfg.ray_address)
+    raise ValueError(f"unknown engine {cfg.engine!r}: use 'local' or 'ray'")
 
 
 def _total_tokens(sections: dict) -> int:
