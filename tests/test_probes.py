@@ -88,6 +88,8 @@ def test_paris_vs_barcelona_hand_computed():
     assert res.documents_scanned == len(TEXTS)
     assert res.documents_with_subject == 7  # docs 0, 1, 2, 3, 4, 6 (France) and 8 (Italy)
     assert res.dominated == 0 and res.max_dominance_ratio == 2.0
+    # most dominated first; ties by evidence, then file order; no evidence last
+    assert [p.id for p in res.probes] == ["france", "spain", "italy", "hilton", "germany"]
 
 
 def test_pattern_matching_whitespace_case_and_word_edges():
@@ -217,3 +219,14 @@ def test_10k_counterfact_probes_over_mixed_corpus_fast_and_brute_force_checked(s
     for a in p.answers:
         expect = sum(1 for b in batches for d in b.docs if subj.search(d.text) and ans[a.answer].search(d.text))
         assert a.documents == expect
+
+
+def test_two_worker_processes_equal_single_process():
+    from curadebt.engine.local import run_measures
+
+    m = ProbesMeasure(PROBES)
+    ds = docs() * 4
+    batches = [Batch(ds[i:i + 5]) for i in range(0, len(ds), 5)]
+    single = m.finalize(run_measures(batches, [m])["probes"])
+    multi = m.finalize(run_measures(batches, [m], workers=2)["probes"])
+    assert to_jsonable(multi) == to_jsonable(single)

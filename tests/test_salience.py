@@ -151,6 +151,16 @@ def test_named_extractor_and_batch_entities_are_used():
     assert m.finalize(m.map(Batch(docs))).entities[0].entity == "Tom"
 
 
+def test_two_worker_processes_equal_single_process():
+    from curadebt.engine.local import run_measures
+
+    m = SalienceMeasure()
+    bs = batches(tom_corpus(), 30)
+    single = m.finalize(run_measures(bs, [m])["salience"])
+    multi = m.finalize(run_measures(bs, [m], workers=2)["salience"])
+    assert to_jsonable(multi) == to_jsonable(single)
+
+
 @pytest.mark.realdata
 def test_real_corpus_counts_match_brute_force(shared_data):
     from curadebt.corpus.readers import iter_batches

@@ -19,6 +19,11 @@ in the basis unit, +1 smoothing so that unseen answers give a finite ratio and n
 It is the data-side prediction of which answer a model trained on this corpus favours, and by how
 much: a correction has to out-number the top answer by about this ratio.
 
+The result lists every probe, the most dominated first: by ``dominance_ratio`` descending, then the
+evidence (basis count summed over answers) descending, then the order of the probe file; probes
+without any evidence come last. ``dominated`` counts probes with ``dominance_ratio >=
+dominance_threshold`` (default 10).
+
 Matching rules
     Subjects, answers and patterns match case-sensitively and whole-word: a match may not be
     preceded or followed by a word character (``\\w``) where its own first/last character is a word
@@ -101,7 +106,7 @@ class ProbeStat:
 @dataclass
 class ProbesResult:
     count: int                          # number of probes
-    probes: list[ProbeStat]             # in probe-file order
+    probes: list[ProbeStat]             # dominance_ratio desc, evidence desc, then probe-file order
     with_evidence: int = 0              # probes with any subject-answer co-occurrence
     dominated: int = 0                  # probes with dominance_ratio >= dominance_threshold
     dominance_threshold: float = DEFAULT_DOMINANCE_THRESHOLD
@@ -251,6 +256,7 @@ class ProbesMeasure(Measure[ProbesState, ProbesResult]):
     # -- finalize --------------------------------------------------------------------------
     def finalize(self, state: ProbesState) -> ProbesResult:
         out: list[ProbeStat] = []
+        order: list[tuple[float, int, int]] = []
         with_evidence = dominated = 0
         max_ratio = 1.0
         for p in self.probes:
@@ -280,6 +286,8 @@ class ProbesMeasure(Measure[ProbesState, ProbesResult]):
                 dominated += 1
             max_ratio = max(max_ratio, ratio)
             out.append(ProbeStat(p.id, p.subject, answers, top, runner, ratio, basis))
+            order.append((-ratio, -total, len(order)))
+        out = [out[i] for *_, i in sorted(order)]
         return ProbesResult(count=len(self.probes), probes=out, with_evidence=with_evidence, dominated=dominated,
                             dominance_threshold=self.dominance_threshold, max_dominance_ratio=max_ratio,
                             documents_scanned=state.documents_scanned,
