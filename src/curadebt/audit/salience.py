@@ -56,7 +56,8 @@ Memory
     reaching 0 are dropped; the amounts subtracted add up in ``*_error`` (the maximum undercount of any
     kept count; errors add on merge). The rule depends only on the multiset of counts, so merging is
     deterministic; ``exact`` in the result says whether any pruning happened.
-    ``entity_mentions`` (the total) is always exact.
+    ``entity_mentions`` (the total) is always exact; after pruning, ``entity_types``, the z-scores and
+    the spillover rows are computed over the entities and tokens that were kept.
 """
 from __future__ import annotations
 
