@@ -149,6 +149,9 @@ def test_named_extractor_and_batch_entities_are_used():
     assert SalienceMeasure("capitalised").finalize(SalienceMeasure("capitalised").map(Batch(docs))).entity_mentions == 1
     m = SalienceMeasure(lambda text: ["Tom"])
     assert m.finalize(m.map(Batch(docs))).entities[0].entity == "Tom"
+    # no extractor given: the batch's (the run's) extractor is used
+    m = SalienceMeasure()
+    assert m.finalize(m.map(Batch(docs, None, lambda text: ["Cruise"]))).entities[0].entity == "Cruise"
 
 
 def test_two_worker_processes_equal_single_process():
