@@ -1,0 +1,277 @@
+"""Command line for the token index and tracing.
+
+Mounted by :mod:`curadebt.cli` as ``curadebt index ...`` (the Typer sub-app ``index_app``) and
+``curadebt trace ...`` (the command function :func:`trace`). Every command is a thin call into
+:mod:`curadebt.trace.build` / :mod:`curadebt.trace.index`.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from curadebt.trace.build import DEFAULT_SHARD_TOKENS, IndexBuildError, build_index
+from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, IndexError_, TokenIndex
+
+console = Console()
+err = Console(stderr=True)
+
+EXIT_USAGE = 2
+EXIT_CORPUS_ERROR = 3
+
+index_app = typer.Typer(
+    name="index",
+    help="Build and query a token index of a corpus (memory-mapped tokens + suffix array): "
+         "exact n-gram counts, the documents that contain a text, next-token distributions, "
+         "and the maximal spans of a text found verbatim in the corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _open(index: Path) -> TokenIndex:
+    try:
+        return TokenIndex.open(index)
+    except IndexError_ as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _query(text: str, ids: bool):
+    if not ids:
+        return text
+    try:
+        return [int(x) for x in text.replace(",", " ").split()]
+    except ValueError:
+        err.print("[red]error:[/] --ids expects token ids separated by spaces or commas")
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _dump(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
+
+
+@index_app.command("build")
+def build(
+    corpus: list[Path] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, text files, folders of them, or a saved HF dataset folder."),
+    out: Path = typer.Option(..., "--out", "-o", help="Index folder to write (written to a temporary folder, then renamed)."),
+    tokenizer: str = typer.Option("words", help="'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder (the model's own token ids)."),
+    shard_tokens: int = typer.Option(DEFAULT_SHARD_TOKENS, help="Token budget per shard: bounds build memory (about 10-20 bytes per token of a shard); queries fan out over shards."),
+    text_field: str = typer.Option("text", help="Field holding the document text (JSONL/Parquet/HF)."),
+    id_field: Optional[str] = typer.Option(None, help="Field holding the document id (default: line/row number)."),
+    source_field: Optional[str] = typer.Option(None, help="Field naming the document's source (default: a 'source' field when present)."),
+    store_text: bool = typer.Option(True, "--store-text/--no-store-text", help="Keep the documents' text in the index for snippets (else snippets are rebuilt from tokens)."),
+    quarantine: Optional[Path] = typer.Option(None, help="Write quarantined records (bad JSON, invalid UTF-8, empty text...) to this JSONL file."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing index at --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
+):
+    """Tokenise a corpus and build its token index (suffix array per shard)."""
+    from curadebt.corpus import CorpusError, ReaderConfig
+
+    cfg = ReaderConfig(text_field=text_field, id_field=id_field, source_field=source_field)
+    t0 = time.perf_counter()
+    last = [0.0]
+
+    def on_batch(docs: int, toks: int) -> None:
+        now = time.perf_counter()
+        if not as_json and now - last[0] > 2.0:
+            last[0] = now
+            err.print(f"  {docs:,} documents, {toks:,} tokens ({toks / max(now - t0, 1e-9):,.0f} tokens/s)", highlight=False)
+
+    try:
+        report = build_index(corpus, out, tokenizer=tokenizer, reader_config=cfg, shard_tokens=shard_tokens,
+                             store_text=store_text, overwrite=force, quarantine_path=quarantine, on_batch=on_batch)
+    except CorpusError as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(EXIT_CORPUS_ERROR)
+    except (IndexBuildError, ValueError) as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(EXIT_USAGE)
+    if as_json:
+        _dump(report.to_json())
+        return
+    t = Table(title=f"index {out}", show_header=False)
+    t.add_column("")
+    t.add_column("", justify="right")
+    rs = report.read_stats
+    t.add_row("documents", f"{report.documents:,}")
+    if rs:
+        t.add_row("documents read / quarantined", f"{rs.get('documents_read', 0):,} / {rs.get('documents_quarantined', 0):,}")
+    if report.quarantined:
+        t.add_row("quarantine reasons", ", ".join(f"{k} {v}" for k, v in report.quarantined.items()))
+    t.add_row("tokens (+1 separator per document)", f"{report.tokens:,}")
+    t.add_row("vocabulary", f"{report.vocab_size:,}")
+    t.add_row("shards", f"{report.shards} (dtype {', '.join(report.token_dtypes)})")
+    t.add_row("build time", f"{report.seconds:.2f} s (tokenise {report.tokenize_seconds:.2f}, suffix sort {report.sort_seconds:.2f}, write {report.write_seconds:.2f})")
+    t.add_row("throughput", f"{report.tokens_per_second:,.0f} tokens/s")
+    t.add_row("bytes/token (tokens + suffix array)", f"{report.index_bytes_per_token:.2f}")
+    t.add_row("bytes/token (all files, text included)", f"{report.total_bytes_per_token:.2f}")
+    console.print(t)
+
+
+@index_app.command("count")
+def count(
+    index: Path = typer.Argument(..., help="Index folder."),
+    query: str = typer.Argument(..., help="Text (tokenised with the index's tokenizer) or, with --ids, token ids."),
+    ids: bool = typer.Option(False, "--ids", help="QUERY is token ids separated by spaces or commas."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Exact number of occurrences of a token sequence."""
+    idx = _open(index)
+    q = idx.encode(_query(query, ids))
+    t0 = time.perf_counter()
+    n = idx.count(q)
+    ms = (time.perf_counter() - t0) * 1e3
+    if as_json:
+        _dump({"query": q.tolist(), "tokens": [idx.token_str(int(i)) for i in q], "count": n, "ms": ms})
+    else:
+        console.print(f"{n:,}  [dim]({len(q)} tokens, {ms:.2f} ms)[/]")
+
+
+@index_app.command("docs")
+def docs(
+    index: Path = typer.Argument(..., help="Index folder."),
+    query: str = typer.Argument(..., help="Text or, with --ids, token ids."),
+    limit: int = typer.Option(10, help="Documents to show (n_documents is always the exact total)."),
+    order: str = typer.Option("corpus", help="'corpus' (reading order) or 'count' (most occurrences first)."),
+    context_chars: int = typer.Option(80, help="Characters of context on each side of the match."),
+    ids: bool = typer.Option(False, "--ids", help="QUERY is token ids."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Documents that contain a text, with snippets."""
+    idx = _open(index)
+    res = idx.documents(_query(query, ids), limit=limit, context_chars=context_chars, order=order)
+    if as_json:
+        _dump(res.to_json())
+        return
+    console.print(f"{res.count:,} occurrences in {res.n_documents:,} documents")
+    for d in res.documents:
+        src = f" [{d.source}]" if d.source else ""
+        console.print(f"[bold]{d.id}[/]{src} ×{d.count}", highlight=False, markup=True)
+        console.print("  " + d.snippet.replace("\n", " "), highlight=False, markup=False)
+
+
+@index_app.command("next")
+def next_(
+    index: Path = typer.Argument(..., help="Index folder."),
+    context: str = typer.Argument("", help="Context text (empty: the unigram distribution)."),
+    k: int = typer.Option(10, "-k", "--top", help="Most frequent next tokens to show."),
+    ids: bool = typer.Option(False, "--ids", help="CONTEXT is token ids."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Distribution of the token that follows a context in the corpus."""
+    idx = _open(index)
+    res = idx.next_tokens(_query(context, ids), k=k)
+    if as_json:
+        _dump(res.to_json())
+        return
+    t = Table(title=f"after {context!r}: {res.count:,} occurrences ({res.end_of_document:,} at a document end)")
+    for c in ("token", "id", "count", "p"):
+        t.add_column(c, justify="right" if c != "token" else "left")
+    for c in res.candidates:
+        t.add_row(c.token, str(c.id), f"{c.count:,}", f"{c.prob:.4f}")
+    console.print(t)
+
+
+@index_app.command("spans")
+def spans(
+    index: Path = typer.Argument(..., help="Index folder."),
+    text: str = typer.Argument(..., help="Text to look for in the corpus."),
+    min_len: int = typer.Option(DEFAULT_MIN_SPAN_TOKENS, help="Drop spans shorter than this (tokens)."),
+    max_count: Optional[int] = typer.Option(None, help="Drop spans occurring more often than this."),
+    max_prob: float = typer.Option(DEFAULT_MAX_UNIGRAM_PROB, help="Keep spans whose span unigram probability is below this (0: no filter)."),
+    top_fraction: Optional[float] = typer.Option(None, help="OLMoTrace rule: keep only the ceil(f x tokens) least likely spans."),
+    docs_per_span: int = typer.Option(5, help="Documents listed per span."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Maximal spans of a text that occur verbatim in the corpus."""
+    idx = _open(index)
+    res = idx.maximal_spans(text, min_len=min_len, max_count=max_count, max_unigram_prob=max_prob or None,
+                            top_fraction=top_fraction, docs_per_span=docs_per_span)
+    if as_json:
+        _dump(res.to_json())
+        return
+    _print_spans(res)
+
+
+def _print_spans(res) -> None:
+    t = Table(title=f"{len(res.spans)} spans kept, {len(res.filtered)} maximal spans filtered out")
+    for c in ("span", "tokens", "count", "docs", "log10 p", "first documents"):
+        t.add_column(c)
+    for s in res.spans:
+        t.add_row(s.text.replace("\n", " "), str(s.length), f"{s.count:,}", f"{s.n_documents:,}",
+                  f"{s.log10_unigram_prob:.1f}", ", ".join(d.id for d in s.documents[:3]))
+    console.print(t)
+
+
+def trace(
+    index: Path = typer.Option(..., "--index", "-i", help="Index folder (`curadebt index build`)."),
+    text: Optional[str] = typer.Option(None, "--text", help="Text to trace (e.g. a model output)."),
+    text_file: Optional[Path] = typer.Option(None, "--text-file", help="Read the text to trace from a file."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="The prompt (shown; spans also found in it are flagged)."),
+    output: Optional[str] = typer.Option(None, "--output", help="The model output to trace (with --prompt)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON to this file ('-' for stdout)."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML view to this file."),
+    min_len: int = typer.Option(DEFAULT_MIN_SPAN_TOKENS, help="Drop spans shorter than this (tokens)."),
+    max_count: Optional[int] = typer.Option(None, help="Drop spans occurring more often than this."),
+    max_prob: float = typer.Option(DEFAULT_MAX_UNIGRAM_PROB, help="Keep spans whose span unigram probability is below this (0: no filter)."),
+    top_fraction: Optional[float] = typer.Option(None, help="OLMoTrace rule: keep only the ceil(f x tokens) least likely spans."),
+    docs_per_span: int = typer.Option(10, help="Documents listed per span."),
+):
+    """Trace a text (a model output) back to the training documents it repeats verbatim."""
+    given = [x is not None for x in (text, text_file, output)]
+    if sum(given) != 1:
+        err.print("[red]error:[/] give exactly one of --text, --text-file, or --output (with --prompt)")
+        raise typer.Exit(EXIT_USAGE)
+    if text_file is not None:
+        target = text_file.read_text(encoding="utf-8", errors="replace")
+    else:
+        target = text if text is not None else output
+    idx = _open(index)
+    t0 = time.perf_counter()
+    res = idx.maximal_spans(target, min_len=min_len, max_count=max_count, max_unigram_prob=max_prob or None,
+                            top_fraction=top_fraction, docs_per_span=docs_per_span, prompt=prompt)
+    secs = time.perf_counter() - t0
+    data = res.to_json()
+    data["prompt"] = prompt
+    data["seconds"] = secs
+    if json_out is None and html_out is None:
+        json_out = Path("-")
+    if json_out is not None:
+        payload = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+        if str(json_out) == "-":
+            sys.stdout.write(payload)
+        else:
+            _atomic_write(json_out, payload)
+    if html_out is not None:
+        from curadebt.trace.html import render_trace_html
+
+        _atomic_write(html_out, render_trace_html(res, prompt=prompt))
+    if str(json_out) != "-":
+        _print_spans(res)
+        err.print(f"traced {res.n_tokens:,} tokens in {secs * 1e3:.0f} ms"
+                  + (f"; JSON: {json_out}" if json_out else "") + (f"; HTML: {html_out}" if html_out else ""), highlight=False)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+# A stand-alone app, for `python -m curadebt.trace.cli` and for tests; curadebt.cli mounts the two pieces.
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
+                  help="curadebt token index and tracing.")
+app.add_typer(index_app, name="index")
+app.command("trace")(trace)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,565 @@
+"""Query a token index: counts, documents, next-token distributions, maximal spans.
+
+Every query is a search over each shard's suffix array; the answers of the shards add up.
+The search is vectorised with numpy on the memory-mapped arrays: each round reads ``K`` evenly
+spaced suffixes of the current interval at once (one fancy-index gather of a ``K x len(query)``
+window), compares them with the query lexicographically in one go, and shrinks the interval by a
+factor ``K + 1``. With ``K = 64`` a shard of 100M tokens needs about 5 rounds; both ends of the
+matching interval are found together while no probe equals the query.
+
+>>> idx = TokenIndex.open("idx")                       # doctest: +SKIP
+>>> idx.count("to be or not")                          # doctest: +SKIP
+>>> idx.documents("to be or not", limit=5)             # doctest: +SKIP
+>>> idx.next_tokens("to be or", k=5)                   # doctest: +SKIP
+>>> idx.maximal_spans("some model output", min_len=2)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from curadebt.trace.build import FORMAT, FORMAT_VERSION
+from curadebt.trace.vocab import IdTokenizer, load_id_tokenizer
+
+K_PROBES = 64
+# Maximal spans whose span unigram probability is above this are dropped as "too likely to be a
+# coincidence" (see docs/trace.md): 1e-10 is roughly five everyday words in a row.
+DEFAULT_MAX_UNIGRAM_PROB = 1e-10
+DEFAULT_MIN_SPAN_TOKENS = 2
+
+Query = str | Sequence[int] | np.ndarray
+
+
+class IndexError_(Exception):
+    """The folder is not a readable curadebt token index."""
+
+
+# --------------------------------------------------------------------------------------------
+# one shard
+
+
+class Shard:
+    def __init__(self, folder: Path, meta: dict):
+        self.folder = folder
+        self.meta = meta
+        self.n = int(meta["n_tokens"])
+        self.n_docs = int(meta["n_docs"])
+        self.doc_base = int(meta["doc_base"])
+        self.sep = int(meta["separator"])
+        self.sources = list(meta.get("sources", []))
+        self.tokens = np.memmap(folder / "tokens.bin", dtype=np.dtype(meta["dtype"]), mode="r", shape=(self.n,)).view(np.ndarray)
+        self.sa = np.memmap(folder / "sa.bin", dtype=np.dtype(meta["sa_dtype"]), mode="r", shape=(self.n,)).view(np.ndarray)
+        self.doc_starts = np.load(folder / "doc_starts.npy", mmap_mode="r")
+        self._doc_id_off = np.load(folder / "doc_ids.npy", mmap_mode="r")
+        self._doc_id_blob = np.memmap(folder / "doc_ids.bin", dtype=np.uint8, mode="r") if self._doc_id_off[-1] > 0 else np.zeros(0, np.uint8)
+        self._sources = np.load(folder / "sources.npy", mmap_mode="r")
+        self.has_text = bool(meta.get("text")) and (folder / "text.bin").exists()
+        if self.has_text:
+            self._text_off = np.load(folder / "text.npy", mmap_mode="r")
+            self._text_blob = np.memmap(folder / "text.bin", dtype=np.uint8, mode="r") if self._text_off[-1] > 0 else np.zeros(0, np.uint8)
+        self._ar = np.arange(0, 1, dtype=np.int64)
+
+    # -- comparisons -------------------------------------------------------------------------
+
+    def _arange(self, m: int) -> np.ndarray:
+        if len(self._ar) < m:
+            self._ar = np.arange(max(m, 2 * len(self._ar)), dtype=np.int64)
+        return self._ar[:m]
+
+    def _cmp(self, probes: np.ndarray, q: np.ndarray, depth: int) -> np.ndarray:
+        """Sign of (suffix at SA[probes], skipping ``depth`` tokens, truncated to len(q)) - q."""
+        m = len(q)
+        idx = self.sa[probes].astype(np.int64)
+        if depth:
+            idx += depth
+        idx = idx[:, None] + self._arange(m)
+        np.minimum(idx, self.n - 1, out=idx)  # past the end: the final separator (> every token)
+        win = self.tokens[idx]
+        ne = win != q
+        first = ne.argmax(axis=1)
+        rows = np.arange(len(probes))
+        diff = ne[rows, first]
+        gt = win[rows, first] > q[first]
+        return np.where(diff, np.where(gt, 1, -1), 0)
+
+    def _bound(self, q: np.ndarray, lo: int, hi: int, depth: int, strict: bool) -> int:
+        """First i in [lo, hi) whose cmp is > 0 (strict) or >= 0; hi when none."""
+        K = K_PROBES
+        while hi - lo > K:
+            probes = lo + (np.arange(1, K + 1, dtype=np.int64) * (hi - lo)) // (K + 1)
+            c = self._cmp(probes, q, depth)
+            t = c > 0 if strict else c >= 0
+            f = int(t.argmax()) if t.any() else K
+            if f == K:
+                lo = int(probes[-1]) + 1
+            else:
+                hi = int(probes[f])
+                if f > 0:
+                    lo = int(probes[f - 1]) + 1
+        if hi <= lo:
+            return lo
+        c = self._cmp(np.arange(lo, hi, dtype=np.int64), q, depth)
+        return lo + int(np.count_nonzero(c <= 0 if strict else c < 0))
+
+    def range(self, q: np.ndarray, lo: int = 0, hi: int | None = None, depth: int = 0) -> tuple[int, int]:
+        """SA interval [a, b) of the suffixes in [lo, hi) whose tokens depth..depth+len(q) equal q.
+
+        Within [lo, hi) all suffixes must already share their first ``depth`` tokens.
+        """
+        hi = self.n if hi is None else hi
+        if len(q) == 0:
+            return lo, hi
+        K = K_PROBES
+        while hi - lo > K:
+            probes = lo + (np.arange(1, K + 1, dtype=np.int64) * (hi - lo)) // (K + 1)
+            c = self._cmp(probes, q, depth)
+            a = int(np.count_nonzero(c < 0))  # probes are sorted: c is non-decreasing
+            b = int(np.count_nonzero(c <= 0))
+            if a == b:  # no probe equals q: both ends lie in the same gap
+                new_lo = int(probes[a - 1]) + 1 if a > 0 else lo
+                hi = int(probes[a]) if a < K else hi
+                lo = new_lo
+                continue
+            left = self._bound(q, int(probes[a - 1]) + 1 if a > 0 else lo, int(probes[a]), depth, strict=False)
+            right = self._bound(q, int(probes[b - 1]) + 1, int(probes[b]) if b < K else hi, depth, strict=True)
+            return left, right
+        if hi <= lo:
+            return lo, lo
+        c = self._cmp(np.arange(lo, hi, dtype=np.int64), q, depth)
+        return lo + int(np.count_nonzero(c < 0)), lo + int(np.count_nonzero(c <= 0))
+
+    def safe_range(self, q: np.ndarray, lo: int = 0, hi: int | None = None, depth: int = 0) -> tuple[int, int]:
+        """:meth:`range`, empty when q holds an id this shard cannot hold (>= its separator)."""
+        if len(q) and int(q.max()) >= self.sep:
+            return lo, lo
+        return self.range(q, lo, hi, depth)
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def doc_of(self, positions: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.doc_starts, positions, side="right") - 1
+
+    def doc_id(self, local: int) -> str:
+        a, b = int(self._doc_id_off[local]), int(self._doc_id_off[local + 1])
+        return bytes(self._doc_id_blob[a:b]).decode("utf-8", "surrogatepass")
+
+    def doc_source(self, local: int) -> str | None:
+        code = int(self._sources[local])
+        return None if code < 0 else self.sources[code]
+
+    def doc_text(self, local: int) -> str | None:
+        if not self.has_text:
+            return None
+        a, b = int(self._text_off[local]), int(self._text_off[local + 1])
+        return bytes(self._text_blob[a:b]).decode("utf-8", "surrogatepass")
+
+    def doc_tokens(self, local: int) -> np.ndarray:
+        return np.asarray(self.tokens[int(self.doc_starts[local]):int(self.doc_starts[local + 1]) - 1], dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class DocHit:
+    index: int  # global document number (reading order)
+    id: str
+    source: str | None
+    count: int  # occurrences of the query in this document
+    position: int  # token offset of the first occurrence within the document
+    snippet: str
+    match_start: int  # the first occurrence inside ``snippet`` (character offsets)
+    match_end: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DocumentsResult:
+    query: list[int]
+    count: int
+    n_documents: int
+    documents: list[DocHit]
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "count": self.count, "n_documents": self.n_documents,
+                "documents": [d.to_json() for d in self.documents]}
+
+
+@dataclass
+class NextToken:
+    id: int
+    token: str
+    count: int
+    prob: float
+
+
+@dataclass
+class NextTokens:
+    context: list[int]
+    count: int  # occurrences of the context
+    end_of_document: int  # occurrences followed by the end of their document
+    candidates: list[NextToken]
+
+    def to_json(self) -> dict:
+        return {"context": self.context, "count": self.count, "end_of_document": self.end_of_document,
+                "candidates": [asdict(c) for c in self.candidates]}
+
+    def as_dict(self) -> dict[int, int]:
+        return {c.id: c.count for c in self.candidates}
+
+
+@dataclass
+class Span:
+    start: int  # token positions in the traced text, end exclusive
+    end: int
+    char_start: int
+    char_end: int
+    text: str
+    count: int
+    n_documents: int
+    log10_unigram_prob: float
+    documents: list[DocHit] = field(default_factory=list)
+    in_prompt: bool = False
+    reason: str | None = None  # why a span was filtered out (None for kept spans)
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["length"] = self.length
+        d["documents"] = [x.to_json() for x in self.documents]
+        return d
+
+
+@dataclass
+class SpansResult:
+    text: str
+    n_tokens: int
+    params: dict
+    spans: list[Span]  # kept: maximal, long enough, unlikely enough
+    filtered: list[Span]  # maximal spans dropped by a filter, with the reason (so thresholds can move later)
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "n_tokens": self.n_tokens, "params": self.params,
+                "spans": [s.to_json() for s in self.spans], "filtered": [s.to_json() for s in self.filtered]}
+
+
+# --------------------------------------------------------------------------------------------
+# the index
+
+
+class TokenIndex:
+    """A built index (see :mod:`curadebt.trace.build`); open with :meth:`TokenIndex.open`."""
+
+    def __init__(self, path: Path, info: dict, tokenizer: IdTokenizer, shards: list[Shard], unigram: np.ndarray):
+        self.path = path
+        self.info = info
+        self.tokenizer = tokenizer
+        self.shards = shards
+        self.unigram = unigram
+        self.n_tokens = int(info["tokens"])
+        self.n_docs = int(info["documents"])
+        self._doc_bases = np.asarray([s.doc_base for s in shards], dtype=np.int64)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "TokenIndex":
+        path = Path(path)
+        f = path / "index.json"
+        if not f.exists():
+            raise IndexError_(f"{path}: no index.json; build one with `curadebt index build CORPUS --out {path}`")
+        info = json.loads(f.read_text())
+        if info.get("format") != FORMAT or int(info.get("format_version", 0)) > FORMAT_VERSION:
+            raise IndexError_(f"{path}: not a curadebt token index of a version this code reads")
+        tok = load_id_tokenizer(path / "tokenizer", info["tokenizer"])
+        shards = [Shard(path / s["dir"], s) for s in info["shards"]]
+        unigram = np.load(path / "unigram.npy", mmap_mode="r")
+        return cls(path, info, tok, shards, unigram)
+
+    def __repr__(self) -> str:
+        return f"TokenIndex({str(self.path)!r}, documents={self.n_docs:,}, tokens={self.n_tokens:,}, shards={len(self.shards)})"
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def encode(self, query: Query) -> np.ndarray:
+        """Token ids of a query: text is tokenised; ids are taken as they are (-1 = unknown)."""
+        if isinstance(query, str):
+            return self.tokenizer.encode(query)
+        return np.asarray(query, dtype=np.int64).reshape(-1)
+
+    def ranges(self, query: Query) -> list[tuple[int, int]]:
+        """Per shard, the suffix-array interval of the query (empty when a token is unknown)."""
+        q = self.encode(query)
+        if len(q) and q.min() < 0:
+            return [(0, 0) for _ in self.shards]
+        return [sh.safe_range(q) for sh in self.shards]
+
+    def token_str(self, token_id: int) -> str:
+        return self.tokenizer.token_str(token_id)
+
+    @cached_property
+    def _log10_p(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log10(np.asarray(self.unigram, dtype=np.float64)) - math.log10(max(self.n_tokens, 1))
+
+    def log10_unigram_prob(self, ids: np.ndarray) -> float:
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return 0.0
+        if ids.min() < 0 or ids.max() >= len(self.unigram):
+            return float("-inf")
+        return float(self._log10_p[ids].sum())
+
+    def document(self, index: int) -> dict:
+        """A stored document by its global number: id, source, text (None when text was not stored)."""
+        s = int(np.searchsorted(self._doc_bases, index, side="right") - 1)
+        sh = self.shards[s]
+        local = index - sh.doc_base
+        if not 0 <= local < sh.n_docs:
+            raise KeyError(index)
+        return {"index": index, "id": sh.doc_id(local), "source": sh.doc_source(local), "text": sh.doc_text(local)}
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def count(self, query: Query) -> int:
+        """Occurrences of the token sequence in the corpus (the empty query counts every token)."""
+        q = self.encode(query)
+        if len(q) == 0:
+            return self.n_tokens
+        return sum(b - a for a, b in self.ranges(q))
+
+    def documents(self, query: Query, limit: int | None = 10, context_chars: int = 80,
+                  order: str = "corpus") -> DocumentsResult:
+        """Documents that contain the query, with a snippet around the first occurrence.
+
+        ``order``: ``corpus`` (reading order) or ``count`` (most occurrences first).
+        ``n_documents`` is always exact; ``limit`` only bounds how many are returned.
+        """
+        q = self.encode(query)
+        if len(q) == 0:
+            raise ValueError("documents() needs a non-empty query")
+        docs_all, counts_all, first_all, shard_all = [], [], [], []
+        total = 0
+        for s, (sh, (a, b)) in enumerate(zip(self.shards, self.ranges(q))):
+            if b <= a:
+                continue
+            total += b - a
+            pos = np.sort(np.asarray(sh.sa[a:b], dtype=np.int64))
+            local = sh.doc_of(pos)
+            uniq, first_idx, cnt = np.unique(local, return_index=True, return_counts=True)
+            docs_all.append(uniq + sh.doc_base)
+            counts_all.append(cnt)
+            first_all.append(pos[first_idx] - np.asarray(sh.doc_starts[uniq], dtype=np.int64))
+            shard_all.append(np.full(len(uniq), s))
+        if not docs_all:
+            return DocumentsResult(query=q.tolist(), count=0, n_documents=0, documents=[])
+        docs = np.concatenate(docs_all)
+        counts = np.concatenate(counts_all)
+        first = np.concatenate(first_all)
+        shard_of = np.concatenate(shard_all)
+        order_idx = np.arange(len(docs)) if order == "corpus" else np.lexsort((docs, -counts))
+        if limit is not None:
+            order_idx = order_idx[:limit]
+        hits = []
+        for j in order_idx:
+            sh = self.shards[int(shard_of[j])]
+            local = int(docs[j]) - sh.doc_base
+            snippet, ms, me = self._snippet(sh, local, int(first[j]), q, context_chars)
+            hits.append(DocHit(index=int(docs[j]), id=sh.doc_id(local), source=sh.doc_source(local), count=int(counts[j]),
+                               position=int(first[j]), snippet=snippet, match_start=ms, match_end=me))
+        return DocumentsResult(query=q.tolist(), count=int(total), n_documents=int(len(docs)), documents=hits)
+
+    def _snippet(self, sh: Shard, local: int, tpos: int, q: np.ndarray, context_chars: int) -> tuple[str, int, int]:
+        m = len(q)
+        text = sh.doc_text(local)
+        if text is not None:
+            ids, offsets = self.tokenizer.encode_with_offsets(text)
+            if tpos + m <= len(ids) and np.array_equal(ids[tpos:tpos + m], q):
+                cs, ce = offsets[tpos][0], offsets[tpos + m - 1][1]
+                a = max(0, cs - context_chars)
+                b = min(len(text), ce + context_chars)
+                # widen to whitespace so words are not cut
+                while a > 0 and a > cs - context_chars - 20 and not text[a - 1].isspace():
+                    a -= 1
+                while b < len(text) and b < ce + context_chars + 20 and not text[b].isspace():
+                    b += 1
+                pre = "…" if a > 0 else ""
+                post = "…" if b < len(text) else ""
+                return pre + text[a:cs] + text[cs:ce] + text[ce:b] + post, len(pre) + cs - a, len(pre) + ce - a
+        # no stored text (or it does not re-tokenise the same way): detokenised tokens
+        toks = sh.doc_tokens(local)
+        ctx = max(1, context_chars // 8)
+        a, b = max(0, tpos - ctx), min(len(toks), tpos + m + ctx)
+        before = self.tokenizer.detokenize(toks[a:tpos])
+        match = self.tokenizer.detokenize(toks[tpos:tpos + m])
+        after = self.tokenizer.detokenize(toks[tpos + m:b])
+        joiner = " " if self.tokenizer.kind == "words" else ""
+        pre = ("…" if a > 0 else "") + before + (joiner if before else "")
+        post = (joiner if after else "") + after + ("…" if b < len(toks) else "")
+        return pre + match + post, len(pre), len(pre) + len(match)
+
+    def next_tokens(self, context: Query, k: int | None = 10) -> NextTokens:
+        """Distribution of the token that follows ``context`` in the corpus (top ``k``; all when None).
+
+        The empty context gives the unigram distribution. Occurrences at the end of a document
+        are counted in ``end_of_document`` (probabilities are over all occurrences).
+        """
+        q = self.encode(context)
+        if len(q) == 0:
+            counts = np.asarray(self.unigram)
+            ids = np.flatnonzero(counts)
+            cnt = counts[ids]
+            total, eod = self.n_tokens, 0
+        else:
+            parts = []
+            total = 0
+            for sh, (a, b) in zip(self.shards, self.ranges(q)):
+                if b <= a:
+                    continue
+                total += b - a
+                pos = np.asarray(sh.sa[a:b], dtype=np.int64) + len(q)
+                nxt = np.asarray(sh.tokens[pos], dtype=np.int64)
+                nxt[nxt == sh.sep] = -1
+                parts.append(nxt)
+            if not parts:
+                return NextTokens(context=q.tolist(), count=0, end_of_document=0, candidates=[])
+            ids, cnt = np.unique(np.concatenate(parts), return_counts=True)
+            eod = int(cnt[0]) if len(ids) and ids[0] == -1 else 0
+            if eod:
+                ids, cnt = ids[1:], cnt[1:]
+        order_idx = np.lexsort((ids, -cnt))
+        if k is not None:
+            order_idx = order_idx[:k]
+        cands = [NextToken(id=int(ids[j]), token=self.token_str(int(ids[j])), count=int(cnt[j]),
+                           prob=float(cnt[j]) / total) for j in order_idx]
+        return NextTokens(context=q.tolist(), count=int(total), end_of_document=eod, candidates=cands)
+
+    # -- maximal spans -----------------------------------------------------------------------
+
+    def longest_matches(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each start i, the length of the longest ids[i:i+L] found in the corpus, and its count.
+
+        Uses that the longest match from i+1 reaches at least as far as the one from i (matching
+        statistics): each start needs one search for the known part and then one cheap
+        one-token extension per step, so the whole text costs O(len) searches.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        L = len(ids)
+        lengths = np.zeros(L, dtype=np.int64)
+        counts = np.zeros(L, dtype=np.int64)
+        sep = max(sh.sep for sh in self.shards)
+        valid = (ids >= 0) & (ids < sep)
+        e = 0
+        for i in range(L):
+            if not valid[i]:
+                e = max(e, i + 1)
+                continue
+            k = max(0, e - i)
+            if k:
+                ranges = [sh.safe_range(ids[i:i + k]) for sh in self.shards]
+            else:
+                ranges = [(0, sh.n) for sh in self.shards]
+            while i + k < L and valid[i + k]:
+                tok = ids[i + k:i + k + 1]
+                new = [sh.safe_range(tok, a, b, depth=k) if b > a else (a, a) for sh, (a, b) in zip(self.shards, ranges)]
+                if not any(b > a for a, b in new):
+                    break
+                ranges = new
+                k += 1
+            lengths[i] = k
+            counts[i] = sum(b - a for a, b in ranges) if k else 0
+            e = i + k
+        return lengths, counts
+
+    def maximal_spans(self, text: Query, min_len: int = DEFAULT_MIN_SPAN_TOKENS, max_count: int | None = None,
+                      max_unigram_prob: float | None = DEFAULT_MAX_UNIGRAM_PROB, top_fraction: float | None = None,
+                      docs_per_span: int = 5, context_chars: int = 80, prompt: str | None = None) -> SpansResult:
+        """OLMoTrace-style spans of ``text`` that occur verbatim in the corpus.
+
+        A span is *maximal*: it occurs in the corpus and is not contained in a longer span that
+        occurs. Maximal spans are then filtered (kept in ``filtered`` with a reason):
+
+        - ``min_len``: fewer tokens than this;
+        - ``max_count``: occurs more often than this (too common to point to a source);
+        - ``max_unigram_prob``: the span unigram probability, prod_t c(t)/N over its tokens under
+          the corpus unigram distribution, is not below this threshold (a span of everyday
+          words is likely by chance, whatever its length);
+        - ``top_fraction``: as OLMoTrace, keep only the ceil(top_fraction x n_tokens) spans with the
+          lowest span unigram probability.
+
+        ``prompt``: spans whose tokens also occur in the prompt are flagged ``in_prompt``.
+        """
+        if isinstance(text, str):
+            ids, offsets = self.tokenizer.encode_with_offsets(text)
+            raw = text
+        else:
+            ids = np.asarray(text, dtype=np.int64)
+            offsets = [(i, i + 1) for i in range(len(ids))]
+            raw = ""
+        lengths, counts = self.longest_matches(ids)
+        prompt_ids = self.tokenizer.encode(prompt) if prompt else None
+        maximal: list[Span] = []
+        prev_end = 0
+        for i in range(len(ids)):
+            end = i + int(lengths[i])
+            if lengths[i] > 0 and end > prev_end:
+                cs, ce = offsets[i][0], offsets[end - 1][1]
+                span_ids = ids[i:end]
+                maximal.append(Span(start=i, end=end, char_start=int(cs), char_end=int(ce),
+                                    text=raw[cs:ce] if raw else self.tokenizer.detokenize(span_ids),
+                                    count=int(counts[i]), n_documents=0,
+                                    log10_unigram_prob=self.log10_unigram_prob(span_ids),
+                                    in_prompt=_contains(prompt_ids, span_ids) if prompt_ids is not None else False))
+            prev_end = max(prev_end, end)
+        kept, filtered = [], []
+        log_max = math.log10(max_unigram_prob) if max_unigram_prob else None
+        for s in maximal:
+            if s.length < min_len:
+                s.reason = f"shorter than min_len={min_len}"
+            elif max_count is not None and s.count > max_count:
+                s.reason = f"count {s.count} > max_count={max_count}"
+            elif log_max is not None and not s.log10_unigram_prob < log_max:
+                s.reason = f"span unigram probability 10^{s.log10_unigram_prob:.1f} >= max_unigram_prob={max_unigram_prob:g}"
+            (filtered if s.reason else kept).append(s)
+        if top_fraction is not None and kept:
+            n_keep = max(1, math.ceil(top_fraction * len(ids)))
+            ranked = sorted(kept, key=lambda s: (s.log10_unigram_prob, s.start))
+            drop = {id(s) for s in ranked[n_keep:]}
+            for s in kept:
+                if id(s) in drop:
+                    s.reason = f"not among the {n_keep} least likely spans (top_fraction={top_fraction:g})"
+            filtered.extend(s for s in kept if id(s) in drop)
+            kept = [s for s in kept if id(s) not in drop]
+            filtered.sort(key=lambda s: s.start)
+        for s in kept:
+            res = self.documents(ids[s.start:s.end], limit=docs_per_span, context_chars=context_chars, order="count")
+            s.n_documents = res.n_documents
+            s.documents = res.documents
+        params = {"min_len": min_len, "max_count": max_count, "max_unigram_prob": max_unigram_prob,
+                  "top_fraction": top_fraction, "docs_per_span": docs_per_span, "index": str(self.path),
+                  "index_tokens": self.n_tokens, "index_documents": self.n_docs,
+                  "tokenizer": self.info["tokenizer"].get("spec")}
+        return SpansResult(text=raw, n_tokens=len(ids), params=params, spans=kept, filtered=filtered)
+
+
+def _contains(hay: np.ndarray, needle: np.ndarray) -> bool:
+    m = len(needle)
+    if m == 0 or len(hay) < m:
+        return False
+    w = np.lib.stride_tricks.sliding_window_view(hay, m)
+    return bool((w == needle).all(axis=1).any())
+
+
+__all__ = ["TokenIndex", "Shard", "DocHit", "DocumentsResult", "NextToken", "NextTokens", "Span", "SpansResult",
+           "DEFAULT_MAX_UNIGRAM_PROB", "DEFAULT_MIN_SPAN_TOKENS", "IndexError_"]
