@@ -58,7 +58,7 @@ nav.toc{font-size:.9em;margin:8px 0}nav.toc a{margin-right:12px;color:var(--acce
 table{border-collapse:collapse;margin:6px 0 10px;font-size:.92em}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f2f5;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-td code,li code{font-size:.95em;background:#f3f4f6;padding:0 3px;border-radius:3px;word-break:break-all}
+td code,li code{font-size:.95em;background:#f3f4f6;padding:0 3px;border-radius:3px;overflow-wrap:break-word}
 .grid{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
 figure.plot{margin:8px 0;max-width:100%}figure.plot svg{max-width:100%;height:auto;display:block}
 svg *{stroke-linejoin:round;stroke-linecap:butt}
@@ -540,7 +540,7 @@ def _render_order(sec: dict, ctx: _Ctx) -> str:
         out.append(ctx.plot(
             lambda: plots.grouped_bar_svg([_first(s, "source", "name") for s in top], series,
                                           title="Source share early in training versus overall",
-                                          xlabel="share of tokens", percent=True),
+                                          xlabel="share of tokens", percent=True, colors={"overall": "#555555"}),
             "Per source: token share in the first windows of the corpus versus overall."))
         out.append(_concentration_table(sources, ("source", "name"), "source", keys))
     else:

@@ -130,6 +130,22 @@ def scope_svg_ids(svg: str, prefix: str) -> str:
     return _URL_REF.sub(lambda m: f"url(#{prefix}-{m.group(1)})", svg)
 
 
+def _si(value: float, _pos=None) -> str:
+    """Plain-text tick label (no mathtext): 1, 10, 100, 1k, 10k, 1M, ..."""
+    for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= div:
+            return f"{value / div:g}{suffix}"
+    return f"{value:g}"
+
+
+def _log_axis(axis) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_major_formatter(FuncFormatter(_si))
+    axis.set_minor_locator(NullLocator())  # minor log ticks double the drawing time for little
+
+
 def _pct_axis(axis) -> None:
     from matplotlib.ticker import PercentFormatter
 
@@ -164,6 +180,8 @@ def rank_frequency_svg(series: dict[str, Sequence[Sequence[float]]], slopes: dic
         if drawn:
             ax.set_xscale("log")
             ax.set_yscale("log")
+            _log_axis(ax.xaxis)
+            _log_axis(ax.yaxis)
             ax.legend(frameon=False)
         else:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
@@ -203,8 +221,10 @@ def bar_svg(labels: Sequence[object], values: Sequence[float], title: str = "", 
 
 
 def grouped_bar_svg(categories: Sequence[object], series: dict[str, Sequence[float | None]], title: str = "",
-                    xlabel: str = "", percent: bool = False, width: float = 6.5, log: bool = False) -> str:
-    """Horizontal grouped bars: one group per category (first on top), one bar per series."""
+                    xlabel: str = "", percent: bool = False, width: float = 6.5, log: bool = False,
+                    colors: dict[str, str] | None = None) -> str:
+    """Horizontal grouped bars: one group per category (first on top), one bar per series.
+    ``colors``: optional colour per series name (default: the palette in order)."""
     cats = [short_label(c) for c in categories]
     names = list(series)
     n, k = len(cats), max(1, len(names))
@@ -217,12 +237,14 @@ def grouped_bar_svg(categories: Sequence[object], series: dict[str, Sequence[flo
                 vals = [_finite(v) for v in list(series[name])[:n]]
                 vals += [None] * (n - len(vals))
                 ys = [(n - 1 - i) + (k - 1) / 2 * h - j * h for i in range(n)]
-                ax.barh(ys, [v or 0.0 for v in vals], height=h * 0.95, color=PALETTE[j % len(PALETTE)],
+                ax.barh(ys, [v or 0.0 for v in vals], height=h * 0.95,
+                        color=(colors or {}).get(name, PALETTE[j % len(PALETTE)]),
                         label=short_label(name, 24))
             ax.set_yticks(list(range(n))[::-1], cats)
             ax.set_ylim(-0.6, n - 0.4)
             if log:
                 ax.set_xscale("log")
+                _log_axis(ax.xaxis)
             elif percent:
                 _pct_axis(ax.xaxis)
             ax.legend(frameon=False, fontsize=8, loc="best")
@@ -274,6 +296,8 @@ def cluster_size_svg(distributions: dict[str, dict[object, float]], title: str =
             top = max(max(d.values(), default=0) for d in clean.values())
             if top >= 50:
                 ax.set_yscale("log")
+                ax.set_ylim(bottom=0.7)  # a bucket with one cluster stays visible
+                _log_axis(ax.yaxis)
             ax.legend(frameon=False)
         else:
             ax.text(0.5, 0.5, "no duplicate clusters", ha="center", va="center", transform=ax.transAxes)
