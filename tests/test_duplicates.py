@@ -170,6 +170,20 @@ def test_accumulate_equals_merge_of_map():
     assert to_jsonable(a) == to_jsonable(b)
 
 
+def test_fast_exact_key_equals_exact_key():
+    import re
+
+    from curadebt.audit.duplicates import _exact_key
+    from curadebt.text.normalize import exact_key
+
+    spaces = [chr(c) for c in range(0x110000) if re.fullmatch(r"\s", chr(c))]
+    assert spaces == [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    samples = [f"{w}a{w}{w}b c{w}" for w in spaces]
+    samples += ["", " ", "\n\t", "Cafe\u0301", "x\ud800y", "A  B", "a\u00a0\u2003b"]
+    for t in samples:
+        assert _exact_key(t) == exact_key(t), repr(t)
+
+
 def test_invalid_params():
     with pytest.raises(ValueError):
         DuplicatesMeasure(num_perm=128, bands=30)

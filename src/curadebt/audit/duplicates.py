@@ -34,15 +34,17 @@ still ~0.93.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
+import xxhash
 
 from curadebt.audit.base import Measure
 from curadebt.audit.minhash import BUCKET_WINDOW, MinHasher, lsh_cluster
 from curadebt.corpus.document import Batch
-from curadebt.text.normalize import exact_key
+from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
 from curadebt.text.tokenize import word_tokenize
 
 DEFAULT_NUM_PERM = 128
@@ -170,6 +172,14 @@ class DuplicatesState:
         return sum(len(o) for o in self.ordinals)
 
 
+def _exact_key(text: str) -> int:
+    """Same value as :func:`curadebt.text.normalize.exact_key`, about twice as fast: ``str.split()``
+    and ``str.strip()`` use the same whitespace definition as the regex ``\\s`` (``str.isspace``), so
+    joining the split words with one space equals stripping and collapsing whitespace runs
+    (checked character by character in tests/test_duplicates.py)."""
+    return xxhash.xxh3_64_intdigest(" ".join(unicodedata.normalize("NFC", text).split()).encode("utf-8", "surrogatepass"))
+
+
 def _tokens(batch: Batch) -> list[list[str]]:
     """Word tokens: the batch's cached tokens when it uses the default word tokenizer."""
     tok = getattr(batch, "_tokenizer", None)
@@ -209,7 +219,7 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
         if not docs:
             return state
         ordinals = np.fromiter((d.ordinal for d in docs), dtype=np.int64, count=len(docs))
-        keys = np.fromiter((exact_key(d.text) for d in docs), dtype=np.uint64, count=len(docs))
+        keys = np.fromiter((_exact_key(d.text) for d in docs), dtype=np.uint64, count=len(docs))
         tokens = _tokens(batch)
         # texts repeated inside the batch: sign the first copy only (only the first copy of a text
         # is ever used by finalize: it alone can be the representative of its exact cluster)

@@ -60,7 +60,7 @@ _LEN_MULT = np.uint64(0x27D4EB2F165667C5)
 BUCKET_WINDOW = 32
 
 #: Shingles per block of the (shingles x num_perm) computation (sized to stay in cache).
-SHINGLE_BLOCK = 2048
+SHINGLE_BLOCK = 8192
 
 
 def _mix64(h: np.ndarray) -> np.ndarray:
@@ -84,15 +84,42 @@ def _shingle_mult(k: int) -> np.ndarray:
 # Stage 1-3: signatures
 # ---------------------------------------------------------------------------------------------
 
-def hash_tokens(tokens_per_doc: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """xxh3-64 of every token, flattened. Returns ``(hashes uint64, offsets int64[n_docs + 1])``."""
+class TokenHashCache(dict):
+    """token -> xxh3-64 of its UTF-8 bytes; a lookup costs less than hashing again. Cleared when it
+    grows past ``max_size`` entries, so memory stays bounded (values never change)."""
+
+    def __init__(self, max_size: int = 2_000_000):
+        super().__init__()
+        self.max_size = max_size
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= self.max_size:
+            self.clear()
+        v = self[token] = xxhash.xxh3_64_intdigest(_encode(token))
+        return v
+
+    def __reduce__(self):  # pickles empty: a cache, not state
+        return (TokenHashCache, (self.max_size,))
+
+
+def hash_tokens(tokens_per_doc: Sequence[Sequence[str]],
+                cache: TokenHashCache | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """xxh3-64 of every token (UTF-8), flattened. Returns ``(hashes uint64, offsets int64[n_docs + 1])``.
+    With ``cache`` (a :class:`TokenHashCache`), repeated tokens are looked up instead of re-hashed."""
     lengths = np.fromiter((len(t) for t in tokens_per_doc), dtype=np.int64, count=len(tokens_per_doc))
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     total = int(offsets[-1])
     flat = itertools.chain.from_iterable(tokens_per_doc)
-    h = xxhash.xxh3_64_intdigest
-    hashes = np.fromiter(map(h, map(_encode, flat)), dtype=np.uint64, count=total)
+    if cache is not None:
+        hashes = np.fromiter(map(cache.__getitem__, flat), dtype=np.uint64, count=total)
+    else:
+        h = xxhash.xxh3_64_intdigest
+        try:
+            hashes = np.fromiter(map(h, map(str.encode, flat)), dtype=np.uint64, count=total)
+        except UnicodeEncodeError:  # lone surrogates: hash them as the exact key does
+            flat = itertools.chain.from_iterable(tokens_per_doc)
+            hashes = np.fromiter(map(h, map(_encode, flat)), dtype=np.uint64, count=total)
     return hashes, offsets
 
 
@@ -164,23 +191,23 @@ def minhash_signatures(sh_hashes: np.ndarray, sh_offsets: np.ndarray, perm_a: np
     counts = np.diff(sh_offsets)
     docs = np.flatnonzero(counts > 0)
     doc_starts = sh_offsets[docs]
-    a = perm_a[None, :]
-    b = perm_b[None, :]
-    buf = np.empty((min(block, total), p), dtype=np.uint32)
+    # (num_perm x block) layout: the min over a document's shingles runs along contiguous memory
+    a = perm_a[:, None]
+    b = perm_b[:, None]
+    buf = np.empty((p, min(block, total)), dtype=np.uint32)
     with np.errstate(over="ignore"):
         for c0 in range(0, total, block):
             c1 = min(c0 + block, total)
-            tmp = buf[: c1 - c0]
-            np.multiply(sh_hashes[c0:c1, None], a, out=tmp)
+            tmp = buf[:, : c1 - c0]
+            np.multiply(a, sh_hashes[None, c0:c1], out=tmp)
             tmp += b
             j0 = int(np.searchsorted(doc_starts, c0, side="right")) - 1
             j1 = int(np.searchsorted(doc_starts, c1, side="left"))
             seg = doc_starts[j0:j1] - c0
             seg[0] = 0
-            mins = np.minimum.reduceat(tmp, seg, axis=0)
+            mins = np.minimum.reduceat(tmp, seg, axis=1).T
             rows = docs[j0:j1]
-            np.minimum(sig[rows], mins, out=mins)
-            sig[rows] = mins
+            sig[rows] = np.minimum(sig[rows], mins)
     return sig
 
 
@@ -196,10 +223,11 @@ class MinHasher:
         self.shingle_size = shingle_size
         self.seed = seed
         self.perm_a, self.perm_b = permutations(num_perm, seed)
+        self.cache = TokenHashCache()
 
     def signatures(self, tokens_per_doc: Sequence[Sequence[str]]) -> np.ndarray:
         """``(len(tokens_per_doc), num_perm)`` uint32 signatures of token lists."""
-        hashes, offsets = hash_tokens(tokens_per_doc)
+        hashes, offsets = hash_tokens(tokens_per_doc, self.cache)
         return self.signatures_from_hashes(hashes, offsets)
 
     def signatures_from_hashes(self, token_hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -356,6 +384,6 @@ def lsh_cluster(signatures: np.ndarray, bands: int, threshold: float, seed: int 
     return LshResult(connected_components(n, pairs), len(cands), pairs, est)
 
 
-__all__ = ["MinHasher", "hash_tokens", "shingle_hashes", "permutations", "minhash_signatures", "shingle_sets",
+__all__ = ["MinHasher", "TokenHashCache", "hash_tokens", "shingle_hashes", "permutations", "minhash_signatures", "shingle_sets",
            "s_curve", "band_keys", "bucket_pairs", "candidate_pairs", "estimate_jaccard", "verify_pairs",
            "connected_components", "lsh_cluster", "LshResult", "BUCKET_WINDOW"]
