@@ -32,6 +32,7 @@ SECTION_TITLES = {
 }
 
 MAX_ROWS = 50          # rows of any one table
+VISIBLE_ROWS = 15      # rows shown before "show more"
 MAX_BARS = 15          # bars in any one chart
 MAX_PROBE_BARS = 25
 MAX_EXAMPLE_IDS = 5
@@ -209,7 +210,10 @@ def _code(x: Any) -> _H:
     return _H(f"<code>{_e(x)}</code>")
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], total: int | None = None, cls: str = "") -> str:
+def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], total: int | None = None, cls: str = "",
+           visible: int = VISIBLE_ROWS) -> str:
+    """A table of escaped cells (``_Cell``/``_H`` are trusted). Rows beyond ``visible`` go into a
+    collapsed continuation table; ``total`` > rows adds a "showing n of total" note."""
     rows = list(rows)
     if not rows:
         return '<p class="note">none</p>'
@@ -223,13 +227,20 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], total: int | N
             if isinstance(c, _Cell):
                 tds.append(f'<td class="num">{c.html}</td>' if c.num else f"<td>{c.html}</td>")
             else:
-                tds.append(f"<td>{_e(c) if not isinstance(c, _H) else c}</td>")
+                tds.append(f"<td>{_e(c)}</td>")
         body.append("<tr>" + "".join(tds) + "</tr>")
-    more = ""
-    if total is not None and total > len(rows):
-        more = f'<p class="note">showing {len(rows):,} of {total:,}</p>'
     c = f' class="{cls}"' if cls else ""
-    return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+
+    def table(part: list[str]) -> str:
+        return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{''.join(part)}</tbody></table>"
+
+    out = table(body[:visible])
+    if len(body) > visible:
+        out += (f"<details><summary>show {len(body) - visible:,} more rows</summary>{table(body[visible:])}"
+                "</details>")
+    if total is not None and total > len(rows):
+        out += f'<p class="note">showing {len(rows):,} of {total:,}</p>'
+    return out
 
 
 def _tiles(items: Iterable[tuple[str, str]]) -> str:
@@ -397,7 +408,7 @@ def _render_frequency(sec: dict, ctx: _Ctx) -> str:
             continue
         total = _finite(st.get("total"))
         rows = [[_n(i + 1), _code(g), _n(c), _n((_finite(c) or 0) / total if total else None, _pct)]
-                for i, (g, c, *_) in enumerate(top[:25])]
+                for i, (g, c, *_) in enumerate(top[:MAX_ROWS])]
         tops.append(f"<div><h3>Top {_e(order)}-grams</h3>"
                     + _table(["#", "n-gram", "count", "share"], rows, total=len(top)) + "</div>")
     if tops:
@@ -406,7 +417,7 @@ def _render_frequency(sec: dict, ctx: _Ctx) -> str:
 
 
 def _render_duplicates(sec: dict, ctx: _Ctx) -> str:
-    out = [_tiles([
+    out = [_tiles(([("documents", _num(sec.get("documents")))] if sec.get("documents") is not None else []) + [
         ("exact duplicate documents", _num(sec.get("exact_duplicate_documents"))),
         ("exact clusters", _num(sec.get("exact_clusters"))),
         ("near-duplicate documents", _num(sec.get("near_duplicate_documents"))),
@@ -440,8 +451,15 @@ def _render_duplicates(sec: dict, ctx: _Ctx) -> str:
 
 
 def _render_salience(sec: dict, ctx: _Ctx) -> str:
-    out = [_tiles([("entity mentions", _num(sec.get("entity_mentions"))),
-                   ("entity types", _num(sec.get("entity_types")))])]
+    tiles = [("entity mentions", _num(sec.get("entity_mentions"))), ("entity types", _num(sec.get("entity_types")))]
+    if isinstance(sec.get("outliers"), list):
+        tiles.append(("outlier entities", _num(len(sec["outliers"]))))
+    if sec.get("z_cutoff") is not None:
+        tiles.append(("outlier z cutoff", _num(sec.get("z_cutoff"))))
+    out = [_tiles(tiles)]
+    if sec.get("exact") is False:
+        out.append(f'<p class="note">Counts are approximate (bounded memory): entity counts may be low by up to '
+                   f'{_e(_num(sec.get("entity_error")))}, token counts by up to {_e(_num(sec.get("token_error")))}.</p>')
     ents = [e for e in _l(sec.get("entities")) if isinstance(e, dict)]
     out.append("<h3>Top entities</h3>")
     if ents:
@@ -571,7 +589,13 @@ def _answers(p: dict) -> list[dict]:
 
 def _render_probes(sec: dict, ctx: _Ctx) -> str:
     probes = [p for p in _l(sec.get("probes")) if isinstance(p, dict)]
-    out = [_tiles([("probes", _num(sec.get("count") if sec.get("count") is not None else len(probes)))])]
+    tiles = [("probes", _num(sec.get("count") if sec.get("count") is not None else len(probes)))]
+    for key, label in (("with_evidence", "with evidence"), ("dominated", "dominated"),
+                       ("dominance_threshold", "dominance threshold"), ("max_dominance_ratio", "max dominance"),
+                       ("documents_with_subject", "documents with a subject")):
+        if sec.get(key) is not None:
+            tiles.append((label, _ratio(sec[key]) if "dominance" in key else _num(sec[key])))
+    out = [_tiles(tiles)]
     if not probes:
         return "".join(out) + '<p class="note">no probes</p>'
     out.append('<p class="note">For each probed fact, the share of corpus evidence for each competing answer. '
@@ -593,8 +617,9 @@ def _render_probes(sec: dict, ctx: _Ctx) -> str:
         dom = p.get("dominance_ratio")
         dom_cell = _n(dom, _ratio) if dom is not None else _Cell("no runner-up" if p.get("runner_up") is None else DASH)
         rows.append([_code(p.get("id")), p.get("subject"), _code(p.get("top_answer")), _code(p.get("runner_up")),
-                     dom_cell, _H(ans)])
-    out.append(_table(["id", "subject", "top answer", "runner-up", "dominance", "answers"], rows, total=len(probes)))
+                     dom_cell, p.get("basis") if p.get("basis") is not None else DASH, _H(ans)])
+    out.append(_table(["id", "subject", "top answer", "runner-up", "dominance", "basis", "answers"], rows,
+                      total=len(probes)))
     return "".join(out)
 
 
