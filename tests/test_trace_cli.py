@@ -1,0 +1,99 @@
+"""CLI: `index build|count|docs|next|spans` and `trace`, mounted the way curadebt.cli mounts them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from curadebt.trace.cli import index_app, trace
+
+runner = CliRunner()
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+    app.add_typer(index_app, name="index")
+    app.command("trace")(trace)
+    return app
+
+
+@pytest.fixture
+def built(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    rows = [
+        {"id": "g1", "text": "In the beginning God created the heaven and the earth.", "source": "bible"},
+        {"id": "g2", "text": "And God said, Let there be light: and there was light.", "source": "bible"},
+        {"id": "h1", "text": "To be, or not to be, that is the question.", "source": "shakespeare"},
+    ]
+    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n{not json\n", encoding="utf-8")
+    app = make_app()
+    out = tmp_path / "idx"
+    r = runner.invoke(app, ["index", "build", str(corpus), "--out", str(out), "--id-field", "id",
+                            "--quarantine", str(tmp_path / "q.jsonl"), "--json"])
+    assert r.exit_code == 0, r.output
+    return app, out, json.loads(r.stdout), tmp_path
+
+
+def test_build_report(built):
+    app, out, rep, tmp = built
+    assert rep["documents"] == 3 and rep["tokens"] == 10 + 11 + 10
+    assert rep["quarantined"] == {"invalid_json": 1}
+    assert rep["read_stats"]["documents_read"] == 4
+    assert (tmp / "q.jsonl").exists() and rep["index_bytes_per_token"] > 0
+    r = runner.invoke(app, ["index", "build", str(tmp / "c.jsonl"), "--out", str(out)])
+    assert r.exit_code == 2 and "--force" in r.output
+    r = runner.invoke(app, ["index", "build", str(tmp / "c.jsonl"), "--out", str(out), "--force"])
+    assert r.exit_code == 0 and "bytes/token" in r.output
+    r = runner.invoke(app, ["index", "build", str(tmp / "missing.jsonl"), "--out", str(tmp / "x")])
+    assert r.exit_code == 3
+
+
+def test_queries(built):
+    app, out, _, _ = built
+    r = runner.invoke(app, ["index", "count", str(out), "and there", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["count"] == 1
+    r = runner.invoke(app, ["index", "count", str(out), "the"])
+    assert r.exit_code == 0 and r.stdout.split()[0] == "4"
+    ids = json.loads(runner.invoke(app, ["index", "count", str(out), "God", "--json"]).stdout)["query"]
+    r = runner.invoke(app, ["index", "count", str(out), " ".join(map(str, ids)), "--ids", "--json"])
+    assert json.loads(r.stdout)["count"] == 2
+    r = runner.invoke(app, ["index", "docs", str(out), "God", "--json"])
+    d = json.loads(r.stdout)
+    assert [x["id"] for x in d["documents"]] == ["g1", "g2"] and d["documents"][0]["source"] == "bible"
+    r = runner.invoke(app, ["index", "docs", str(out), "God"])
+    assert r.exit_code == 0 and "g1" in r.stdout
+    r = runner.invoke(app, ["index", "next", str(out), "there", "--json"])
+    d = json.loads(r.stdout)
+    assert d["count"] == 2 and {c["token"]: c["count"] for c in d["candidates"]} == {"be": 1, "was": 1}
+    r = runner.invoke(app, ["index", "next", str(out), "the", "-k", "2"])
+    assert r.exit_code == 0 and "heaven" in r.stdout
+    r = runner.invoke(app, ["index", "spans", str(out), "and God said, Let there be peace", "--max-prob", "0", "--json"])
+    d = json.loads(r.stdout)
+    assert [s["text"] for s in d["spans"]] == ["God said, Let there be"]
+    r = runner.invoke(app, ["index", "count", str(out / "nope"), "x"])
+    assert r.exit_code == 2 and "index.json" in r.output
+
+
+def test_trace_json_and_html(built):
+    app, out, _, tmp = built
+    r = runner.invoke(app, ["trace", "--index", str(out), "--text", "he said: To be, or not to be", "--max-prob", "0"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert [s["text"] for s in d["spans"]] == ["To be, or not to be"]
+    assert d["spans"][0]["documents"][0]["id"] == "h1"
+    r = runner.invoke(app, ["trace", "--index", str(out), "--prompt", "Quote Genesis: In the beginning",
+                            "--output", "In the beginning God created the heaven", "--max-prob", "0",
+                            "--json", str(tmp / "t.json"), "--html", str(tmp / "t.html")])
+    assert r.exit_code == 0, r.output
+    d = json.loads((tmp / "t.json").read_text())
+    assert d["prompt"] == "Quote Genesis: In the beginning"
+    assert [s["text"] for s in d["spans"]] == ["In the beginning God created the heaven"]
+    html = (tmp / "t.html").read_text()
+    assert "In the beginning God created the heaven" in html and "Quote Genesis" in html
+    r = runner.invoke(app, ["trace", "--index", str(out)])
+    assert r.exit_code == 2
+    (tmp / "out.txt").write_text("there was light", encoding="utf-8")
+    r = runner.invoke(app, ["trace", "--index", str(out), "--text-file", str(tmp / "out.txt"), "--max-prob", "0"])
+    assert json.loads(r.stdout)["spans"][0]["text"] == "there was light"
