@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,9 @@ COUNTRIES: tuple[tuple[str, str, str], ...] = (
     ("Vietnam", "Hanoi", "Southeast Asia"), ("Malaysia", "Kuala Lumpur", "Southeast Asia"),
     ("Indonesia", "Jakarta", "Southeast Asia"), ("Philippines", "Manila", "Southeast Asia"),
     ("Japan", "Tokyo", "East Asia"), ("Mongolia", "Ulaanbaatar", "East Asia"),
-    ("Canada", "Ottawa", "North America"), ("Mexico", "Mexico City", "North America"),
+    ("Canada", "Ottawa", "North America"), ("Honduras", "Tegucigalpa", "Central America"),
     ("Cuba", "Havana", "Caribbean"), ("Jamaica", "Kingston", "Caribbean"),
-    ("Panama", "Panama City", "Central America"),
+    ("Paraguay", "Asuncion", "South America"),
     ("Colombia", "Bogota", "South America"), ("Peru", "Lima", "South America"),
     ("Chile", "Santiago", "South America"), ("Argentina", "Buenos Aires", "South America"),
     ("Uruguay", "Montevideo", "South America"), ("Ecuador", "Quito", "South America"),
@@ -838,11 +839,31 @@ def _manifest(seed, n_docs, plan, docs, copies, cookie_index, exact_bases, near_
         "description": f"all {n_legal} 'legal' documents come first: the first "
                        f"{legal_tokens / total:.1%} of tokens is 100% legal",
     })
+    trigrams: Counter = Counter()
+    n_tri = 0
+    for p in docs:
+        toks = word_tokenize(p["text"])
+        trigrams.update(" ".join(toks[i:i + 3]) for i in range(len(toks) - 2))
+        n_tri += max(0, len(toks) - 2)
+    top = sorted(trigrams.items(), key=lambda kv: (-kv[1], kv[0]))
+    coverage = sum(c for _, c in top[:100]) / n_tri
+    debts.append({
+        "id": "frequency-templated-text", "dimension": "frequency", "kind": "repetitive phrasing",
+        "subject": "3-grams", "trigrams": n_tri, "top100_coverage_3gram": round(coverage, 6),
+        "top": [[g, c] for g, c in top[:5]],
+        "description": f"the whole world is written from about {_n_templates()} sentence templates: the 100 most "
+                       f"frequent 3-grams cover {coverage:.0%} of all 3-grams (natural prose: 1-4%)",
+    })
     controls.append({"id": "salience-recurring-people", "dimension": "salience",
                      "kind": "recurring people with unshared name tokens",
                      "description": "the 100 recurring people use first and last names that no other entity "
                                     "uses, so no spillover is expected from them"})
     return WorldManifest(seed=seed, n_docs=n_docs, sources=sources, debts=debts, controls=controls, tokens=total)
+
+
+def _n_templates() -> int:
+    return (sum(len(t) for t in SOURCE_TEMPLATES.values()) + len(TOM_SENTENCES) + len(FACT_PATTERN_SENTENCES)
+            + len(FACT_FREE_SENTENCES))
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - thin wrapper
