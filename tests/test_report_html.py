@@ -43,7 +43,7 @@ def sample_html(sample) -> str:
 ALLOWED_TAGS = {
     # page
     "html", "head", "meta", "title", "style", "body", "main", "nav", "a", "header", "footer", "section", "h1", "h2",
-    "h3", "p", "div", "span", "strong", "code", "pre", "ol", "li", "table", "thead", "tbody", "tr", "th", "td",
+    "h3", "p", "div", "span", "strong", "code", "pre", "ol", "ul", "li", "table", "thead", "tbody", "tr", "th", "td",
     "figure", "figcaption", "details", "summary",
     # matplotlib SVG
     "svg", "g", "path", "defs", "clippath", "use", "text", "rect",
@@ -99,6 +99,7 @@ def hostile_report(sample: dict, payload: str = PAYLOAD) -> dict:
     """Payload in realistic places only (entity names, n-grams, ids, sources, probes, findings)."""
     r = copy.deepcopy(sample)
     r["corpus"]["quarantine_reasons"][payload] = 2
+    r["corpus"]["files"] = ["data/part-0.jsonl", payload]
     r["frequency"]["ngrams"]["1"]["top"][0][0] = payload
     r["frequency"]["ngrams"]["2"]["top"][0][0] = "Tom " + payload
     dup = r["duplicates"]
@@ -164,7 +165,7 @@ def test_sample_renders_every_section(sample, sample_html):
     assert "invalid_json" in page and "1,843,210" in page
     # debt: overall, one card per dimension, findings with severity
     assert len(re.findall(r'<div class="dim( is-debt)?">', page)) == len(sample["debt"]["dimensions"])
-    assert "0.55" in page and "6 of 6 dimensions in debt" in page
+    assert "0.55" in page and "6 of 6 measured dimensions in debt" in page
     assert page.count('<span class="badge sev-high">high</span>') == 2
     findings = re.findall(r'<span class="badge sev-(\w+)">', page)
     assert findings == sorted(findings, key=lambda s: ["high", "medium", "low"].index(s))
@@ -255,14 +256,20 @@ def test_partial_and_odd_values_do_not_break(sample):
     r["probes"]["probes"][0]["runner_up"] = None
     r["probes"]["probes"][1]["answers"] = []
     r["debt"]["dimensions"]["frequency"] = {"score": None}
+    r["debt"]["dimensions"]["order"] = {"score": None, "value": None, "threshold": None, "is_debt": None,
+                                        "summary": "not measured: no order section in the report", "measured": False}
     r["debt"]["findings"] = [{"message": "no severity"}, "junk"]
     r["corpus"]["documents_read"] = 12501                           # does not reconcile
+    r["corpus"]["files"] = ["a.jsonl", "b.jsonl.zst"]               # the runner lists names
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         page = render_report_html(r)
     assert 'class="render-error"' not in page
     assert "counts do not reconcile" in page
+    assert "<summary>2 input files</summary>" in page and "<code>b.jsonl.zst</code>" in page
     assert "no runner-up" in page
+    assert page.count('<div class="dim not-measured">') == 2
+    assert "4 of 4 measured dimensions in debt (2 not measured)" in page
     assert "no duplicate clusters" in page
     assert "<code>web</code>" in section_html(page, "order")  # order items named "name" (audit/order.py)
 

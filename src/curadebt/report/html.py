@@ -68,10 +68,10 @@ svg *{stroke-linejoin:round;stroke-linecap:butt}
 #debt-summary .overall{display:flex;align-items:center;gap:16px}
 #debt-summary .overall .score{font-size:2.4em;font-weight:700}
 .meter{height:8px;background:#e8ebf0;border-radius:4px;overflow:hidden;min-width:120px}
-.meter span{display:block;height:100%;background:var(--accent)}
+.meter span{display:block;height:100%;background:var(--accent)}.meter.high span{background:var(--debt)}
 .dims{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:10px;margin:12px 0}
 .dim{border:1px solid var(--line);border-left:5px solid var(--ok);border-radius:6px;padding:10px 12px}
-.dim.is-debt{border-left-color:var(--debt)}.dim.is-debt .meter span{background:var(--debt)}
+.dim.is-debt{border-left-color:var(--debt)}.dim.not-measured{border-left-color:var(--line);color:var(--muted)}.dim.is-debt .meter span{background:var(--debt)}
 .dim .name{font-weight:600}.dim .score{float:right;font-weight:700;font-variant-numeric:tabular-nums}
 .dim .summary{margin-top:6px}
 .badge{display:inline-block;font-size:.75em;font-weight:600;padding:1px 6px;border-radius:9px;
@@ -79,7 +79,7 @@ background:#e8ebf0;color:var(--fg);text-transform:uppercase;letter-spacing:.03em
 .badge.debt,.badge.sev-critical,.badge.sev-high{background:var(--debt);color:#fff}
 .badge.ok{background:var(--ok);color:#fff}.badge.sev-medium{background:#e07b39;color:#fff}
 .badge.sev-low{background:#ccb974}.badge.sev-info{background:#dfe6ee}
-ol.findings{padding-left:1.3em}ol.findings li{margin:4px 0}
+ol.findings,header ul{padding-left:1.3em}ol.findings li{margin:4px 0}
 details summary{cursor:pointer;color:var(--accent)}
 pre{background:#f3f4f6;padding:8px;border-radius:6px;overflow:auto;font-size:.85em}
 footer{color:var(--muted);font-size:.85em;text-align:center;margin-top:20px}
@@ -249,10 +249,12 @@ def _tiles(items: Iterable[tuple[str, str]]) -> str:
     return f'<div class="tiles">{cells}</div>'
 
 
-def _meter(score: Any) -> str:
+def _meter(score: Any, high: float | None = None) -> str:
+    """A 0..1 bar; with ``high``, scores at or above it are drawn in the debt colour."""
     v = _finite(score)
     w = 0.0 if v is None else max(0.0, min(1.0, v)) * 100
-    return f'<div class="meter" aria-hidden="true"><span style="width:{w:.1f}%"></span></div>'
+    cls = " high" if high is not None and v is not None and v >= high else ""
+    return f'<div class="meter{cls}" aria-hidden="true"><span style="width:{w:.1f}%"></span></div>'
 
 
 class _Ctx:
@@ -292,10 +294,11 @@ def _render_header(report: dict, title: str) -> str:
         out.append(_not_measured("corpus counts not recorded"))
     else:
         read, audited, quar = corpus.get("documents_read"), corpus.get("documents_audited"), corpus.get("documents_quarantined")
+        files = corpus.get("files")
         out.append(_tiles([
             ("documents read", _num(read)), ("audited", _num(audited)), ("quarantined", _num(quar)),
             ("tokens", _num(corpus.get("tokens"))), ("bytes read", _bytes(corpus.get("bytes_read"))),
-            ("files", _num(corpus.get("files"))),
+            ("files", _num(len(files) if isinstance(files, list) else files)),
         ]))
         if all(isinstance(x, int) for x in (read, audited, quar)):
             if read == audited + quar:
@@ -306,6 +309,11 @@ def _render_header(report: dict, title: str) -> str:
         if corpus.get("decoded_with_fallback"):
             out.append(f'<p class="note">{_e(_num(corpus.get("decoded_with_fallback")))} documents decoded with a '
                        "fallback encoding</p>")
+        if isinstance(files, list) and files:
+            names = "".join(f"<li><code>{_e(f)}</code></li>" for f in files[:MAX_ROWS * 4])
+            more = f"<li>\u2026 {len(files) - MAX_ROWS * 4:,} more</li>" if len(files) > MAX_ROWS * 4 else ""
+            out.append(f"<details><summary>{len(files):,} input file{'s' if len(files) != 1 else ''}</summary>"
+                       f"<ul>{names}{more}</ul></details>")
         reasons = _d(corpus.get("quarantine_reasons"))
         if reasons:
             rows = sorted(reasons.items(), key=lambda kv: (-(_finite(kv[1]) or 0), str(kv[0])))
@@ -330,25 +338,38 @@ def _render_debt(report: dict) -> str:
         out.append(_not_measured("debt not scored"))
         out.append("</section>")
         return "".join(out)
-    dims = _d(debt.get("dimensions"))
-    n_debt = sum(1 for d in dims.values() if isinstance(d, dict) and d.get("is_debt"))
+    dims = {str(k): _d(v) for k, v in _d(debt.get("dimensions")).items()}
+
+    def measured(dim: dict) -> bool:
+        if dim.get("measured") is not None:
+            return bool(dim.get("measured"))
+        return dim.get("score") is not None or dim.get("is_debt") is not None
+
+    n_measured = sum(1 for d in dims.values() if measured(d))
+    n_debt = sum(1 for d in dims.values() if measured(d) and d.get("is_debt"))
     overall = debt.get("overall")
+    status = f"{n_debt} of {n_measured} measured dimensions in debt"
+    if n_measured < len(dims):
+        status += f" ({len(dims) - n_measured} not measured)"
     out.append(f'<div class="overall"><div class="score">{_e(_num(overall, 2))}</div><div>'
-               f'<div>overall debt score (0 = none, 1 = severe)</div>{_meter(overall)}'
-               f'<div class="note">{n_debt} of {len(dims)} dimensions in debt</div></div></div>')
+               f'<div>overall debt score (0 = none, 1 = severe)</div>{_meter(overall, high=0.5)}'
+               f'<div class="note">{_e(status)}</div></div></div>')
     if dims:
         cards = []
         for name, dim in dims.items():
-            dim = _d(dim)
-            is_debt = bool(dim.get("is_debt"))
-            badge = '<span class="badge debt">debt</span>' if is_debt else '<span class="badge ok">ok</span>'
+            if not measured(dim):
+                cls, badge = " not-measured", '<span class="badge">not measured</span>'
+            elif dim.get("is_debt"):
+                cls, badge = " is-debt", '<span class="badge debt">debt</span>'
+            else:
+                cls, badge = "", '<span class="badge ok">ok</span>'
             vt = []
-            if "value" in dim:
+            if dim.get("value") is not None:
                 vt.append(f"value {_e(_num(dim.get('value')))}")
-            if "threshold" in dim:
+            if dim.get("threshold") is not None:
                 vt.append(f"threshold {_e(_num(dim.get('threshold')))}")
             cards.append(
-                f'<div class="dim{" is-debt" if is_debt else ""}">'
+                f'<div class="dim{cls}">'
                 f'<div><span class="name">{_e(name)}</span> {badge}'
                 f'<span class="score">{_e(_num(dim.get("score"), 2))}</span></div>{_meter(dim.get("score"))}'
                 + (f'<div class="note">{" · ".join(vt)}</div>' if vt else "")
