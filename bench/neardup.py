@@ -7,8 +7,10 @@ The corpus is built from ../shared/data/mixed/corpus.jsonl: its documents are cu
 60-300 words (real text, punctuation kept). Passages are used once as they are; past the end of the
 pool they are reused with half of their words replaced (so they are not near duplicates of their
 first use). Then planted duplicates are added: ``--near`` of the documents are copies of an earlier
-passage with 0-10% of the words replaced / inserted / deleted and ``--exact`` are verbatim copies.
-The order is shuffled (seeded). Ground truth: every planted copy belongs with its source.
+passage with 0-10% of the words replaced / inserted / deleted, ``--exact`` are verbatim copies, and
+``--distractors`` are copies with 15-40% of the words edited (not targets: their true Jaccard sits
+around and below the threshold, so they test precision). The order is shuffled (seeded). Ground
+truth: every planted 0-10% or exact copy belongs with its source.
 
 Every tool runs in its own subprocess (so peak memory is its own) on the same texts, tokenised by
 the same word tokenizer, with the same num_perm / bands / rows / shingle size / threshold, and
@@ -76,15 +78,15 @@ def edit(rng: random.Random, words: list[str], rate: float, vocab: list[str]) ->
     return w
 
 
-def build_corpus(source: Path, mb: float, near: float, exact: float, seed: int):
+def build_corpus(source: Path, mb: float, near: float, exact: float, seed: int, distractors: float = 0.0):
     """Returns (texts, group, source_of): group[i] = ground-truth group, source_of[i] = index of the
-    document a planted copy was made from (-1 for originals)."""
+    document a planted copy was made from (-1 for originals and distractors)."""
     rng = random.Random(seed)
     pool = passages(source, rng)
     vocab = [w for p in pool[:2000] for w in word_tokenize(p)]
     target = int(mb * 1_000_000)
     originals, size, reuse = [], 0, 0
-    n_planted_share = near + exact
+    n_planted_share = near + exact + distractors
     while size * (1 + n_planted_share) < target:
         k = len(originals)
         if k < len(pool):
@@ -98,19 +100,23 @@ def build_corpus(source: Path, mb: float, near: float, exact: float, seed: int):
     texts = list(originals)
     source_of = [-1] * len(texts)
     n_near, n_exact = int(len(originals) * near), int(len(originals) * exact)
-    for j in range(n_near + n_exact):
+    n_dist = int(len(originals) * distractors)
+    for j in range(n_near + n_exact + n_dist):
         src = rng.randrange(len(originals))
         if j < n_near:
             texts.append(" ".join(edit(rng, word_tokenize(originals[src]), rng.uniform(0.0, 0.1), vocab)))
-        else:
+        elif j < n_near + n_exact:
             texts.append(originals[src])
+        else:
+            texts.append(" ".join(edit(rng, word_tokenize(originals[src]), rng.uniform(0.15, 0.4), vocab)))
+            src = -1
         source_of.append(src)
     order = list(range(len(texts)))
     rng.shuffle(order)
     pos = {old: new for new, old in enumerate(order)}
     texts = [texts[i] for i in order]
     source_of = [pos[source_of[i]] if source_of[i] >= 0 else -1 for i in order]
-    group = [s if s >= 0 else i for i, s in enumerate(source_of)]
+    group = [s if s >= 0 else i for i, s in enumerate(source_of)]  # distractors: a group of their own
     return texts, group, source_of
 
 
@@ -119,9 +125,12 @@ def build_corpus(source: Path, mb: float, near: float, exact: float, seed: int):
 # ---------------------------------------------------------------------------------------------
 
 def rss_mb() -> float:
-    import psutil
-
-    return psutil.Process().memory_info().rss / 2**20
+    """Current resident memory (Linux /proc; 0 elsewhere, then peak MB is the absolute peak)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def peak_mb() -> float:
@@ -247,6 +256,8 @@ def main(argv=None) -> None:
     p.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     p.add_argument("--near", type=float, default=0.15, help="planted near copies, share of originals")
     p.add_argument("--exact", type=float, default=0.05, help="planted exact copies, share of originals")
+    p.add_argument("--distractors", type=float, default=0.05,
+                   help="copies with 15-40%% of the words edited (not targets), share of originals")
     p.add_argument("--tools", default="curadebt,datasketch,datasketch-xxh32")
     p.add_argument("--num-perm", type=int, default=128)
     p.add_argument("--bands", type=int, default=32)
@@ -263,7 +274,7 @@ def main(argv=None) -> None:
         sys.exit(f"needs {a.source} (the shared real-data folder beside the project)")
 
     t0 = time.perf_counter()
-    texts, group, source_of = build_corpus(a.source, a.mb, a.near, a.exact, a.seed)
+    texts, group, source_of = build_corpus(a.source, a.mb, a.near, a.exact, a.seed, a.distractors)
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     n_planted = sum(s >= 0 for s in source_of)
     print(f"corpus: {len(texts):,} docs, {mb:.1f} MB, {n_planted:,} planted copies "

@@ -160,6 +160,9 @@ def test_result_serialises_without_assignments_and_state_pickles():
     assert js["params"] == {"num_perm": 128, "bands": 32, "rows": 4, "shingle_size": 3, "threshold": 0.5, "seed": 0}
     assert r == m.finalize(state)
     assert pickle.loads(pickle.dumps(r)).assignments is not None
+    # the measure itself travels to workers; its token-hash cache pickles empty
+    m2 = pickle.loads(pickle.dumps(m))
+    assert len(m2.hasher.cache) == 0 and to_jsonable(m2.finalize(state)) == js
 
 
 def test_accumulate_equals_merge_of_map():
