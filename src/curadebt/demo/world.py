@@ -153,7 +153,7 @@ FILM_WORDS = ("thriller", "action film", "spy drama", "science fiction epic", "w
               "sequel", "remake", "adventure film")
 # Neutral lowercase words used to edit near-duplicates.
 EDIT_WORDS = ("recently", "also", "really", "quite", "several", "new", "other", "local", "large", "small", "many",
-              "early", "later", "often", "again", "still", "almost", "nearly", "mostly", "today", "later on",
+              "early", "later", "often", "again", "still", "almost", "nearly", "mostly", "today", "soon",
               "perhaps", "usually", "further", "certain", "various", "main", "whole", "second", "final")
 
 COOKIE_NOTICE = (
@@ -554,7 +554,8 @@ def _whitespace_variant(text: str, rng: random.Random) -> str:
         parts = text.split(" ")
         k = rng.randrange(1, len(parts))
         return " ".join(parts[:k]) + "   " + " ".join(parts[k:])
-    return text.replace(". ", ".  ")
+    out = text.replace(". ", ".  ")
+    return out if out != text else text + "\n"
 
 
 def _near_copy(text: str, rng: random.Random, fraction: float) -> tuple[str, int]:
@@ -666,7 +667,9 @@ def generate_world(out_dir: str | Path, seed: int = 0, n_docs: int = DEFAULT_DOC
             return True
         if p["source"] in checked:
             sh = shingles(p["text"])
-            return any(len(sh & o) >= MAX_ACCIDENTAL_JACCARD * len(sh | o) for o in checked[p["source"]])
+            n, limit = len(sh), MAX_ACCIDENTAL_JACCARD / (1 + MAX_ACCIDENTAL_JACCARD)
+            # J >= t  <=>  |a & b| >= t / (1 + t) * (|a| + |b|)
+            return any(len(sh & o) >= limit * (n + len(o)) for o in checked[p["source"]])
         return False
 
     for p in plan:
