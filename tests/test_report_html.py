@@ -376,9 +376,9 @@ def test_deterministic_across_processes(sample_html):
 
 
 def test_render_is_fast(sample):
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: a busy CI machine does not make it flaky
     render_report_html(sample)
-    assert time.perf_counter() - t0 < 3.0
+    assert time.process_time() - t0 < 3.0
 
 
 def test_scope_svg_ids_rejects_unsafe_prefix():
