@@ -88,7 +88,7 @@ class TokenHashCache(dict):
     """token -> xxh3-64 of its UTF-8 bytes; a lookup costs less than hashing again. Cleared when it
     grows past ``max_size`` entries, so memory stays bounded (values never change)."""
 
-    def __init__(self, max_size: int = 2_000_000):
+    def __init__(self, max_size: int = 500_000):
         super().__init__()
         self.max_size = max_size
 
