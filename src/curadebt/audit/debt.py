@@ -465,8 +465,9 @@ def _probes(sec: dict, t: DebtThresholds) -> tuple[dict, list[dict]]:
             break
         label = _probe_label(p)
         if runner is not None:
-            msg = (f"{label}: '{top}' outnumbers '{runner}' {top_n}:{run_n} in {basis} "
-                   f"(dominance {_ratio(ratio)}:1; a correction needs more than that)")
+            tail = ("a correction needs more than that" if ratio >= t.dominance_ratio
+                    else f"under the {_ratio(t.dominance_ratio)}:1 debt threshold")
+            msg = f"{label}: '{top}' outnumbers '{runner}' {top_n}:{run_n} in {basis} (dominance {_ratio(ratio)}:1; {tail})"
         else:
             msg = f"{label}: '{top}' has no rival in the data ({top_n} {basis}, dominance {_ratio(ratio)}:1)"
         findings.append(_finding("probes", score, msg, str(p.get("subject", p.get("id"))), probe=p.get("id"),
