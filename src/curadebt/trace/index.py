@@ -355,12 +355,14 @@ class TokenIndex:
             if b <= a:
                 continue
             total += b - a
-            pos = np.sort(np.asarray(sh.sa[a:b], dtype=np.int64))
+            pos = np.sort(np.asarray(sh.sa[a:b]))  # sorted: searchsorted walks forward, runs are documents
             local = sh.doc_of(pos)
-            uniq, first_idx, cnt = np.unique(local, return_index=True, return_counts=True)
+            first_idx = np.concatenate([[0], np.flatnonzero(local[1:] != local[:-1]) + 1])
+            uniq = local[first_idx]
+            cnt = np.diff(np.append(first_idx, len(local)))
             docs_all.append(uniq + sh.doc_base)
             counts_all.append(cnt)
-            first_all.append(pos[first_idx] - np.asarray(sh.doc_starts[uniq], dtype=np.int64))
+            first_all.append(pos[first_idx].astype(np.int64) - np.asarray(sh.doc_starts[uniq], dtype=np.int64))
             shard_all.append(np.full(len(uniq), s))
         if not docs_all:
             return DocumentsResult(query=q.tolist(), count=0, n_documents=0, documents=[])
@@ -384,9 +386,9 @@ class TokenIndex:
         m = len(q)
         text = sh.doc_text(local)
         if text is not None:
-            ids, offsets = self.tokenizer.encode_with_offsets(text)
-            if tpos + m <= len(ids) and np.array_equal(ids[tpos:tpos + m], q):
-                cs, ce = offsets[tpos][0], offsets[tpos + m - 1][1]
+            loc = self.tokenizer.locate(text, tpos, m)
+            if loc is not None and np.array_equal(loc[0], q):
+                cs, ce = loc[1], loc[2]
                 a = max(0, cs - context_chars)
                 b = min(len(text), ce + context_chars)
                 # widen to whitespace so words are not cut
@@ -422,22 +424,30 @@ class TokenIndex:
             cnt = counts[ids]
             total, eod = self.n_tokens, 0
         else:
-            parts = []
-            total = 0
+            id_parts, cnt_parts = [], []
+            total = eod = 0
             for sh, (a, b) in zip(self.shards, self.ranges(q)):
                 if b <= a:
                     continue
                 total += b - a
                 pos = np.asarray(sh.sa[a:b], dtype=np.int64) + len(q)
                 nxt = np.asarray(sh.tokens[pos], dtype=np.int64)
-                nxt[nxt == sh.sep] = -1
-                parts.append(nxt)
-            if not parts:
+                # suffixes in [a, b) share the context, so the next token is sorted: run lengths
+                starts = np.concatenate([[0], np.flatnonzero(nxt[1:] != nxt[:-1]) + 1])
+                vals = nxt[starts]
+                runs = np.diff(np.append(starts, len(nxt)))
+                if vals[-1] == sh.sep:  # the separator sorts last: document ends
+                    eod += int(runs[-1])
+                    vals, runs = vals[:-1], runs[:-1]
+                id_parts.append(vals)
+                cnt_parts.append(runs)
+            if not id_parts:
                 return NextTokens(context=q.tolist(), count=0, end_of_document=0, candidates=[])
-            ids, cnt = np.unique(np.concatenate(parts), return_counts=True)
-            eod = int(cnt[0]) if len(ids) and ids[0] == -1 else 0
-            if eod:
-                ids, cnt = ids[1:], cnt[1:]
+            if len(id_parts) == 1:
+                ids, cnt = id_parts[0], cnt_parts[0]
+            else:
+                ids, inv = np.unique(np.concatenate(id_parts), return_inverse=True)
+                cnt = np.bincount(inv, weights=np.concatenate(cnt_parts)).astype(np.int64)
         order_idx = np.lexsort((ids, -cnt))
         if k is not None:
             order_idx = order_idx[:k]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from itertools import islice
 from pathlib import Path
 from typing import Sequence
 
@@ -46,6 +47,13 @@ class IdTokenizer:
 
     def token_str(self, token_id: int) -> str:
         raise NotImplementedError
+
+    def locate(self, text: str, tpos: int, m: int) -> tuple[np.ndarray, int, int] | None:
+        """Ids of tokens ``tpos .. tpos+m`` of ``text`` and their character span (None if out of range)."""
+        ids, offsets = self.encode_with_offsets(text)
+        if m <= 0 or tpos + m > len(ids):
+            return None
+        return ids[tpos:tpos + m], offsets[tpos][0], offsets[tpos + m - 1][1]
 
     @property
     def vocab_size(self) -> int:
@@ -116,6 +124,26 @@ class WordIdTokenizer(IdTokenizer):
 
     def token_str(self, token_id: int) -> str:
         return self.words[token_id] if 0 <= token_id < len(self.words) else "<unk>"
+
+    def locate(self, text: str, tpos: int, m: int) -> tuple[np.ndarray, int, int] | None:
+        # scan only up to the match (a long document is not tokenised whole for one snippet)
+        if m <= 0:
+            return None
+        if self.lower:
+            low, back = _lower_with_map(text)
+            it = WORD_RE.finditer(low)
+        else:
+            back = None
+            it = WORD_RE.finditer(text)
+        ms = list(islice(it, tpos, tpos + m))
+        if len(ms) < m:
+            return None
+        get = self.vocab.get
+        ids = np.fromiter((get(x.group(0), UNKNOWN) for x in ms), dtype=np.int64, count=m)
+        cs, ce = ms[0].start(), ms[-1].end()
+        if back is not None:
+            cs, ce = back[cs], back[ce]
+        return ids, cs, ce
 
     def save(self, folder: Path) -> dict:
         folder.mkdir(parents=True, exist_ok=True)
