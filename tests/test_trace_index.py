@@ -310,3 +310,11 @@ def test_build_report_numbers(tmp_path):
     assert rep.index_bytes_per_token == pytest.approx(6 * 5050 / 5000)
     info = json.loads((tmp_path / "idx" / "index.json").read_text())
     assert info["build"]["tokens"] == rep.tokens and len(info["shards"]) == 6
+
+
+def test_parallel_tokenising_gives_identical_index(shared_data, tmp_path):
+    docs = shakespeare_docs(shared_data)[:3000]
+    build_index_from_documents(docs, tmp_path / "a", shard_tokens=30_000, workers=1, batch_size=200)
+    build_index_from_documents(docs, tmp_path / "b", shard_tokens=30_000, workers=2, batch_size=200)
+    for f in ("tokenizer/vocab.json", "unigram.npy", "shard-00000/tokens.bin", "shard-00000/sa.bin", "shard-00002/tokens.bin"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f

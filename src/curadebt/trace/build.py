@@ -43,7 +43,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from curadebt.corpus import Document, Quarantine, ReaderConfig, ReadStats, iter_documents
-from curadebt.trace.vocab import IdTokenizer, make_id_tokenizer
+from curadebt.trace.vocab import IdTokenizer, WordIdTokenizer, make_id_tokenizer, word_batch_local
 
 FORMAT = "curadebt-token-index"
 FORMAT_VERSION = 1
@@ -209,7 +209,7 @@ def _folder_bytes(folder: Path) -> int:
 
 def build_index_from_documents(docs: Iterable[Document], out: str | os.PathLike, tokenizer: str | IdTokenizer | None = "words",
                                shard_tokens: int = DEFAULT_SHARD_TOKENS, store_text: bool = True, overwrite: bool = False,
-                               batch_size: int = 1000, on_batch: Callable[[int, int], None] | None = None,
+                               batch_size: int = 1000, workers: int = 1, on_batch: Callable[[int, int], None] | None = None,
                                read_stats: ReadStats | None = None, quarantine: Quarantine | None = None,
                                corpus_desc: list[str] | None = None) -> BuildReport:
     """Index documents into ``out`` (see the module docstring for the layout)."""
@@ -242,9 +242,8 @@ def build_index_from_documents(docs: Iterable[Document], out: str | os.PathLike,
                 write_s += w
             writer = None
 
-        for batch in _batched(docs, batch_size):
-            t0 = time.perf_counter()
-            ids_list = tok.encode_batch([d.text for d in batch], grow=True)
+        for batch, ids_list, secs in _encoded_batches(docs, tok, batch_size, workers):
+            t0 = time.perf_counter() - secs
             if ids_list:
                 allids = np.concatenate(ids_list) if len(ids_list) > 1 else ids_list[0]
                 if len(allids):
@@ -322,6 +321,43 @@ def _atomic_replace(tmp: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _encoded_batches(docs: Iterable[Document], tok: IdTokenizer, batch_size: int, workers: int
+                     ) -> Iterator[tuple[list[Document], list[np.ndarray], float]]:
+    """(batch, ids per document, seconds spent waiting for the ids), in corpus order.
+
+    The word tokenizer can run in ``workers`` processes: each tokenises a batch against a local
+    vocabulary and the parent maps local ids into the global vocabulary in batch order, so the
+    ids are identical to a single-process build. At most ``2 x workers`` batches are in flight
+    (memory stays bounded). HF tokenizers already encode batches on all cores in Rust.
+    """
+    if workers <= 1 or not isinstance(tok, WordIdTokenizer):
+        for batch in _batched(docs, batch_size):
+            t0 = time.perf_counter()
+            ids = tok.encode_batch([d.text for d in batch], grow=True)
+            yield batch, ids, time.perf_counter() - t0
+        return
+    import multiprocessing as mp
+    from collections import deque
+
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    with ctx.Pool(workers) as pool:
+        pending: deque = deque()
+
+        def drain_one():
+            batch, fut = pending.popleft()
+            t0 = time.perf_counter()
+            words, local, lengths = fut.get()
+            ids = tok.merge_local(words, local, lengths)
+            return batch, ids, time.perf_counter() - t0
+
+        for batch in _batched(docs, batch_size):
+            pending.append((batch, pool.apply_async(word_batch_local, ([d.text for d in batch], tok.lower))))
+            if len(pending) >= 2 * workers:
+                yield drain_one()
+        while pending:
+            yield drain_one()
+
+
 def _batched(docs: Iterable[Document], n: int) -> Iterator[list[Document]]:
     buf: list[Document] = []
     for d in docs:
@@ -336,7 +372,7 @@ def _batched(docs: Iterable[Document], n: int) -> Iterator[list[Document]]:
 def build_index(corpus, out: str | os.PathLike, tokenizer: str | IdTokenizer | None = "words",
                 reader_config: ReaderConfig | None = None, shard_tokens: int = DEFAULT_SHARD_TOKENS,
                 store_text: bool = True, overwrite: bool = False, quarantine_path: str | os.PathLike | None = None,
-                on_batch: Callable[[int, int], None] | None = None) -> BuildReport:
+                workers: int = 1, on_batch: Callable[[int, int], None] | None = None) -> BuildReport:
     """Index a corpus (files/folders read by :func:`curadebt.corpus.iter_documents`).
 
     Bad records go to the quarantine (``quarantine_path`` as JSONL when given) and are counted in
@@ -349,7 +385,8 @@ def build_index(corpus, out: str | os.PathLike, tokenizer: str | IdTokenizer | N
     try:
         docs = iter_documents(list(paths), cfg, quarantine, stats)
         return build_index_from_documents(docs, out, tokenizer, shard_tokens=shard_tokens, store_text=store_text,
-                                          overwrite=overwrite, batch_size=cfg.batch_size, on_batch=on_batch,
+                                          overwrite=overwrite, batch_size=cfg.batch_size, workers=workers,
+                                          on_batch=on_batch,
                                           read_stats=stats, quarantine=quarantine,
                                           corpus_desc=[str(p) for p in paths])
     finally:

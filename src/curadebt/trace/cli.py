@@ -7,6 +7,7 @@ Mounted by :mod:`curadebt.cli` as ``curadebt index ...`` (the Typer sub-app ``in
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -68,6 +69,7 @@ def build(
     id_field: Optional[str] = typer.Option(None, help="Field holding the document id (default: line/row number)."),
     source_field: Optional[str] = typer.Option(None, help="Field naming the document's source (default: a 'source' field when present)."),
     store_text: bool = typer.Option(True, "--store-text/--no-store-text", help="Keep the documents' text in the index for snippets (else snippets are rebuilt from tokens)."),
+    workers: int = typer.Option(0, help="Processes tokenising with the word tokenizer (0: one per CPU, at most 8). The ids do not depend on it."),
     quarantine: Optional[Path] = typer.Option(None, help="Write quarantined records (bad JSON, invalid UTF-8, empty text...) to this JSONL file."),
     force: bool = typer.Option(False, "--force", help="Replace an existing index at --out."),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
@@ -87,7 +89,8 @@ def build(
 
     try:
         report = build_index(corpus, out, tokenizer=tokenizer, reader_config=cfg, shard_tokens=shard_tokens,
-                             store_text=store_text, overwrite=force, quarantine_path=quarantine, on_batch=on_batch)
+                             store_text=store_text, overwrite=force, quarantine_path=quarantine,
+                             workers=workers or min(os.cpu_count() or 1, 8), on_batch=on_batch)
     except CorpusError as e:
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(EXIT_CORPUS_ERROR)

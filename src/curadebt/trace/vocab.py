@@ -112,6 +112,15 @@ class WordIdTokenizer(IdTokenizer):
                 out.append(np.fromiter((get(w, UNKNOWN) for w in toks), dtype=np.int64, count=len(toks)))
         return out
 
+    def merge_local(self, words: list[str], local_ids: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        """Ids from :func:`word_batch_local` (run in a worker) mapped into this vocabulary, growing it.
+        The worker's words are in order of first appearance, so ids come out exactly as if the
+        batch had been encoded here."""
+        get = self.vocab.__getitem__
+        mapping = np.fromiter(map(get, words), dtype=np.int64, count=len(words))
+        glob = mapping[local_ids] if len(local_ids) else np.zeros(0, dtype=np.int64)
+        return np.split(glob, np.cumsum(lengths)[:-1]) if len(lengths) else []
+
     def encode_with_offsets(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
         if self.lower:
             low, back = _lower_with_map(text)
@@ -149,6 +158,21 @@ class WordIdTokenizer(IdTokenizer):
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "vocab.json").write_text(json.dumps(self.words, ensure_ascii=False), encoding="utf-8")
         return {"kind": self.kind, "spec": self.spec, "lower": self.lower, "file": "vocab.json"}
+
+
+def word_batch_local(texts: list[str], lower: bool) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Tokenise a batch against a fresh local vocabulary (for a worker process): the local words
+    in order of first appearance, the concatenated local ids, and the number of tokens per text."""
+    words: list[str] = []
+    vocab = _Vocab(words)
+    get = vocab.__getitem__
+    findall = WORD_RE.findall
+    parts = []
+    for t in texts:
+        toks = findall(t.lower() if lower else t)
+        parts.append(np.fromiter(map(get, toks), dtype=np.int32, count=len(toks)))
+    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+    return words, (np.concatenate(parts) if parts else np.zeros(0, np.int32)), lengths
 
 
 def _lower_with_map(text: str) -> tuple[str, list[int]]:
