@@ -1,0 +1,132 @@
+"""Exact and near dedup, from the clusters the input audit already found.
+
+The audit's :class:`~curadebt.audit.duplicates.DuplicatesMeasure` gives every document its exact
+cluster (``exact_of``: first document with the same normalised text) and its near cluster
+(``representative``: MinHash-LSH connected component, see :mod:`curadebt.audit.duplicates`).
+
+Representative rule (documented, deterministic): among the *currently kept* members of a cluster,
+
+- ``exact_dedup`` keeps the lowest ordinal (the copy seen first in training order);
+- ``near_dedup`` keeps the lowest ordinal (``keep: first``, the audit's own representative when it
+  is still kept) or the member with the most tokens (``keep: longest``, ties to the lowest ordinal).
+
+Every other member is dropped with ``duplicate_of`` = the kept member. Clusters count only kept
+documents, so the result does not depend on which op ran first. ``near_dedup`` groups by the near
+cluster, which contains exact copies too: run alone, it also drops exact copies.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from curadebt.audit.duplicates import KIND_EXACT, KIND_NAMES, KIND_NEAR
+from curadebt.curate.context import OpContext
+from curadebt.curate.plan import DROP, KEEP, OpSummary
+from curadebt.curate.recipe import ExactDedup, NearDedup
+
+
+def _check(ctx: OpContext):
+    a = ctx.assignments
+    if a is None:
+        raise RuntimeError("dedup needs the duplicate assignments of the input audit")
+    if len(a) != ctx.table.n or not np.array_equal(a.ordinals, np.arange(ctx.table.n)):
+        raise RuntimeError("dedup: duplicate assignments do not cover the scanned documents")
+    return a
+
+
+def _annotate_clusters(ctx: OpContext) -> None:
+    a = ctx.assignments
+    plan = ctx.plan
+    plan.cluster[:] = a.cluster
+    plan.cluster_kind[:] = [KIND_NAMES[int(k)] for k in a.kind]
+
+
+def _group_keep(groups: np.ndarray, members: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the ``members`` (ordinals) with cluster ``groups``, the kept one per group (lowest
+    ``priority``, then lowest ordinal). Returns (kept ordinal per member, is_kept mask)."""
+    order = np.lexsort((members, priority, groups))
+    g_sorted = groups[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = g_sorted[1:] != g_sorted[:-1]
+    head_idx = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    keeper_sorted = members[order][head_idx]
+    keeper = np.empty_like(members)
+    keeper[order] = keeper_sorted
+    return keeper, keeper == members
+
+
+def exact_dedup(ctx: OpContext, op: ExactDedup, index: int) -> OpSummary:
+    a = _check(ctx)
+    _annotate_clusters(ctx)
+    plan = ctx.plan
+    s = plan.begin(op.name, op.params())
+    kept = np.flatnonzero(plan.kept)
+    groups = a.exact_of[kept]
+    sizes = np.bincount(groups, minlength=ctx.table.n)
+    multi = sizes[groups] >= 2
+    members, groups = kept[multi], groups[multi]
+    if len(members):
+        keeper, is_keeper = _group_keep(groups, members, np.zeros(len(members), dtype=np.int64))
+        drop = members[~is_keeper]
+        ref = keeper[~is_keeper]
+        ids = ctx.table.ids
+        plan.record(op.name, drop, 0, DROP,
+                    [f"exact copy of {ids[r]} (same text after normalisation); the first copy is kept" for r in ref], ref)
+        keepers = members[is_keeper]
+        n_in = sizes[keepers]
+        plan.record(op.name, keepers, plan.copies[keepers], KEEP,
+                    [f"kept: first of {int(c)} exact copies" for c in n_in], -1)
+        s.details = {"clusters": int(len(keepers)), "copies_dropped": int(len(drop))}
+    return plan.end(s)
+
+
+def near_dedup(ctx: OpContext, op: NearDedup, index: int) -> OpSummary:
+    a = _check(ctx)
+    _annotate_clusters(ctx)
+    plan = ctx.plan
+    s = plan.begin(op.name, op.params())
+    kept = np.flatnonzero(plan.kept)
+    groups = a.representative[kept]
+    sizes = np.bincount(groups, minlength=ctx.table.n)
+    multi = sizes[groups] >= 2
+    members, groups = kept[multi], groups[multi]
+    if len(members):
+        if op.keep == "longest":
+            priority = -ctx.table.tokens[members]
+        else:
+            priority = np.zeros(len(members), dtype=np.int64)
+        keeper, is_keeper = _group_keep(groups, members, priority)
+        drop = members[~is_keeper]
+        ref = keeper[~is_keeper]
+        sim = _best_similarity(a)
+        ids = ctx.table.ids
+        reasons = []
+        for d, r in zip(drop.tolist(), ref.tolist()):
+            kind = int(a.kind[d])
+            if kind == KIND_EXACT and a.exact_of[d] == r:
+                reasons.append(f"exact copy of {ids[r]}, the kept member of its near-duplicate cluster")
+                continue
+            best = sim.get(d)
+            tail = f"; estimated Jaccard {best[0]:.2f} with {ids[best[1]]}" if best else ""
+            what = "near duplicate" if kind == KIND_NEAR else "member"
+            reasons.append(f"{what} of the cluster kept as {ids[r]} (keep: {op.keep}){tail}")
+        plan.record(op.name, drop, 0, DROP, reasons, ref)
+        keepers = members[is_keeper]
+        plan.record(op.name, keepers, plan.copies[keepers], KEEP,
+                    [f"kept: representative ({op.keep}) of a near-duplicate cluster of {int(c)} kept documents"
+                     for c in sizes[groups[is_keeper]]], -1)
+        s.details = {"clusters": int(len(keepers)), "dropped": int(len(drop)),
+                     "threshold": ((ctx.before.get("duplicates") or {}).get("params") or {}).get("threshold")}
+    return plan.end(s)
+
+
+def _best_similarity(a) -> dict[int, tuple[float, int]]:
+    """Per document in a verified near pair: (highest estimated Jaccard, partner ordinal)."""
+    best: dict[int, tuple[float, int]] = {}
+    pairs = np.asarray(a.pairs)
+    sims = np.asarray(a.pair_similarity)
+    for (i, j), s in zip(pairs.tolist(), sims.tolist()):
+        for x, y in ((i, j), (j, i)):
+            cur = best.get(x)
+            if cur is None or s > cur[0] or (s == cur[0] and y < cur[1]):
+                best[x] = (s, y)
+    return best

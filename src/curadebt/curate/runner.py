@@ -1,0 +1,268 @@
+"""``curate()``: pay the debt down. Decide in one pass, apply in a second, audit the result.
+
+1. **Look** (one streaming pass): the input audit (every measure, so the debt is known) with the
+   :class:`~curadebt.curate.scan.ScanMeasure` riding along; written to ``OUT/before/``.
+2. **Decide** (no I/O): the recipe's ops in order over the per-document features; every decision is
+   recorded (:class:`~curadebt.curate.plan.Plan`); then the output order.
+3. **Apply** (a second streaming pass): the writer spills each kept copy to its shard and finishes
+   the shards atomically (:mod:`curadebt.curate.writer`); then ``ledger.parquet``.
+4. **Check**: audit the output with the same settings; ``read = kept + dropped + quarantined`` and
+   the output count (copies) against what the audit of the output read; a mismatch raises
+   :class:`~curadebt.audit.runner.ReconciliationError`. Then ``report.json`` (the output's audit plus
+   a ``curate`` key with before -> after) and ``report.html``.
+
+Output folder::
+
+    OUT/data/part-00000.jsonl ...   the curated corpus (or .parquet)
+    OUT/ledger.parquet              one decision per input record
+    OUT/report.json, report.html    audit of the output + before/after (``curate`` key)
+    OUT/before/                     audit of the input (report.json, report.html, quarantine.jsonl)
+
+Every file is written atomically and every byte is a function of (input, recipe, seed, settings):
+a run killed at any point and run again with the same arguments ends with identical files (stale
+temporary files of the killed run are removed at start). Wall-clock timings are returned, never
+written.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from curadebt.audit.runner import AuditConfig, ReconciliationError, audit, build_measures
+from curadebt.curate import caps, dedup, facts, ordering, sampling
+from curadebt.curate.context import OpContext
+from curadebt.curate.ledger import LEDGER_FILE, build_ledger, read_quarantine, write_ledger
+from curadebt.curate.plan import OpSummary, Plan
+from curadebt.curate.recipe import NearDedup, Order, Recipe, default_recipe
+from curadebt.curate.report import curate_html, curate_section
+from curadebt.curate.scan import ScanMeasure
+from curadebt.curate.writer import plan_shards, write_output
+
+WORK_DIR = ".curadebt-work"
+PAUSE_ENV = "CURADEBT_CURATE_PAUSE_AT"   # test hook: pause (sleep) at a named checkpoint
+
+OPS: dict[str, Callable[..., OpSummary]] = {
+    "exact_dedup": dedup.exact_dedup,
+    "near_dedup": dedup.near_dedup,
+    "entity_cap": caps.entity_cap,
+    "token_cap": caps.token_cap,
+    "facts": facts.facts,
+    "mixture": sampling.mixture,
+}
+
+
+@dataclass
+class CurateConfig:
+    """How to read the corpus and run the audits. The recipe says what to do to it."""
+
+    text_field: str = "text"
+    id_field: str | None = "id"          # falls back to the line / row number where a record has none
+    source_field: str | None = None
+    max_record_bytes: int = 8 * 1024 * 1024
+    batch_size: int = 1000
+    tokenizer: str = "words"
+    entity_extractor: str | None = None
+    probes: str | None = None
+    engine: str = "local"
+    workers: int = 1
+    ray_address: str | None = None
+
+    def audit_config(self, recipe: Recipe) -> AuditConfig:
+        near = recipe.op("near_dedup")
+        kw: dict[str, Any] = {}
+        if isinstance(near, NearDedup):
+            kw = {k: getattr(near, k) for k in ("num_perm", "bands", "shingle_size", "threshold")}
+        return AuditConfig(text_field=self.text_field, id_field=self.id_field, source_field=self.source_field,
+                           max_record_bytes=self.max_record_bytes, batch_size=self.batch_size,
+                           tokenizer=self.tokenizer, entity_extractor=self.entity_extractor,
+                           probes=self.probes, seed=recipe.seed, engine=self.engine, workers=self.workers,
+                           ray_address=self.ray_address, **kw)
+
+
+@dataclass
+class CurateResult:
+    out: Path
+    recipe: Recipe
+    reconciliation: dict[str, Any]
+    operations: list[OpSummary]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    report: dict[str, Any]
+    files: dict[str, Any]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def comparison(self) -> dict[str, Any]:
+        return self.report["curate"]["debt"]
+
+
+def _pause(name: str) -> None:
+    if os.environ.get(PAUSE_ENV) == name:
+        print(f"CURADEBT-PAUSED {name}", flush=True)
+        time.sleep(3600)
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove what a killed run may have left: the work folder and temporary files."""
+    shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+    for folder in (out, out / "before", out / "data"):
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if p.is_file() and (p.name.endswith(".tmp") and (p.name.startswith(".") or p.name.endswith(".jsonl.tmp"))):
+                p.unlink()
+
+
+def _remove_stale_shards(out: Path, keep: set[str]) -> None:
+    data = out / "data"
+    if not data.is_dir():
+        return
+    for p in data.iterdir():
+        rel = f"data/{p.name}"
+        if p.is_file() and p.name.startswith("part-") and rel not in keep:
+            p.unlink()
+
+
+def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, config: CurateConfig | None = None,
+           *, progress: bool = False, **overrides) -> CurateResult:
+    """Curate a corpus (file, folder, or list of them) into ``out`` with ``recipe`` (a
+    :class:`Recipe`, a YAML/JSON path, or None for :func:`default_recipe`). Keyword overrides set
+    :class:`CurateConfig` fields."""
+    from curadebt.curate.recipe import load_recipe
+
+    cfg = dataclasses.replace(config or CurateConfig(), **overrides)
+    if recipe is None:
+        recipe = default_recipe()
+    elif not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    recipe.validate()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _clean_stale(out)
+    work = out / WORK_DIR
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    # 1. look: the input audit with the scan riding along --------------------------------
+    acfg = cfg.audit_config(recipe)
+    probes = []
+    if cfg.probes:
+        from curadebt.audit.probe_files import load_probes
+
+        probes = load_probes(cfg.probes)
+    scan = ScanMeasure(probes)
+    before_rep = audit(paths, out / "before", acfg, progress=progress, measures=build_measures(acfg) + [scan])
+    table = before_rep.sections[scan.name]
+    dup = before_rep.sections.get("duplicates")
+    before = before_rep.to_json()
+    seconds["look"] = time.perf_counter() - t0
+    _pause("looked")
+
+    # 2. decide ----------------------------------------------------------------------------
+    t1 = time.perf_counter()
+    plan = Plan(table, recipe.seed)
+    ctx = OpContext(table=table, plan=plan, before=before, assignments=getattr(dup, "assignments", None),
+                    probes=probes, paths=paths, reader=acfg.reader())
+    order_op: Order | None = None
+    order_index = len(recipe.ops)
+    for i, op in enumerate(recipe.ops):
+        if isinstance(op, Order):
+            order_op, order_index = op, i
+            continue
+        if op.when == "debt" and not ctx.is_debt(op.dimension):
+            plan.skip(op.name, op.params(), f"skipped: the input audit does not flag {op.dimension} as a debt")
+            continue
+        if op.name == "semantic_dedup":
+            from curadebt.curate.semantic import semantic_dedup
+
+            semantic_dedup(ctx, op, i)
+            continue
+        OPS[op.name](ctx, op, i)
+    if order_op is not None and order_op.when == "debt" and not ctx.is_debt("order"):
+        plan.skip("order", order_op.params(), "skipped: the input audit does not flag order as a debt; input order kept")
+        order_op = None
+        ords, cidx = ordering.output_items(plan.copies)
+    else:
+        ords, cidx, _ = ordering.order(ctx, order_op, order_index)
+    # per document: output positions of its copies (by copy index)
+    by_doc = np.lexsort((cidx, ords))
+    positions = by_doc.astype(np.int64)
+    copy_index = cidx[by_doc]
+    positions_off = np.concatenate([[0], np.cumsum(plan.copies.astype(np.int64))])
+    shards = plan_shards(table.nbytes[ords], recipe.output.shard_bytes, recipe.output.format)
+    seconds["decide"] = time.perf_counter() - t1
+    _pause("decided")
+
+    # 3. apply -----------------------------------------------------------------------------
+    t2 = time.perf_counter()
+    id_key = cfg.id_field or "id"
+    reader = acfg.reader()
+    read = int(before["corpus"]["documents_read"])
+    wrote = write_output(paths, reader, table.ids, positions_off, positions, copy_index, shards, out, work,
+                         recipe.output.format, id_key, read, checkpoint=_pause)
+    _remove_stale_shards(out, set(shards.names))
+    locs_flat = shards.locations(positions)
+    locations = [locs_flat[positions_off[d]:positions_off[d + 1]] for d in range(table.n)]
+    quarantined = read_quarantine(out / "before" / "quarantine.jsonl")
+    ledger = build_ledger(table, plan, locations, quarantined)
+    write_ledger(out / LEDGER_FILE, ledger)
+    shutil.rmtree(work, ignore_errors=True)
+    seconds["apply"] = time.perf_counter() - t2
+    _pause("applied")
+
+    # 4. check -----------------------------------------------------------------------------
+    t3 = time.perf_counter()
+    kept = int((plan.copies > 0).sum())
+    dropped = int((plan.copies == 0).sum())
+    q = int(before["corpus"]["documents_quarantined"])
+    shard_paths = [str(out / n) for n in shards.names]
+    after_cfg = dataclasses.replace(acfg, id_field=id_key)
+    after_rep = audit(shard_paths, None, after_cfg, progress=progress)
+    after = after_rep.to_json()
+    recon = {
+        "read": read, "kept": kept, "dropped": dropped, "quarantined": q,
+        "ledger_rows": int(ledger.num_rows),
+        "output_documents": int(plan.copies.sum()), "records_written": int(wrote["records_written"]),
+        "output_read_back": int(after["corpus"]["documents_read"]),
+        "tokens_before": int(before["corpus"]["tokens"]), "tokens_after": int(after["corpus"]["tokens"]),
+    }
+    recon["ok"] = (read == kept + dropped + q and recon["ledger_rows"] == read
+                   and recon["records_written"] == recon["output_documents"] == recon["output_read_back"]
+                   and after["corpus"]["documents_quarantined"] == 0)
+    files = {"shards": shards.names, "ledger": LEDGER_FILE, "report": "report.json", "html": "report.html",
+             "before": "before/report.json", "quarantine": "before/quarantine.jsonl",
+             "format": recipe.output.format}
+    section = curate_section(before, after, recipe.to_json(), _config_json(cfg), recon, plan.summaries, files)
+    report = dict(after)
+    report["curate"] = section
+    from curadebt.report.html import render_report_html
+    from curadebt.report.writer import write_json_atomic, write_text_atomic
+
+    write_json_atomic(out / "report.json", report)
+    write_text_atomic(out / "report.html", render_report_html(
+        report, title="curadebt curate: the curated corpus",
+        extra_sections=[("Curation: before \u2192 after", curate_html(section))]))
+    seconds["check"] = time.perf_counter() - t3
+    seconds["total"] = time.perf_counter() - t0
+    result = CurateResult(out=out, recipe=recipe, reconciliation=recon, operations=plan.summaries, before=before,
+                          after=after, report=report, files=files, seconds=seconds)
+    if not recon["ok"]:
+        raise ReconciliationError(
+            f"read {read} != kept {kept} + dropped {dropped} + quarantined {q}, or output "
+            f"{recon['output_documents']} copies != {recon['records_written']} written != "
+            f"{recon['output_read_back']} read back (ledger rows {recon['ledger_rows']})")
+    return result
+
+
+def _config_json(cfg: CurateConfig) -> dict[str, Any]:
+    d = dataclasses.asdict(cfg)
+    if d.get("probes"):
+        d["probes"] = os.path.basename(str(d["probes"]))
+    return d

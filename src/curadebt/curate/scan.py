@@ -1,0 +1,253 @@
+"""The decide pass's per-document features, collected as a mergeable measure inside the input audit.
+
+:class:`ScanMeasure` runs in the same streaming pass as the audit's measures (it reuses the batch's
+cached tokens and entities), so looking at the corpus costs one pass. It keeps, per document, only
+compact numbers, never text:
+
+- ``id``, ``source``, ``tokens`` (the audit tokenizer's count, as the mixture measure), ``bytes``;
+- entity mentions: xxh3-64 of each distinct entity string and its count (sparse, CSR);
+- capitalised words (the salience measure's spillover vocabulary): 32-bit hash and count (CSR);
+- a context sketch: the ``context_k`` smallest 32-bit hashes of the document's distinct lower-cased
+  words of 4+ letters (a consistent sample, so two documents share a sketch entry only when they
+  share the word): the "context words" whose coverage the diverse selections maximise;
+- probe support: for each probe answer the document supports (subject and answer co-occur, the
+  probes measure's own matching rules), its sentence count (CSR).
+
+Memory is about ``100 + 12 x entities + 8 x capitalised words + 4 x context_k`` bytes per document.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import xxhash
+
+from curadebt.audit.base import Measure
+from curadebt.corpus.document import Batch
+from curadebt.text.tokenize import WORD_RE, word_tokenize
+
+CONTEXT_K = 24
+_NO_HASH = np.uint32(0xFFFFFFFF)
+_h64 = xxhash.xxh3_64_intdigest
+
+_STOP = frozenset("""that this with from have were they will would there their which when what been them then than
+into upon unto shall also more some such only other very your said could should these those where about after
+before being over under again most many much like just each even here made make does done thou thee thy hath
+doth unto ye""".split())
+
+
+def entity_hash(entity: str) -> int:
+    """The 64-bit key of an entity string (as stored per document)."""
+    return _h64(entity.encode("utf-8", "surrogatepass"))
+
+
+def word_hash(word: str) -> int:
+    """The 32-bit key of a (case-kept) word, as stored per document for capitalised words."""
+    return _h64(word.encode("utf-8", "surrogatepass")) >> 32
+
+
+def _context_hash(word: str) -> int:
+    return _h64(b"c:" + word.encode("utf-8", "surrogatepass")) >> 32
+
+
+@dataclass
+class ScanChunk:
+    """Features of one batch (consecutive ordinals)."""
+
+    ordinals: np.ndarray
+    ids: list[str]
+    sources: list[str | None]
+    tokens: np.ndarray
+    nbytes: np.ndarray
+    ent_off: np.ndarray
+    ent_hash: np.ndarray
+    ent_cnt: np.ndarray
+    cap_off: np.ndarray
+    cap_hash: np.ndarray
+    cap_cnt: np.ndarray
+    ctx: np.ndarray
+    pr_off: np.ndarray
+    pr_probe: np.ndarray
+    pr_answer: np.ndarray
+    pr_sent: np.ndarray
+
+
+@dataclass
+class ScanState:
+    chunks: list[ScanChunk] = field(default_factory=list)
+
+
+def _concat_csr(offs: list[np.ndarray], vals: list[list[np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    sizes = [o[-1] for o in offs]
+    base = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    off = np.concatenate([np.asarray([0], dtype=np.int64)] + [o[1:] + b for o, b in zip(offs, base[:-1])])
+    cols = [np.concatenate(col) if col else np.empty(0) for col in zip(*vals)] if vals else []
+    return off, cols
+
+
+class DocTable:
+    """The finalized features, indexed by ordinal (0..n-1)."""
+
+    def __init__(self, chunks: Sequence[ScanChunk], context_k: int = CONTEXT_K):
+        chunks = sorted(chunks, key=lambda c: int(c.ordinals[0]) if len(c.ordinals) else -1)
+        chunks = [c for c in chunks if len(c.ordinals)]
+        self.n = sum(len(c.ordinals) for c in chunks)
+        if not chunks:
+            z64, z32 = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
+            self.ordinals, self.ids, self.tokens, self.nbytes = z64, [], z64, z64
+            self.source_names: list[str | None] = []
+            self.source = np.empty(0, dtype=np.int32)
+            self.ent_off, self.ent_hash, self.ent_cnt = np.zeros(1, np.int64), np.empty(0, np.uint64), z32
+            self.cap_off, self.cap_hash, self.cap_cnt = np.zeros(1, np.int64), z32, z32
+            self.ctx = np.empty((0, context_k), dtype=np.uint32)
+            self.pr_off = np.zeros(1, np.int64)
+            self.pr_probe, self.pr_answer, self.pr_sent = np.empty(0, np.int32), np.empty(0, np.int16), np.empty(0, np.int32)
+            return
+        self.ordinals = np.concatenate([c.ordinals for c in chunks])
+        if not np.array_equal(self.ordinals, np.arange(self.n)):
+            raise RuntimeError("scan: document ordinals are not 0..n-1 (a batch was lost or repeated)")
+        self.ids = [i for c in chunks for i in c.ids]
+        srcs = [s for c in chunks for s in c.sources]
+        names = sorted({s for s in srcs if s is not None})
+        self.source_names = names + ([None] if any(s is None for s in srcs) else [])
+        code = {s: i for i, s in enumerate(self.source_names)}
+        self.source = np.fromiter((code[s] for s in srcs), dtype=np.int32, count=self.n)
+        self.tokens = np.concatenate([c.tokens for c in chunks]).astype(np.int64)
+        self.nbytes = np.concatenate([c.nbytes for c in chunks]).astype(np.int64)
+        self.ent_off, (self.ent_hash, self.ent_cnt) = _concat_csr([c.ent_off for c in chunks],
+                                                                  [[c.ent_hash, c.ent_cnt] for c in chunks])
+        self.cap_off, (self.cap_hash, self.cap_cnt) = _concat_csr([c.cap_off for c in chunks],
+                                                                  [[c.cap_hash, c.cap_cnt] for c in chunks])
+        self.ctx = np.concatenate([c.ctx for c in chunks])
+        self.pr_off, (self.pr_probe, self.pr_answer, self.pr_sent) = _concat_csr(
+            [c.pr_off for c in chunks], [[c.pr_probe, c.pr_answer, c.pr_sent] for c in chunks])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def source_name(self, ordinal: int) -> str | None:
+        return self.source_names[int(self.source[ordinal])] if self.source_names else None
+
+    # -- sparse lookups ---------------------------------------------------------------------
+    @staticmethod
+    def _rows_with(off: np.ndarray, keys: np.ndarray, cnt: np.ndarray, key: int) -> tuple[np.ndarray, np.ndarray]:
+        hit = np.flatnonzero(keys == key)
+        if not len(hit):
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        rows = np.searchsorted(off, hit, side="right") - 1
+        return rows.astype(np.int64), cnt[hit].astype(np.int64)
+
+    def entity_docs(self, entity: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, mentions) of the documents mentioning ``entity``."""
+        return self._rows_with(self.ent_off, self.ent_hash, self.ent_cnt, entity_hash(entity))
+
+    def word_docs(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, occurrences) of the documents containing the capitalised ``word``."""
+        return self._rows_with(self.cap_off, self.cap_hash, self.cap_cnt, word_hash(word))
+
+    def features(self, ordinal: int, exclude: set[int] = frozenset()) -> list[int]:
+        """Diversity features of a document: its other entities and its context sketch."""
+        e0, e1 = self.ent_off[ordinal], self.ent_off[ordinal + 1]
+        ents = [int(h) for h in self.ent_hash[e0:e1] if int(h) not in exclude]
+        ctx = [int(h) | (1 << 32) for h in self.ctx[ordinal] if h != _NO_HASH]  # disjoint from entity keys' use
+        return ents + ctx
+
+    def probe_support(self, ordinal: int) -> list[tuple[int, int, int]]:
+        a, b = self.pr_off[ordinal], self.pr_off[ordinal + 1]
+        return list(zip(self.pr_probe[a:b].tolist(), self.pr_answer[a:b].tolist(), self.pr_sent[a:b].tolist()))
+
+
+class ScanMeasure(Measure[ScanState, DocTable]):
+    """Per-document features for the curate decisions (see the module docstring)."""
+
+    name = "curate_scan"
+
+    def __init__(self, probes=None, context_k: int = CONTEXT_K):
+        self.context_k = context_k
+        self.probes_measure = None
+        if probes:
+            from curadebt.audit.probes import ProbesMeasure
+
+            self.probes_measure = ProbesMeasure(probes)
+            self._probe_index = {p.id: i for i, p in enumerate(self.probes_measure.probes)}
+
+    def empty(self) -> ScanState:
+        return ScanState()
+
+    def map(self, batch: Batch) -> ScanState:
+        return self.accumulate(ScanState(), batch)
+
+    def merge(self, a: ScanState, b: ScanState) -> ScanState:
+        return ScanState(a.chunks + b.chunks)
+
+    def finalize(self, state: ScanState) -> DocTable:
+        return DocTable(state.chunks, self.context_k)
+
+    @staticmethod
+    def _words(batch: Batch) -> list[list[str]]:
+        if getattr(batch, "_tokenizer", None) in (None, word_tokenize):
+            return batch.tokens
+        return [WORD_RE.findall(d.text) for d in batch.docs]
+
+    def accumulate(self, state: ScanState, batch: Batch) -> ScanState:
+        docs = batch.docs
+        if not docs:
+            return state
+        n, k = len(docs), self.context_k
+        words_per_doc = self._words(batch)
+        ent_off, ent_hash, ent_cnt = [0], [], []
+        cap_off, cap_hash, cap_cnt = [0], [], []
+        pr_off, pr_probe, pr_answer, pr_sent = [0], [], [], []
+        ctx = np.full((n, k), _NO_HASH, dtype=np.uint32)
+        for i, (doc, ents, words) in enumerate(zip(docs, batch.entities, words_per_doc)):
+            if ents:
+                for e, c in sorted(Counter(ents).items()):
+                    ent_hash.append(entity_hash(e))
+                    ent_cnt.append(c)
+            ent_off.append(len(ent_hash))
+            caps = Counter(w for w in words if w[:1].isupper())
+            for w, c in sorted(caps.items()):
+                cap_hash.append(word_hash(w))
+                cap_cnt.append(c)
+            cap_off.append(len(cap_hash))
+            lower = {w.lower() for w in words if len(w) >= 4}
+            lower -= _STOP
+            if lower:
+                hs = np.fromiter((_context_hash(w) for w in lower), dtype=np.uint32, count=len(lower))
+                if len(hs) > k:
+                    hs = np.partition(hs, k - 1)[:k]
+                hs.sort()
+                ctx[i, :len(hs)] = hs
+            if self.probes_measure is not None:
+                for pi, ai, sents in self._support(doc):
+                    pr_probe.append(pi)
+                    pr_answer.append(ai)
+                    pr_sent.append(sents)
+            pr_off.append(len(pr_probe))
+        state.chunks.append(ScanChunk(
+            ordinals=np.fromiter((d.ordinal for d in docs), dtype=np.int64, count=n),
+            ids=[d.id for d in docs], sources=[d.source for d in docs],
+            tokens=np.fromiter((len(t) for t in batch.tokens), dtype=np.int64, count=n),
+            nbytes=np.fromiter((len(d.text.encode("utf-8", "surrogatepass")) for d in docs), dtype=np.int64, count=n),
+            ent_off=np.asarray(ent_off, dtype=np.int64), ent_hash=np.asarray(ent_hash, dtype=np.uint64),
+            ent_cnt=np.asarray(ent_cnt, dtype=np.uint32),
+            cap_off=np.asarray(cap_off, dtype=np.int64), cap_hash=np.asarray(cap_hash, dtype=np.uint32),
+            cap_cnt=np.asarray(cap_cnt, dtype=np.uint32), ctx=ctx,
+            pr_off=np.asarray(pr_off, dtype=np.int64), pr_probe=np.asarray(pr_probe, dtype=np.int32),
+            pr_answer=np.asarray(pr_answer, dtype=np.int16), pr_sent=np.asarray(pr_sent, dtype=np.int32)))
+        return state
+
+    def _support(self, doc) -> list[tuple[int, int, int]]:
+        """(probe index, answer index, sentences) for every answer the document supports, by the
+        probes measure's own rules (one-document run of the measure)."""
+        pm = self.probes_measure
+        st = pm.accumulate(pm.empty(), Batch([doc]))
+        out = []
+        for pid, row in st.counts.items():
+            for ai, (d, s, _p) in enumerate(row):
+                if d:
+                    out.append((self._probe_index[pid], ai, s))
+        out.sort()
+        return out
