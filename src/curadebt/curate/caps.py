@@ -171,6 +171,9 @@ def _spill_terms(ctx: OpContext, entity: str, tokens: list[str], target: float, 
         base = sum(c * int(plan.copies[d]) for d, c in occ.items() if d not in cand)
         inside = {d: mentions.get(d, 0) * m for d in cand}
         occ_c = {d: max(occ.get(d, 0), inside[d]) for d in cand}
+        outside = base + sum(occ_c[d] - inside[d] for d in cand)
+        if outside < ctx.thresholds.spillover_min_other:
+            continue  # the token hardly occurs outside the entity: nothing for it to spill onto
         terms.append((t, base, target, inside, occ_c))
     return terms
 

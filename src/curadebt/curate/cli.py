@@ -1,0 +1,175 @@
+"""The ``curadebt curate`` and ``curadebt explain`` commands (plain Typer command functions; the
+main app mounts them). Every command is a thin call into :mod:`curadebt.curate`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+
+EXIT_RECIPE_ERROR = 2
+EXIT_CORPUS_ERROR = 3
+EXIT_RECONCILIATION = 4
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.3g}"
+    return str(x)
+
+
+def print_curate_summary(result) -> None:
+    r = result.reconciliation
+    console.print(f"[bold]read {r['read']:,} = kept {r['kept']:,} + dropped {r['dropped']:,} + quarantined "
+                  f"{r['quarantined']:,}[/]  ({'ok' if r['ok'] else 'MISMATCH'})   output {r['output_documents']:,} "
+                  f"documents (copies counted), tokens {r['tokens_before']:,} -> {r['tokens_after']:,}   "
+                  f"({result.seconds.get('total', 0):.1f} s)", highlight=False)
+    ops = Table(title="operations", show_lines=False)
+    for col in ("op", "ran", "docs in", "docs out", "dropped", "up-sampled", "tokens in", "tokens out", "note"):
+        ops.add_column(col)
+    for o in result.operations:
+        ops.add_row(o.op, "yes" if o.ran else "no", f"{o.documents_in:,}", f"{o.documents_out:,}", f"{o.dropped:,}",
+                    f"{o.upsampled:,}", f"{o.tokens_in:,}", f"{o.tokens_out:,}", o.note)
+    console.print(ops)
+    debt = Table(title="debt: before -> after")
+    for col in ("dimension", "metric", "threshold", "before", "after", "score"):
+        debt.add_column(col)
+    for name, d in result.comparison["dimensions"].items():
+        b, a = d["before"], d["after"]
+        debt.add_row(name, str(d.get("metric") or ""), _fmt(d.get("threshold")),
+                     _fmt(b["value"]) + (" [red]DEBT[/]" if b.get("is_debt") else ""),
+                     _fmt(a["value"]) + (" [red]DEBT[/]" if a.get("is_debt") else ""),
+                     f"{_fmt(b['score'])} -> {_fmt(a['score'])}")
+    console.print(debt)
+    out = result.out
+    console.print(f"corpus: {out / 'data'}/  ledger: {out / 'ledger.parquet'}  report: {out / 'report.json'}  "
+                  f"{out / 'report.html'}  input audit: {out / 'before'}/", highlight=False)
+
+
+def curate(
+    corpus: list[Path] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, text files, folders of them, or a saved HF dataset folder."),
+    out: Path = typer.Option(Path("curated"), "--out", "-o", help="Folder for data/ shards, ledger.parquet, report.json/html and before/."),
+    recipe: Optional[Path] = typer.Option(None, help="Recipe YAML/JSON (default: the built-in recipe; see --print-recipe)."),
+    print_recipe: bool = typer.Option(False, "--print-recipe", help="Print the effective recipe as JSON and exit."),
+    seed: Optional[int] = typer.Option(None, help="Seed of every random choice (default: the recipe's, 0). Same seed, same bytes."),
+    text_field: str = typer.Option("text", help="Field holding the document text."),
+    id_field: str = typer.Option("id", help="Field holding the document id (line/row number where absent)."),
+    source_field: Optional[str] = typer.Option(None, help="Field naming the document's source (mixture, order)."),
+    probes: Optional[Path] = typer.Option(None, help="Competing facts (probes JSONL or CounterFact JSON) for the facts op and the audits."),
+    dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Exact and near dedup."),
+    near_threshold: Optional[float] = typer.Option(None, help="Near-dup Jaccard threshold (MinHash-LSH)."),
+    keep: Optional[str] = typer.Option(None, help="Near-dup representative: 'first' or 'longest'."),
+    cap_entity: Optional[list[str]] = typer.Option(None, help="Cap documents mentioning this entity (repeatable); with --cap-docs/--cap-share."),
+    cap_token: Optional[list[str]] = typer.Option(None, help="Cap documents containing this word (repeatable)."),
+    cap_docs: Optional[int] = typer.Option(None, help="At most this many documents per capped entity/token."),
+    cap_share: Optional[float] = typer.Option(None, help="At most this share of kept documents per capped entity/token."),
+    mixture: Optional[str] = typer.Option(None, help="'temperature', 'unimax' or 'none' (default: temperature, only when the mixture is a debt)."),
+    alpha: Optional[float] = typer.Option(None, help="Temperature sampling exponent: q_i ~ n_i^alpha (alpha = 1/T)."),
+    budget: Optional[str] = typer.Option(None, help="Token budget: 'auto', a count, or a multiple like '0.8x'."),
+    max_epochs: Optional[float] = typer.Option(None, help="At most this many epochs of any source (1 = down-sampling only)."),
+    fact_ratio: Optional[float] = typer.Option(None, help="Bring every probe to at most this dominance ratio."),
+    fact_mode: Optional[str] = typer.Option(None, help="'down', 'up' or 'both'."),
+    order: Optional[str] = typer.Option(None, help="'diverse' (default), 'shuffle' or 'keep'."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="Output shards: 'jsonl' (default) or 'parquet'."),
+    shard_mb: Optional[float] = typer.Option(None, help="Target shard size in MB (default 64)."),
+    tokenizer: str = typer.Option("words", help="'words', 'words-lower', a tokenizer.json, or a model folder."),
+    entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default) or 'package.module:function'."),
+    max_record_bytes: int = typer.Option(8 * 1024 * 1024, help="Records larger than this are quarantined."),
+    batch_size: int = typer.Option(1000, help="Documents per batch."),
+    engine: str = typer.Option("local", help="'local' or 'ray' (for the audit passes)."),
+    workers: int = typer.Option(1, help="Parallel workers for the audit passes."),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+):
+    """Pay the debt down: dedup, caps, rebalancing, fact balancing and diversity-first order.
+
+    Decides in one pass over the corpus (with the input audit), applies the decisions in a second
+    pass, audits the result and writes: data/ (the curated corpus), ledger.parquet (one decision per
+    input record; see `curadebt explain`), report.json + report.html (before -> after). Checks
+    read = kept + dropped + quarantined. Same arguments, same bytes, even after a killed run.
+    """
+    import json
+
+    from curadebt.audit.runner import ReconciliationError
+    from curadebt.corpus.readers import CorpusError
+    from curadebt.curate.recipe import RecipeError, apply_flags, default_recipe, load_recipe
+    from curadebt.curate.runner import CurateConfig
+    from curadebt.curate.runner import curate as run_curate
+    from curadebt.text.tokenize import TokenizerError
+
+    try:
+        base = load_recipe(recipe) if recipe else default_recipe()
+        rec = apply_flags(base, seed=seed, dedup=None if dedup else False, near_threshold=near_threshold, keep=keep,
+                          cap_entities=cap_entity, cap_tokens=cap_token, cap_docs=cap_docs, cap_share=cap_share,
+                          mixture=mixture, alpha=alpha, budget=budget, max_epochs=max_epochs, fact_ratio=fact_ratio,
+                          fact_mode=fact_mode, order=order, fmt=fmt,
+                          shard_bytes=int(shard_mb * 1024 * 1024) if shard_mb else None)
+    except RecipeError as e:
+        err.print(f"[red]recipe error:[/] {e}")
+        raise typer.Exit(EXIT_RECIPE_ERROR)
+    if print_recipe:
+        console.print_json(json.dumps(rec.to_json()))
+        raise typer.Exit()
+    cfg = CurateConfig(text_field=text_field, id_field=id_field, source_field=source_field,
+                       max_record_bytes=max_record_bytes, batch_size=batch_size, tokenizer=tokenizer,
+                       entity_extractor=entity_extractor, probes=str(probes) if probes else None, engine=engine,
+                       workers=workers, ray_address=ray_address)
+    try:
+        result = run_curate([str(p) for p in corpus], out, rec, cfg, progress=not quiet)
+    except ReconciliationError as e:
+        err.print(f"[red]reconciliation failed:[/] {e}")
+        raise typer.Exit(EXIT_RECONCILIATION)
+    except (CorpusError, TokenizerError, FileNotFoundError, ValueError, RuntimeError) as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(EXIT_CORPUS_ERROR)
+    r = result.reconciliation
+    if quiet:
+        console.print(f"read {r['read']} = kept {r['kept']} + dropped {r['dropped']} + quarantined {r['quarantined']}",
+                      highlight=False)
+    else:
+        print_curate_summary(result)
+
+
+def explain(
+    doc_id: str = typer.Argument(..., help="Document id (input id; an output id '<id>#<k>' works too)."),
+    ledger: Path = typer.Option(Path("curated/ledger.parquet"), "--ledger", "-l", help="ledger.parquet, or the curate output folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the ledger row(s) as JSON."),
+):
+    """Print one document's history from a curate ledger: kept x k or dropped, by which op, why,
+    what it duplicates, its cluster, and where its copies went."""
+    import json
+
+    from curadebt.curate.ledger import LedgerLookupError, explain_text, lookup
+
+    try:
+        rows = lookup(ledger, doc_id)
+    except FileNotFoundError as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(EXIT_CORPUS_ERROR)
+    except LedgerLookupError:
+        err.print(f"[red]not in the ledger:[/] {doc_id!r} ({ledger})")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print(explain_text(rows))
+
+
+def _standalone() -> typer.Typer:  # pragma: no cover - for `python -m curadebt.curate.cli`
+    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False)
+    app.command(name="curate")(curate)
+    app.command(name="explain")(explain)
+    return app
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _standalone()()
