@@ -119,7 +119,7 @@ def render_trace_html(result: SpansResult, prompt: str | None = None, title: str
 
     rows, panels = [], []
     for i, s in enumerate(spans):
-        prob = f"10^{s.log10_unigram_prob:.1f}"
+        prob = f"10<sup>{s.log10_unigram_prob:.1f}</sup>"
         flag = ' <span class="muted">(also in the prompt)</span>' if s.in_prompt else ""
         rows.append(f'<tr class="spanrow" data-spans="{i}" id="row-{i}"><td>{i + 1}</td><td>{_e(s.text)}{flag}</td>'
                     f'<td>{s.length}</td><td>{s.count:,}</td><td>{s.n_documents:,}</td><td>{prob}</td></tr>')
@@ -130,7 +130,7 @@ def render_trace_html(result: SpansResult, prompt: str | None = None, title: str
                       f'<div class="stats">{s.length} tokens · {s.count:,} occurrences in {s.n_documents:,} documents · '
                       f'span unigram probability {prob}{" · also in the prompt" if s.in_prompt else ""}</div>'
                       f'<ol>{docs}</ol>{more}</div>')
-    p = result.params
+    p = {k: ("none" if v is None else v) for k, v in result.params.items()}
     meta = (f'{len(spans)} span{"s" if len(spans) != 1 else ""} kept ({len(result.filtered)} maximal spans filtered out) · '
             f'{result.n_tokens:,} tokens traced · index {_e(p.get("index"))}: {int(p.get("index_documents", 0)):,} documents, '
             f'{int(p.get("index_tokens", 0)):,} tokens, tokenizer {_e(p.get("tokenizer"))} · '
