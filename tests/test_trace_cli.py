@@ -72,6 +72,12 @@ def test_queries(built):
     r = runner.invoke(app, ["index", "spans", str(out), "and God said, Let there be peace", "--max-prob", "0", "--json"])
     d = json.loads(r.stdout)
     assert [s["text"] for s in d["spans"]] == ["God said, Let there be"]
+    r = runner.invoke(app, ["index", "docs", str(out), "!!!"])
+    assert r.exit_code == 2 and "no tokens" in r.output
+    r = runner.invoke(app, ["index", "docs", str(out), "God", "--order", "random"])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["index", "next", str(out), "", "--json"])
+    assert json.loads(r.stdout)["count"] == 31
     r = runner.invoke(app, ["index", "count", str(out / "nope"), "x"])
     assert r.exit_code == 2 and "index.json" in r.output
 

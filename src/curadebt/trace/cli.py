@@ -45,8 +45,11 @@ def _open(index: Path) -> TokenIndex:
         raise typer.Exit(EXIT_USAGE)
 
 
-def _query(text: str, ids: bool):
+def _query(text: str, ids: bool, allow_empty: bool = False):
     if not ids:
+        if not allow_empty and not text.strip():
+            err.print("[red]error:[/] the query is empty")
+            raise typer.Exit(EXIT_USAGE)
         return text
     try:
         return [int(x) for x in text.replace(",", " ").split()]
@@ -150,7 +153,15 @@ def docs(
 ):
     """Documents that contain a text, with snippets."""
     idx = _open(index)
-    res = idx.documents(_query(query, ids), limit=limit, context_chars=context_chars, order=order)
+    q = idx.encode(_query(query, ids))
+    if len(q) == 0:
+        err.print(f"[red]error:[/] {query!r} has no tokens under the index's tokenizer")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        res = idx.documents(q, limit=limit, context_chars=context_chars, order=order)
+    except ValueError as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(EXIT_USAGE)
     if as_json:
         _dump(res.to_json())
         return
@@ -171,7 +182,7 @@ def next_(
 ):
     """Distribution of the token that follows a context in the corpus."""
     idx = _open(index)
-    res = idx.next_tokens(_query(context, ids), k=k)
+    res = idx.next_tokens(_query(context, ids, allow_empty=True), k=k)
     if as_json:
         _dump(res.to_json())
         return

@@ -346,9 +346,11 @@ class TokenIndex:
         ``order``: ``corpus`` (reading order) or ``count`` (most occurrences first).
         ``n_documents`` is always exact; ``limit`` only bounds how many are returned.
         """
+        if order not in ("corpus", "count"):
+            raise ValueError(f"order must be 'corpus' or 'count', not {order!r}")
         q = self.encode(query)
         if len(q) == 0:
-            raise ValueError("documents() needs a non-empty query")
+            raise ValueError("documents() needs a query of at least one token")
         docs_all, counts_all, first_all, shard_all = [], [], [], []
         total = 0
         for s, (sh, (a, b)) in enumerate(zip(self.shards, self.ranges(q))):
