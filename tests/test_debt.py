@@ -172,10 +172,19 @@ def test_one_source_is_not_a_mixture():
                                                  "token_share": 1.0}], "top_source": "(none)", "top_share": 1.0}
     s["order"]["windows"] = [{"fraction": 0.1, "source_shares": {"(none)": 1.0}, "source_tvd": 0.0}]
     s["order"]["sources"] = [{"name": "(none)", "overall_share": 1.0, "early_share": {"0.1": 1.0}}]
+    s["order"]["entities"] = []
     r = compute_debt(s)
     assert r.dimensions["mixture"]["score"] is None
     assert "source-field" in r.dimensions["mixture"]["summary"]
     assert r.dimensions["order"]["score"] is None and not by_dim(r, "order")
+    # with one source, early entities are still judged
+    s["order"]["windows"][0]["entity_mentions"] = 1000
+    s["order"]["entities"] = [{"name": "Holy Ghost", "overall_share": 0.02, "early_share": {"0.1": 0.02}}]
+    d = compute_debt(s).dimensions["order"]
+    assert d["measured"] and d["score"] == 0.0 and d["metric"] == "max_concentration"
+    s["order"]["entities"][0]["early_share"]["0.1"] = 0.08
+    d = compute_debt(s).dimensions["order"]
+    assert d["is_debt"] and d["score"] == pytest.approx(1.0)
 
 
 def test_small_corpus_frequency_not_measured():

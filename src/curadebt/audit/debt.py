@@ -374,12 +374,13 @@ def _order(sec: dict, mixture: dict | None, t: DebtThresholds) -> tuple[dict, li
             ratio = e / ov if ov > 0 else 0.0
             items.append((ratio, kind[:-1] if kind == "sources" else "entity", _item_name(it), e, ov, frac))
     items.sort(key=lambda x: (-x[0], x[1], x[2]))
+    examined = (n_sources >= 2 and bool(sec.get("sources"))) or bool(sec.get("entities"))
     if items:
         criteria.append(Criterion("max_concentration", items[0][0], t.concentration, "ratio"))
-    elif _num(sec.get("max_concentration")) is not None and n_sources >= 2:
-        criteria.append(Criterion("max_concentration", float(sec["max_concentration"]), t.concentration, "ratio"))
+    elif examined:  # items were there, none big enough to judge: nothing concentrated (ratio 1)
+        criteria.append(Criterion("max_concentration", 1.0, t.concentration, "ratio"))
     if not criteria:
-        return _not_measured("no early windows with a source mix (one source only?) and no concentrated items",
+        return _not_measured("no early windows with a source mix (one source only?) and no entities",
                              {"window_tvd": t.window_tvd, "concentration": t.concentration}), []
 
     findings: list[dict] = []
