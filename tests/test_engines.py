@@ -7,7 +7,7 @@ from curadebt.audit.runner import AuditConfig, audit
 
 
 def _report(path, **kw):
-    r = audit(path, AuditConfig(source_field="source", **kw)).to_json()
+    r = audit(path, config=AuditConfig(source_field="source", **kw)).to_json()
     r.pop("config")
     return json.dumps(r, sort_keys=True)
 
@@ -41,4 +41,4 @@ def test_unknown_engine_is_a_clear_error(tmp_path):
     p = tmp_path / "a.jsonl"
     p.write_text('{"text": "hello world"}\n')
     with pytest.raises(ValueError, match="unknown engine"):
-        audit(str(p), AuditConfig(engine="spark"))
+        audit(str(p), config=AuditConfig(engine="spark"))

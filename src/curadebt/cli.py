@@ -72,7 +72,7 @@ def audit(
     probes: Optional[Path] = typer.Option(None, help="Competing facts to weigh: probes JSONL (id, subject, answers, patterns) or CounterFact/EasyEdit JSON."),
     tokenizer: str = typer.Option("words", help="'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder."),
     max_n: int = typer.Option(3, help="Count n-grams for n = 1..MAX_N."),
-    count_budget: int = typer.Option(500_000, help="Distinct n-grams kept exactly per n; beyond it a heavy-hitter sketch with a stated error bound."),
+    count_budget: int = typer.Option(2_000_000, help="Distinct n-grams kept exactly per n; beyond it a heavy-hitter sketch with a stated error bound."),
     num_perm: Optional[int] = typer.Option(None, help="MinHash permutations (near duplicates)."),
     bands: Optional[int] = typer.Option(None, help="LSH bands (rows per band = num_perm / bands)."),
     shingle_size: Optional[int] = typer.Option(None, help="Words per shingle for MinHash."),

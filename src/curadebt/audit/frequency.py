@@ -78,7 +78,7 @@ class FrequencyMeasure(Measure[dict, FrequencyResult]):
 
     name = "frequency"
 
-    def __init__(self, max_n: int = 3, budget: int = 500_000, top_k: int = 50):
+    def __init__(self, max_n: int = 3, budget: int = 2_000_000, top_k: int = 50):
         if max_n < 1:
             raise ValueError("max_n must be >= 1")
         self.max_n = max_n

@@ -32,7 +32,7 @@ class AuditConfig:
     tokenizer: str = "words"
     # frequency
     max_n: int = 3
-    count_budget: int = 500_000
+    count_budget: int = 2_000_000
     top_k: int = 50
     # duplicates (None = the measure's documented default)
     num_perm: int | None = None

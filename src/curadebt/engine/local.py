@@ -7,6 +7,7 @@ does not depend on which worker saw which batch.
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
 from typing import Callable, Iterable
 
 from curadebt.audit.base import Measure
@@ -50,6 +51,33 @@ class EngineError(RuntimeError):
     pass
 
 
+def _check_alive(procs) -> None:
+    dead = [p for p in procs if p.exitcode not in (None, 0)]
+    if dead:
+        raise EngineError(f"worker process exited with code {dead[0].exitcode} (out of memory? see stderr); "
+                          "re-run with --workers 1 to see the error in this process")
+
+
+def _put(q, item, procs) -> None:
+    """Put with a liveness check, so a crashed worker never leaves the reader blocked forever."""
+    while True:
+        try:
+            q.put(item, timeout=1.0)
+            return
+        except queue.Full:
+            _check_alive(procs)
+
+
+def _get(q, procs):
+    while True:
+        try:
+            return q.get(timeout=1.0)
+        except queue.Empty:
+            _check_alive(procs)
+            if all(p.exitcode == 0 for p in procs) and q.empty():
+                raise EngineError("workers exited without returning their state")
+
+
 def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Callable[[Batch], None] | None = None,
                  workers: int = 1) -> dict[str, object]:
     """Run one pass of ``measures`` over ``batches``; returns {measure name: merged state}."""
@@ -68,15 +96,15 @@ def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Ca
             p.start()
         batch = first
         while batch is not None:
-            inbox.put(batch.docs)
+            _put(inbox, batch.docs, procs)
             if on_batch is not None:
                 on_batch(batch)
             batch = next(it, None)
         for _ in procs:
-            inbox.put(None)
+            _put(inbox, None, procs)
         parts = []
         for _ in procs:
-            kind, payload = outbox.get()
+            kind, payload = _get(outbox, procs)
             if kind == "error":
                 raise EngineError(f"a worker failed: {payload}")
             parts.append(payload)
