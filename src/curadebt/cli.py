@@ -135,15 +135,19 @@ def demo(
 def _mount_sub_apps() -> None:
     """Sub-commands that live beside their API (curate, trace, lab). Their heavy imports
     (torch, transformers) happen inside the commands, so `curadebt --help` stays fast."""
+    import importlib.util
+
     from curadebt.curate.cli import curate as curate_command, explain as explain_command
-    from curadebt.lab.cli import lab_app
     from curadebt.trace.cli import index_app, trace as trace_command
 
     app.command(name="curate")(curate_command)
     app.command(name="explain")(explain_command)
     app.add_typer(index_app, name="index", help="Build and query a suffix-array index of a corpus (for trace).")
     app.command(name="trace")(trace_command)
-    app.add_typer(lab_app, name="lab", help="Measure curation debt on real models (fact overwrite, ...).")
+    if importlib.util.find_spec("curadebt.lab.cli") is not None:
+        from curadebt.lab.cli import lab_app
+
+        app.add_typer(lab_app, name="lab", help="Measure curation debt on real models (fact overwrite, ...).")
 
 
 _mount_sub_apps()
