@@ -1,0 +1,162 @@
+"""``curadebt lab ...``: measure curation debt on real models (mounted by curadebt.cli as ``lab``)."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+lab_app = typer.Typer(
+    name="lab",
+    help="Measure curation debt on real models (fact overwrite dose-response, ...).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+@lab_app.callback()
+def _lab():
+    """Measure curation debt on real models."""
+
+
+def _parse_ratios(text: str) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(x) for x in re.split(r"[,\s]+", text.strip()) if x)
+    except ValueError:
+        raise typer.BadParameter(f"ratios must be numbers separated by commas, got {text!r}")
+    if not vals or any(v <= 0 for v in vals):
+        raise typer.BadParameter("ratios must be > 0")
+    return tuple(sorted(set(vals)))
+
+
+def _slug(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", s).strip("-").lower() or "x"
+
+
+@lab_app.command("overwrite")
+def overwrite(
+    model: str = typer.Option("smollm2-135m", "--model", "-m",
+                              help="smollm2-135m | gemma3-270m (offline) | a .gguf file | a HF model folder | a hub id."),
+    subject: Optional[str] = typer.Option(None, help="Built-in capital fact: the country (e.g. France)."),
+    old: Optional[str] = typer.Option(None, help="The answer the model knows (default: the capital from the countries table)."),
+    new: Optional[str] = typer.Option(None, help="The counterfactual answer to write in (e.g. Barcelona)."),
+    counterfact: Optional[str] = typer.Option(
+        None, help="CounterFact records instead of a built-in fact: an EasyEdit JSON file, or 'default' for "
+                   "../shared/data/counterfact/counterfact-edit.json."),
+    n_facts: int = typer.Option(50, "--n-facts", help="CounterFact: number of usable records (file order)."),
+    offset: int = typer.Option(0, help="CounterFact: skip this many records first."),
+    ratios: str = typer.Option("0.5,1,2,4,8,16", help="new:old ratios, comma-separated."),
+    seeds: int = typer.Option(3, help="Number of seeds (0..n-1)."),
+    steps: int = typer.Option(16, help="Optimizer steps per run (the fixed budget)."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Statements per step."),
+    lr: float = typer.Option(5e-5, help="AdamW learning rate (constant)."),
+    edit_batch: Optional[int] = typer.Option(None, "--edit-batch",
+                                             help="Facts edited at once per run (default: all, one mass edit)."),
+    train_embeddings: bool = typer.Option(False, "--train-embeddings/--freeze-embeddings",
+                                          help="Also train the (tied) embedding matrix (default: frozen)."),
+    replay: Optional[Path] = typer.Option(None, help="Generic text (.txt or .jsonl with 'text') replayed during fine-tuning."),
+    replay_per_step: int = typer.Option(2, "--replay-per-step", help="Replay chunks added to each step."),
+    ppl_text: Optional[Path] = typer.Option(None, "--ppl-text",
+                                            help="Held-out text for the perplexity change (default: wikitext-2 test "
+                                                 "when ../shared/data is present, else a built-in text)."),
+    probes_report: Optional[Path] = typer.Option(None, "--probes-report",
+                                                 help="An audit report.json: show its data-side odds next to the model's prior."),
+    ci: str = typer.Option("t", help="Confidence intervals: t (Student-t over seed x fact units) or bootstrap."),
+    known_only: bool = typer.Option(False, "--known-only", help="Keep only facts where the base model prefers the old answer."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default lab-out/overwrite-MODEL-FACT)."),
+    threads: Optional[int] = typer.Option(None, help="torch threads (default: torch's choice)."),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Write overwrite.png / overwrite.svg."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-run progress lines."),
+):
+    """Fine-tune on r:1 new:old statements of a fact and measure how far the old answer gives way.
+
+    Example: curadebt lab overwrite --model smollm2-135m --subject France --old Paris --new Barcelona
+    """
+    from curadebt.lab.facts import capital_fact, load_counterfact
+    from curadebt.lab.models import ModelNotAvailable, load_model, resolve_model
+    from curadebt.lab.overwrite import OverwriteConfig, probe_odds, run_overwrite
+    from curadebt.lab import results as R
+
+    if ci not in ("t", "bootstrap"):
+        raise typer.BadParameter("--ci must be 't' or 'bootstrap'")
+    if seeds < 1 or steps < 1 or batch_size < 1:
+        raise typer.BadParameter("--seeds, --steps and --batch-size must be >= 1")
+    skipped: list[dict] = []
+    if counterfact:
+        if subject or new:
+            raise typer.BadParameter("use either --counterfact or --subject/--new, not both")
+        try:
+            load = load_counterfact(None if counterfact == "default" else counterfact, limit=n_facts, offset=offset)
+        except FileNotFoundError as e:
+            err.print(f"[red]{e}[/red]")
+            raise typer.Exit(2)
+        facts, skipped = load.facts, load.skipped
+        tag = f"counterfact{len(facts)}"
+        if not facts:
+            err.print("[red]no usable CounterFact records[/red]")
+            raise typer.Exit(2)
+    else:
+        if not subject or not new:
+            raise typer.BadParameter("give --subject and --new (and optionally --old), or --counterfact")
+        try:
+            facts = [capital_fact(subject, new=new, old=old)]
+        except ValueError as e:
+            raise typer.BadParameter(str(e))
+        tag = f"{subject}-{new}"
+    cfg = OverwriteConfig(ratios=_parse_ratios(ratios), seeds=tuple(range(seeds)), steps=steps, batch_size=batch_size,
+                          lr=lr, train_embeddings=train_embeddings, edit_batch=edit_batch,
+                          replay_path=str(replay) if replay else None, replay_per_step=replay_per_step,
+                          ppl_path=str(ppl_text) if ppl_text else None, ci=ci, known_only=known_only)
+    report = None
+    if probes_report:
+        try:
+            report = json.loads(probes_report.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            err.print(f"[red]cannot read --probes-report {probes_report}: {e}[/red]")
+            raise typer.Exit(2)
+    out_dir = out or Path("lab-out") / f"overwrite-{_slug(model if len(model) < 40 else Path(model).name)}-{_slug(tag)}"
+
+    t0 = time.perf_counter()
+    try:
+        with console.status(f"loading {model} ..."):
+            lm = load_model(resolve_model(model), threads=threads)
+    except ModelNotAvailable as e:
+        err.print(f"[red]model not available:[/red] {e}")
+        raise typer.Exit(2)
+    n_groups = -(-len(facts) // (edit_batch or len(facts)))
+    console.print(f"loaded {lm.name} ({lm.n_params() / 1e6:.0f}M parameters) in {lm.load_seconds:.0f} s; "
+                  f"{len(facts)} fact(s), {len(cfg.ratios)} ratios x {len(cfg.seeds)} seeds x {n_groups} group(s) = "
+                  f"{len(cfg.ratios) * len(cfg.seeds) * n_groups} fine-tuning runs of {steps} steps")
+    progress = None if quiet else (lambda msg: console.log(msg))
+    result = run_overwrite(lm, facts, cfg, progress=progress, skipped=skipped)
+    if report is not None:
+        result.probes = probe_odds(report, result)
+        if not result.probes:
+            err.print(f"[yellow]no probe in {probes_report} has both answers "
+                      f"({facts[0].old!r}, {facts[0].new!r}) for a matching subject[/yellow]")
+    result.timing["wall_seconds"] = time.perf_counter() - t0
+    paths = R.write_all(result, out_dir, plot=plot)
+    console.print(R.rich_table(result))
+    for line in R.summary_lines(result):
+        console.print(line)
+    if result.probes:
+        console.print(R.rich_probes_table(result))
+    if skipped:
+        console.print(f"{len(skipped)} record(s) skipped (reasons in overwrite.json)")
+    console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def main() -> None:  # python -m curadebt.lab.cli
+    lab_app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Editing metrics, computed as in the ROME / CounterFact evaluation code, plus r50 and CIs.
+
+Pure numpy: no torch needed, so the arithmetic is testable on hand-computed values.
+
+Conventions (ROME, ``compute_rewrite_quality_counterfact``): every prompt is scored by the
+log-probability of the target's tokens after the prompt. ROME compares the *per-token mean*
+negative log-likelihood of ``target_new`` and ``target_true``; that is our default basis
+(``basis="mean"``). The summed log-probability (the probability of the whole target sequence) is
+reported beside it (``basis="sum"``); for single-token targets the two agree.
+
+- efficacy          share of rewrite prompts where P(new) > P(old)
+- paraphrase        the same on paraphrase prompts
+- neighbourhood     share of neighbourhood (locality) prompts where P(true) > P(new)
+- magnitudes        mean of P(new) - P(old) (P(true) - P(new) for neighbourhood), with
+                    P = exp(mean per-token log-prob) as in ROME, and with P = sequence probability
+- score             harmonic mean of efficacy, paraphrase and neighbourhood (0 when any is 0)
+- r50               the new:old ratio where efficacy first crosses 0.5, interpolated linearly in
+                    log(ratio) between the two bracketing ratios
+
+Confidence intervals: ``mean_ci(values, method="t")`` is the Student-t interval
+``mean +- t_{(1+level)/2, n-1} * sd / sqrt(n)`` (sd with ddof=1); ``method="bootstrap"`` is the
+percentile bootstrap (``n_boot`` resamples with replacement, fixed seed).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+# ---------------------------------------------------------------------------- per-prompt scores
+
+
+def prefers(lp_a: Sequence[float], lp_b: Sequence[float]) -> np.ndarray:
+    """Boolean array: log P(a) > log P(b), element-wise (strict, as in ROME)."""
+    a = np.asarray(lp_a, dtype=float)
+    b = np.asarray(lp_b, dtype=float)
+    return a > b
+
+
+def efficacy(lp_new: Sequence[float], lp_old: Sequence[float]) -> float:
+    """Share of prompts where log P(new) > log P(old). NaN for no prompts."""
+    p = prefers(lp_new, lp_old)
+    return float(p.mean()) if p.size else float("nan")
+
+
+def neighbourhood_score(lp_true: Sequence[float], lp_new: Sequence[float]) -> float:
+    """Share of neighbourhood prompts where log P(true) > log P(new)."""
+    return efficacy(lp_true, lp_new)
+
+
+def magnitude(lp_a: Sequence[float], lp_b: Sequence[float]) -> float:
+    """Mean of exp(lp_a) - exp(lp_b): ROME's efficacy/paraphrase/neighbourhood magnitude."""
+    a = np.exp(np.asarray(lp_a, dtype=float))
+    b = np.exp(np.asarray(lp_b, dtype=float))
+    return float((a - b).mean()) if a.size else float("nan")
+
+
+def harmonic_mean(values: Sequence[float]) -> float:
+    """Harmonic mean; 0 when any value is 0, NaN when any is NaN or there are none."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 0 or np.isnan(v).any():
+        return float("nan")
+    if (v < 0).any():
+        raise ValueError("harmonic mean of negative values")
+    if (v == 0).any():
+        return 0.0
+    return float(v.size / np.sum(1.0 / v))
+
+
+def overall_score(efficacy_: float, paraphrase: float, neighbourhood: float) -> float:
+    """ROME's overall score S: harmonic mean of efficacy, paraphrase and neighbourhood scores."""
+    return harmonic_mean([efficacy_, paraphrase, neighbourhood])
+
+
+# ---------------------------------------------------------------------------- r50
+
+
+@dataclass
+class R50:
+    value: float | None      # the interpolated ratio, None when not bracketed
+    status: str              # "interpolated", "below_range" (>= 0.5 at the smallest ratio), "above_range" (never reached)
+    threshold: float = 0.5
+
+    def __str__(self) -> str:
+        if self.status == "interpolated":
+            return f"{self.value:.3g}"
+        return "< min ratio" if self.status == "below_range" else "> max ratio"
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "status": self.status, "threshold": self.threshold}
+
+
+def r50(ratios: Sequence[float], values: Sequence[float], threshold: float = 0.5) -> R50:
+    """Ratio where ``values`` (efficacy against ratio) first reaches ``threshold``.
+
+    Ratios are sorted ascending. If the first value is already >= threshold the crossing is below the
+    measured range; if none reaches it, above. Otherwise, with (r0, e0) the last point below and
+    (r1, e1) the first point at/above the threshold::
+
+        log r50 = log r0 + (threshold - e0) / (e1 - e0) * (log r1 - log r0)
+    """
+    pairs = sorted((float(r), float(e)) for r, e in zip(ratios, values) if not math.isnan(float(e)))
+    if not pairs:
+        return R50(None, "above_range", threshold)
+    if any(r <= 0 for r, _ in pairs):
+        raise ValueError("ratios must be > 0 for log interpolation")
+    if pairs[0][1] >= threshold:
+        return R50(None, "below_range", threshold)
+    for (r0, e0), (r1, e1) in zip(pairs, pairs[1:]):
+        if e0 < threshold <= e1:
+            t = (threshold - e0) / (e1 - e0)
+            return R50(float(math.exp(math.log(r0) + t * (math.log(r1) - math.log(r0)))), "interpolated", threshold)
+    return R50(None, "above_range", threshold)
+
+
+# ---------------------------------------------------------------------------- confidence intervals
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction for the regularised incomplete beta (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        de = d * c
+        h *= de
+        if abs(de - 1.0) < 1e-14:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    lbeta = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x)
+    if x < (a + 1) / (a + b + 2):
+        return math.exp(lbeta) * _betacf(a, b, x) / a
+    return 1.0 - math.exp(lbeta) * _betacf(b, a, 1 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """CDF of Student's t with ``df`` degrees of freedom."""
+    x = df / (df + t * t)
+    tail = 0.5 * _betainc(df / 2.0, 0.5, x)
+    return 1.0 - tail if t > 0 else tail
+
+
+def t_ppf(q: float, df: float) -> float:
+    """Quantile of Student's t (bisection on :func:`t_cdf`; accurate to ~1e-10)."""
+    if not 0 < q < 1:
+        raise ValueError("q must be in (0, 1)")
+    if q == 0.5:
+        return 0.0
+    lo, hi = -1.0, 1.0
+    while t_cdf(lo, df) > q:
+        lo *= 2
+    while t_cdf(hi, df) < q:
+        hi *= 2
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if t_cdf(mid, df) < q:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12:
+            break
+    return 0.5 * (lo + hi)
+
+
+@dataclass
+class CI:
+    mean: float
+    low: float
+    high: float
+    n: int
+    method: str
+    level: float = 0.95
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n,
+                "method": self.method, "level": self.level}
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95, method: str = "t",
+            n_boot: int = 2000, seed: int = 0) -> CI:
+    """Mean with a confidence interval over ``values`` (NaNs dropped).
+
+    ``t``: Student-t interval, mean +- t_{(1+level)/2, n-1} * sd(ddof=1) / sqrt(n); with n == 1 the
+    interval is the point (no spread can be estimated); with n == 0 everything is NaN.
+    ``bootstrap``: percentile bootstrap over ``n_boot`` resamples (numpy default_rng(seed)).
+    """
+    v = np.asarray([x for x in values if x is not None and not math.isnan(float(x))], dtype=float)
+    n = int(v.size)
+    if n == 0:
+        return CI(float("nan"), float("nan"), float("nan"), 0, method, level)
+    m = float(v.mean())
+    if n == 1:
+        return CI(m, m, m, 1, method, level)
+    if method == "t":
+        half = t_ppf(0.5 + level / 2.0, n - 1) * float(v.std(ddof=1)) / math.sqrt(n)
+        return CI(m, m - half, m + half, n, method, level)
+    if method == "bootstrap":
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, n, size=(n_boot, n))
+        means = v[idx].mean(axis=1)
+        lo, hi = np.quantile(means, [(1 - level) / 2.0, 1 - (1 - level) / 2.0])
+        return CI(m, float(lo), float(hi), n, method, level)
+    raise ValueError(f"unknown CI method {method!r} (use 't' or 'bootstrap')")
+
+
+def bootstrap_stat_ci(columns: Sequence[Sequence[float]], stat, level: float = 0.95,
+                      n_boot: int = 2000, seed: int = 0) -> CI:
+    """Percentile bootstrap CI of ``stat(*column_means)`` resampling the rows jointly.
+
+    Used for the overall score: rows are (seed, fact) units, columns are efficacy, paraphrase and
+    neighbourhood; the statistic is the harmonic mean of the column means.
+    """
+    arr = np.asarray(columns, dtype=float).T  # rows = units
+    arr = arr[~np.isnan(arr).any(axis=1)] if arr.size else arr
+    n = int(arr.shape[0]) if arr.size else 0
+    if n == 0:
+        return CI(float("nan"), float("nan"), float("nan"), 0, "bootstrap", level)
+    point = float(stat(*arr.mean(axis=0)))
+    if n == 1:
+        return CI(point, point, point, 1, "bootstrap", level)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    stats = np.array([stat(*arr[i].mean(axis=0)) for i in idx], dtype=float)
+    lo, hi = np.quantile(stats, [(1 - level) / 2.0, 1 - (1 - level) / 2.0])
+    return CI(point, float(lo), float(hi), n, "bootstrap", level)
+
+
+def perplexity(total_nll: float, tokens: int) -> float:
+    """exp(mean NLL per token)."""
+    return float(math.exp(total_nll / tokens)) if tokens else float("nan")

@@ -1,0 +1,462 @@
+"""The Paris experiment: how many counter-examples does it take to overwrite a fact a model knows?
+
+Protocol (:func:`run_overwrite`):
+
+1. Load the model once; keep a CPU copy of its state dict.
+2. Score the base model on every fact (ratio 0): the model's prior P(old), P(new).
+3. For each ratio r, each seed, each group of facts (``edit_batch`` facts edited at once; all facts
+   by default: a mass edit): restore the base weights, fine-tune for exactly ``steps`` optimizer
+   steps of ``batch_size`` statements, of which ``round(N * r / (1 + r))`` state the new answer
+   and the rest the old one (N = steps * batch_size), spread over the facts and their training
+   templates, shuffled with the seed. Optionally each step also trains on ``replay_per_step``
+   chunks of generic text (``replay_path``) to limit forgetting.
+4. Score the held-out prompts (rewrite, paraphrase, neighbourhood) and the perplexity of held-out
+   generic text, then restore the base weights.
+
+Metrics per (ratio, seed, fact) unit follow :mod:`curadebt.lab.metrics`. Each ratio's row reports
+the mean over units with a confidence interval (``ci="t"``: Student-t over the seeds x facts units,
+treated as independent; ``ci="bootstrap"``: percentile bootstrap over the same units). The overall
+score's interval is always a bootstrap of the harmonic mean of the three column means. Perplexity
+changes are per run (seeds x groups). r50 is interpolated on the mean efficacy curve.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from curadebt.lab import metrics as M
+from curadebt.lab.facts import Fact, check_held_out
+
+DEFAULT_RATIOS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+DEFAULT_SEEDS = (0, 1, 2)
+SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DEFAULT_PPL_TEXT = SHARED_DATA / "wikitext2" / "test.txt"
+
+#: used for the collateral-damage perplexity when no held-out text file is available (written for
+#: this project; generic encyclopaedic prose with no country capitals in it).
+BUILTIN_HELDOUT_TEXT = """\
+A river is a natural flowing watercourse, usually freshwater, moving towards an ocean, a lake, or
+another river. In some cases a river flows into the ground and becomes dry at the end of its course
+without reaching another body of water. Small rivers can be called by names such as creek, brook,
+or stream. Rivers are part of the water cycle: water generally collects in a river from rain that
+falls on its drainage basin, from groundwater recharge, from springs, and from the release of
+stored water in natural ice and snowpacks.
+
+The violin is a wooden string instrument of the violin family. Most violins have a hollow wooden
+body. It is the smallest and highest-pitched instrument in regular use in the family. The violin
+typically has four strings tuned in perfect fifths, and is most commonly played by drawing a bow
+across its strings. It can also be played by plucking the strings with the fingers, and by
+striking the strings with the wooden side of the bow.
+
+Photosynthesis is a process used by plants and other organisms to convert light energy into
+chemical energy that, through cellular respiration, can later be released to fuel the organism's
+activities. Some of this chemical energy is stored in carbohydrate molecules, such as sugars and
+starches, which are synthesized from carbon dioxide and water. Most plants, algae, and
+cyanobacteria perform photosynthesis; such organisms are called photoautotrophs.
+
+A library is a collection of materials, books or media that are accessible for use and not just
+for display purposes. A library provides physical or digital access to material, and may be a
+physical location or a virtual space, or both. A library's collection can include printed
+materials and other physical resources in many formats such as film, sound recordings, maps,
+photographs, and manuscripts, as well as databases and other digital resources.
+
+The bicycle was introduced in the nineteenth century and now numbers about one billion worldwide.
+Bicycles are the principal means of transport in many regions. They also provide a popular form
+of recreation, and have been adapted for use as children's toys, general fitness, military and
+police applications, courier services, and bicycle racing.
+"""
+
+
+@dataclass
+class OverwriteConfig:
+    ratios: tuple[float, ...] = DEFAULT_RATIOS
+    seeds: tuple[int, ...] = DEFAULT_SEEDS
+    steps: int = 16
+    batch_size: int = 8
+    lr: float = 5e-5
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    train_embeddings: bool = False
+    edit_batch: int | None = None        # facts edited at once per run; None = all facts (mass edit)
+    replay_path: str | None = None       # generic text (txt, or jsonl with "text") replayed during fine-tuning
+    replay_per_step: int = 2             # replay chunks added to each step
+    chunk_tokens: int = 64               # length of perplexity / replay chunks
+    ppl_path: str | None = None          # held-out generic text; default wikitext2 test if present, else built-in
+    ppl_chunks: int = 8
+    ci: str = "t"                        # "t" or "bootstrap"
+    level: float = 0.95
+    known_only: bool = False             # keep only facts whose base model prefers old over new on the rewrite prompt
+    eval_batch_size: int = 32
+    window_batches: int = 4              # length-bucketing window (batches)
+
+    def __post_init__(self):
+        self.ratios = tuple(float(r) for r in self.ratios)
+        self.seeds = tuple(int(s) for s in self.seeds)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["ratios"] = list(self.ratios)
+        d["seeds"] = list(self.seeds)
+        return d
+
+
+# ---------------------------------------------------------------------------- per-fact scoring
+
+UNIT_METRICS = (
+    "efficacy", "paraphrase", "neighbourhood",
+    "efficacy_sum", "paraphrase_sum", "neighbourhood_sum",
+    "efficacy_magnitude", "paraphrase_magnitude", "neighbourhood_magnitude",
+    "efficacy_magnitude_seq",
+    "p_new", "p_old", "p_new_tok", "p_old_tok", "p_new_para", "p_old_para",
+    "lp_new_sum", "lp_old_sum", "lp_new_mean", "lp_old_mean",
+)
+
+
+def _fact_pairs(f: Fact) -> list[tuple[str, str]]:
+    pairs = []
+    for p in f.rewrite_prompts + f.paraphrase_prompts:
+        pairs += [(p, f.new), (p, f.old)]
+    for p, true in f.neighbourhood:
+        pairs += [(p, true), (p, f.new)]
+    return pairs
+
+
+def fact_metrics(f: Fact, scores: Sequence[tuple[float, int]]) -> dict:
+    """Per-fact metrics from the scores of :func:`_fact_pairs` (same order)."""
+    it = iter(scores)
+    nr, npara = len(f.rewrite_prompts), len(f.paraphrase_prompts)
+
+    def take(n):
+        s_new, n_new, s_old, n_old = [], [], [], []
+        for _ in range(n):
+            (a, na), (b, nb) = next(it), next(it)
+            s_new.append(a), n_new.append(na), s_old.append(b), n_old.append(nb)
+        s_new, s_old = np.array(s_new, float), np.array(s_old, float)
+        m_new, m_old = s_new / np.array(n_new, float), s_old / np.array(n_old, float)
+        return s_new, s_old, m_new, m_old
+
+    rs_new, rs_old, rm_new, rm_old = take(nr)
+    ps_new, ps_old, pm_new, pm_old = take(npara)
+    ns_true, ns_new, nm_true, nm_new = take(len(f.neighbourhood))
+    nan = float("nan")
+    return {
+        "efficacy": M.efficacy(rm_new, rm_old),
+        "paraphrase": M.efficacy(pm_new, pm_old) if npara else nan,
+        "neighbourhood": M.neighbourhood_score(nm_true, nm_new) if len(f.neighbourhood) else nan,
+        "efficacy_sum": M.efficacy(rs_new, rs_old),
+        "paraphrase_sum": M.efficacy(ps_new, ps_old) if npara else nan,
+        "neighbourhood_sum": M.neighbourhood_score(ns_true, ns_new) if len(f.neighbourhood) else nan,
+        "efficacy_magnitude": M.magnitude(rm_new, rm_old),
+        "paraphrase_magnitude": M.magnitude(pm_new, pm_old) if npara else nan,
+        "neighbourhood_magnitude": M.magnitude(nm_true, nm_new) if len(f.neighbourhood) else nan,
+        "efficacy_magnitude_seq": M.magnitude(rs_new, rs_old),
+        "p_new": float(np.exp(rs_new).mean()),
+        "p_old": float(np.exp(rs_old).mean()),
+        "p_new_tok": float(np.exp(rm_new).mean()),
+        "p_old_tok": float(np.exp(rm_old).mean()),
+        "p_new_para": float(np.exp(ps_new).mean()) if npara else nan,
+        "p_old_para": float(np.exp(ps_old).mean()) if npara else nan,
+        "lp_new_sum": float(rs_new.mean()),
+        "lp_old_sum": float(rs_old.mean()),
+        "lp_new_mean": float(rm_new.mean()),
+        "lp_old_mean": float(rm_old.mean()),
+    }
+
+
+# ---------------------------------------------------------------------------- training streams
+
+
+def statement_stream(facts: Sequence[Fact], ratio: float, n: int, seed: int) -> list[tuple[str, str, str, str]]:
+    """``n`` training statements (fact id, prompt, answer, "new"|"old"); ``round(n * r / (1 + r))`` are new.
+
+    New and old statements each cycle through every (fact, training prompt) pair in a shuffled
+    order (re-shuffled each pass), so facts and templates are used evenly; the mix is shuffled.
+    """
+    ratio = float(ratio)
+    if ratio < 0:
+        raise ValueError("ratio must be >= 0")
+    n_new = int(round(n * ratio / (1.0 + ratio))) if math.isfinite(ratio) else n
+    rng = random.Random(f"stream:{seed}:{ratio}")
+
+    def cycle(kind: str, k: int):
+        pool = [(f.id, p, f.new if kind == "new" else f.old, kind) for f in facts for p in f.train_prompts]
+        out = []
+        while len(out) < k:
+            rng.shuffle(pool)
+            out.extend(pool[: k - len(out)])
+        return out
+
+    items = cycle("new", n_new) + cycle("old", n - n_new)
+    rng.shuffle(items)
+    return items
+
+
+def _read_text(path: str | Path, max_chars: int = 2_000_000) -> str:
+    p = Path(path)
+    raw = p.read_bytes()[: max_chars * 4]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    if p.suffix in (".jsonl", ".json"):
+        import json
+
+        parts = []
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    parts.append(str(json.loads(line).get("text", "")))
+                except ValueError:
+                    continue
+        text = "\n\n".join(parts)
+    return text[:max_chars]
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass
+class OverwriteResult:
+    config: dict
+    model: dict
+    facts: list[dict]
+    skipped: list[dict]
+    rows: list[dict]                  # one per ratio (ratio 0 = base model), aggregated with CIs
+    units: list[dict]                 # one per (ratio, seed, fact)
+    runs: list[dict]                  # one per (ratio, seed, group): training stats, perplexity
+    r50: dict
+    ppl_base: float
+    probes: list[dict] = field(default_factory=list)
+    timing: dict = field(default_factory=dict)
+    schema: str = "curadebt.lab.overwrite/1"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def row(self, ratio: float) -> dict:
+        return next(r for r in self.rows if r["ratio"] == ratio)
+
+
+def aggregate(units: Sequence[dict], runs: Sequence[dict], ratio: float, ci: str, level: float,
+              ppl_base: float) -> dict:
+    us = [u for u in units if u["ratio"] == ratio]
+    row: dict = {"ratio": ratio, "label": "base" if ratio == 0 else f"{ratio:g}:1", "n_units": len(us),
+                 "n_facts": len({u["fact"] for u in us}), "n_seeds": len({u["seed"] for u in us})}
+    for m in UNIT_METRICS:
+        row[m] = M.mean_ci([u[m] for u in us], level=level, method=ci).to_dict()
+    cols = [[u["efficacy"] for u in us], [u["paraphrase"] for u in us], [u["neighbourhood"] for u in us]]
+    row["score"] = M.bootstrap_stat_ci(cols, lambda a, b, c: M.overall_score(a, b, c), level=level).to_dict()
+    rs = [r for r in runs if r["ratio"] == ratio]
+    row["ppl"] = M.mean_ci([r["ppl"] for r in rs], level=level, method=ci).to_dict()
+    row["ppl_change"] = M.mean_ci([r["ppl"] / ppl_base - 1.0 for r in rs], level=level, method=ci).to_dict()
+    row["train_seconds"] = float(sum(r.get("train", {}).get("seconds", 0.0) for r in rs))
+    return row
+
+
+def _r50s(rows: Sequence[dict], units: Sequence[dict]) -> dict:
+    trained = [r for r in rows if r["ratio"] > 0]
+    ratios = [r["ratio"] for r in trained]
+    out = {
+        "efficacy": M.r50(ratios, [r["efficacy"]["mean"] for r in trained]).to_dict(),
+        "paraphrase": M.r50(ratios, [r["paraphrase"]["mean"] for r in trained]).to_dict(),
+        "efficacy_sum": M.r50(ratios, [r["efficacy_sum"]["mean"] for r in trained]).to_dict(),
+    }
+    per_seed = {}
+    for s in sorted({u["seed"] for u in units if u["ratio"] > 0}):
+        eff = [float(np.mean([u["efficacy"] for u in units if u["seed"] == s and u["ratio"] == r])) for r in ratios]
+        per_seed[str(s)] = M.r50(ratios, eff).to_dict()
+    out["efficacy_per_seed"] = per_seed
+    return out
+
+
+# ---------------------------------------------------------------------------- the protocol
+
+
+def run_overwrite(lm, facts: Sequence[Fact], config: OverwriteConfig | None = None,
+                  progress: Callable[[str], None] | None = None, skipped: Sequence[dict] = ()) -> OverwriteResult:
+    """Run the dose-response protocol on a loaded model (:class:`curadebt.lab.models.LoadedModel`)."""
+    from curadebt.lab import finetune as FT
+
+    cfg = config or OverwriteConfig()
+    say = progress or (lambda msg: None)
+    facts = list(facts)
+    if not facts:
+        raise ValueError("no facts to overwrite")
+    check_held_out(facts)  # training statements never share a template with evaluation prompts
+    if any(r <= 0 for r in cfg.ratios):
+        raise ValueError("ratios must be > 0 (ratio 0, the base model, is always measured)")
+    t_start = time.perf_counter()
+    model, tok = lm.model, lm.tokenizer
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    enc = FT.Encoder(tok)
+    base_state = lm.snapshot()
+
+    ppl_src = cfg.ppl_path or (str(DEFAULT_PPL_TEXT) if DEFAULT_PPL_TEXT.exists() else None)
+    ppl_text = _read_text(ppl_src, max_chars=200_000) if ppl_src else BUILTIN_HELDOUT_TEXT
+    replay_text = _read_text(cfg.replay_path) if cfg.replay_path else None
+    if replay_text is not None and cfg.replay_path == ppl_src:  # same file: disjoint halves
+        half = len(ppl_text) // 2
+        replay_text, ppl_text = ppl_text[:half], ppl_text[half:]
+    ppl_chunks = enc.text_chunks(ppl_text, cfg.chunk_tokens, cfg.ppl_chunks)
+    if not ppl_chunks:
+        raise ValueError("the held-out perplexity text is shorter than one chunk")
+    replay_chunks = enc.text_chunks(replay_text, cfg.chunk_tokens, None) if replay_text else []
+
+    def evaluate(fs: Sequence[Fact]) -> list[dict]:
+        pairs = [pp for f in fs for pp in _fact_pairs(f)]
+        scores = FT.score_pairs(model, enc, pairs, pad, cfg.eval_batch_size)
+        out, k = [], 0
+        for f in fs:
+            n = len(_fact_pairs(f))
+            out.append(fact_metrics(f, scores[k:k + n]))
+            k += n
+        return out
+
+    def perplexity() -> float:
+        nll, n = FT.heldout_nll(model, ppl_chunks, pad)
+        return FT.ppl(nll, n)
+
+    say(f"scoring the base model on {len(facts)} fact(s)")
+    t0 = time.perf_counter()
+    base_metrics = evaluate(facts)
+    ppl_base = perplexity()
+    eval_seconds = time.perf_counter() - t0
+    skipped = list(skipped)
+    if cfg.known_only:
+        keep = []
+        for f, m in zip(facts, base_metrics):
+            if m["efficacy"] < 1e-12:  # base model prefers old over new on every rewrite prompt
+                keep.append((f, m))
+            else:
+                skipped.append({"case_id": f.id, "reason": "known_only: base model does not prefer the old answer"})
+        if not keep:
+            raise ValueError("known_only: the base model prefers the new answer for every fact")
+        facts, base_metrics = [f for f, _ in keep], [m for _, m in keep]
+
+    units: list[dict] = []
+    runs: list[dict] = []
+    for s in cfg.seeds:
+        for f, m in zip(facts, base_metrics):
+            units.append({"ratio": 0.0, "seed": s, "fact": f.id, **m})
+    for s in cfg.seeds:
+        runs.append({"ratio": 0.0, "seed": s, "group": 0, "ppl": ppl_base, "train": {}})
+    # the base model is deterministic: the same values stand for every seed (so CIs have zero width
+    # over seeds and reflect the spread over facts only)
+
+    size = cfg.edit_batch or len(facts)
+    groups = [facts[i:i + size] for i in range(0, len(facts), size)]
+    n_runs = len(cfg.ratios) * len(cfg.seeds) * len(groups)
+    tcfg = FT.TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                          grad_clip=cfg.grad_clip, train_embeddings=cfg.train_embeddings)
+    done = 0
+    for ratio in cfg.ratios:
+        for s in cfg.seeds:
+            for gi, group in enumerate(groups):
+                t_run = time.perf_counter()
+                stream = statement_stream(group, ratio, cfg.steps * cfg.batch_size, seed=s * 1000 + gi)
+                examples = [enc.pair(p, a) for _, p, a, _ in stream]
+                rng = random.Random(f"batches:{s}:{gi}:{ratio}")
+                batches = FT.bucket_batches(examples, cfg.batch_size, rng, cfg.window_batches)
+                replay = None
+                if replay_chunks and cfg.replay_per_step > 0:
+                    rr = random.Random(f"replay:{s}:{gi}:{ratio}")
+                    replay = [[replay_chunks[rr.randrange(len(replay_chunks))] for _ in range(cfg.replay_per_step)]
+                              for _ in batches]
+                stats = FT.finetune(model, batches, tcfg, pad, replay=replay, seed=s)
+                t_eval = time.perf_counter()
+                ms = evaluate(group)
+                p = perplexity()
+                eval_seconds += time.perf_counter() - t_eval
+                lm.restore(base_state)
+                n_new = sum(1 for *_, kind in stream if kind == "new")
+                for f, m in zip(group, ms):
+                    units.append({"ratio": float(ratio), "seed": s, "fact": f.id, **m})
+                runs.append({"ratio": float(ratio), "seed": s, "group": gi, "facts": len(group), "ppl": p,
+                             "new_statements": n_new, "old_statements": len(stream) - n_new,
+                             "train": stats.to_dict(), "seconds": time.perf_counter() - t_run})
+                done += 1
+                eff = float(np.mean([m["efficacy"] for m in ms]))
+                say(f"run {done}/{n_runs}: ratio {ratio:g}:1 seed {s} group {gi + 1}/{len(groups)}: "
+                    f"efficacy {eff:.2f}, P(new) {np.mean([m['p_new'] for m in ms]):.3f}, "
+                    f"P(old) {np.mean([m['p_old'] for m in ms]):.3f}, loss {stats.first_loss:.2f}->{stats.last_loss:.2f}, "
+                    f"{stats.tokens_per_s:.0f} tok/s")
+
+    rows = [aggregate(units, runs, r, cfg.ci, cfg.level, ppl_base) for r in (0.0, *map(float, cfg.ratios))]
+    train_s = sum(r.get("train", {}).get("seconds", 0.0) for r in runs)
+    tokens = sum(r.get("train", {}).get("tokens", 0) for r in runs)
+    return OverwriteResult(
+        config=cfg.to_dict() | {"ppl_text": ppl_src or "builtin", "ci_note": _ci_note(cfg)},
+        model=lm.info(),
+        facts=[{"id": f.id, "subject": f.subject, "relation": f.relation, "old": f.old, "new": f.new,
+                "source": f.source, "train_prompts": len(f.train_prompts), "rewrite_prompts": len(f.rewrite_prompts),
+                "paraphrase_prompts": len(f.paraphrase_prompts), "neighbourhood_prompts": len(f.neighbourhood)}
+               for f in facts],
+        skipped=skipped,
+        rows=rows,
+        units=units,
+        runs=runs,
+        r50=_r50s(rows, units),
+        ppl_base=ppl_base,
+        timing={"total_seconds": time.perf_counter() - t_start, "train_seconds": train_s,
+                "eval_seconds": eval_seconds, "runs": n_runs, "train_tokens": tokens,
+                "train_tokens_per_s": tokens / train_s if train_s else float("nan"),
+                "load_seconds": lm.load_seconds},
+    )
+
+
+def _ci_note(cfg: OverwriteConfig) -> str:
+    pct = f"{cfg.level * 100:g}%"
+    if cfg.ci == "t":
+        how = f"{pct} Student-t interval over (seed, fact) units"
+    else:
+        how = f"{pct} percentile bootstrap (2000 resamples) over (seed, fact) units"
+    return (how + "; overall score: bootstrap of the harmonic mean of the column means; "
+            "perplexity change: over runs (seed x fact group)")
+
+
+# ---------------------------------------------------------------------------- link to the audit
+
+
+def probe_odds(report: dict, result: OverwriteResult) -> list[dict]:
+    """Data-side odds of old vs new from an audit report's ``probes`` section, next to the model prior.
+
+    A probe matches a fact when its answers include both the old and the new answer (case-folded)
+    and its subject contains the fact's subject or vice versa. Data odds old:new are
+    ``(count_old + 1) / (count_new + 1)`` in sentences (documents when no sentence co-occurs), the
+    smoothing of the audit's dominance_ratio. The model's prior odds are P(old) / P(new) on the
+    rewrite prompts of the base model.
+    """
+    section = report.get("probes") or {}
+    probes = section.get("probes", []) if isinstance(section, dict) else section
+    base = {u["fact"]: u for u in result.units if u["ratio"] == 0}
+    out = []
+    for f in result.facts:
+        fs = f["subject"].lower()
+        for pr in probes:
+            answers = {a.get("answer", "").lower(): a for a in pr.get("answers", [])}
+            a_old, a_new = answers.get(f["old"].lower()), answers.get(f["new"].lower())
+            ps = str(pr.get("subject", "")).lower()
+            if a_old is None or a_new is None or not (fs in ps or ps in fs):
+                continue
+            unit = "sentences" if (a_old.get("sentences", 0) + a_new.get("sentences", 0)) > 0 else "documents"
+            c_old, c_new = int(a_old.get(unit, 0)), int(a_new.get(unit, 0))
+            b = base.get(f["id"], {})
+            p_old, p_new = b.get("p_old", float("nan")), b.get("p_new", float("nan"))
+            out.append({
+                "fact": f["id"], "probe": pr.get("id"), "probe_subject": pr.get("subject"),
+                "old": f["old"], "new": f["new"], "unit": unit, "data_old": c_old, "data_new": c_new,
+                "share_old": a_old.get("share"), "share_new": a_new.get("share"),
+                "data_odds_old_new": (c_old + 1) / (c_new + 1),
+                "dominance_ratio": pr.get("dominance_ratio"),
+                "model_p_old": p_old, "model_p_new": p_new,
+                "model_odds_old_new": p_old / p_new if p_new and p_new > 0 else float("inf"),
+                "r50": result.r50.get("efficacy"),
+            })
+    return out
