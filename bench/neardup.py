@@ -1,26 +1,41 @@
-"""Near-duplicate detection: curadebt vs datasketch (MinHash + MinHashLSH), same parameters.
+"""Near-duplicate detection: curadebt vs datasketch, rensa and datatrove, same parameters, one run.
 
-    python bench/neardup.py                 # ~2 MB corpus
-    python bench/neardup.py --mb 20 --tools curadebt,datasketch
+    pip install -e '.[bench]'                 # the peers: datasketch, rensa, datatrove
+    python bench/neardup.py                   # 100 MB corpus, every system
+    python bench/neardup.py --mb 5 --tools curadebt,rensa
 
 The corpus is built from ../shared/data/mixed/corpus.jsonl: its documents are cut into passages of
 60-300 words (real text, punctuation kept). Passages are used once as they are; past the end of the
 pool they are reused with half of their words replaced (so they are not near duplicates of their
-first use). Then planted duplicates are added: ``--near`` of the documents are copies of an earlier
-passage with 0-10% of the words replaced / inserted / deleted, ``--exact`` are verbatim copies, and
-``--distractors`` are copies with 15-40% of the words edited (not targets: their true Jaccard sits
-around and below the threshold, so they test precision). The order is shuffled (seeded). Ground
-truth: every planted 0-10% or exact copy belongs with its source.
+first use, and the corpus can be repeated to any size). Then planted duplicates are added:
+``--near`` of the documents are copies of an earlier passage with 0-10% of the words replaced /
+inserted / deleted, ``--exact`` are verbatim copies, and ``--distractors`` are copies with 15-40% of
+the words edited (not targets: their true Jaccard sits around and below the threshold, so they test
+precision). The order is shuffled (seeded). Ground truth: every planted 0-10% or exact copy belongs
+with its source.
 
-Every tool runs in its own subprocess (so peak memory is its own) on the same texts, tokenised by
-the same word tokenizer, with the same num_perm / bands / rows / shingle size / threshold, and
-candidate pairs verified against the threshold by the estimated Jaccard. Reported:
+Systems (each in its own subprocess, one after the other, on the same texts, tokenised by the same
+word tokenizer into the same word 3-shingles, with the same num_perm / bands / rows / seed):
 
-* docs/s, MB/s: the whole near-dup pipeline from texts (tokenise, hash, LSH, verify, cluster);
-* peak MB: the peak resident memory of the subprocess above what it held after loading the texts;
-* precision: share of reported pairs whose true Jaccard on the same shingles is >= threshold - 0.05;
-* recall: share of planted copies that end up in the same cluster as their source;
-* vs curadebt: how many times faster curadebt is (curadebt docs/s / tool docs/s).
+* ``curadebt``: DuplicatesMeasure in one process (exact keys, MinHash, LSH, verification, clusters);
+* ``curadebt-x2``: the same measure on the local engine with 2 worker processes (signatures in the
+  workers, LSH once in the parent);
+* ``datasketch``: MinHash (default sha1 hash) per document + MinHashLSH(params=(bands, rows)),
+  candidates verified by the estimated Jaccard (``datasketch-xxh32``: the same with xxhash32);
+* ``rensa``: Rust R-MinHash (``RMinHash.from_token_sets`` over the shingle strings) +
+  ``RMinHashLSH`` (insert_many / query_all), candidates verified by ``jaccard``; its Rayon pool
+  uses 2 threads;
+* ``datatrove``: its MinHash pipeline (MinhashDedupSignature -> MinhashDedupBuckets ->
+  MinhashDedupCluster) on the LocalPipelineExecutor with 2 workers, reading the texts as 2 JSONL
+  shards, with this word tokenizer and text normalisation off (so its shingles are ours); its
+  default 64-bit xxhash; it reports every bucket collision as a pair (no verification step).
+
+Columns: docs/s and MB/s of the whole pipeline from texts (tokenise, hash, LSH, verify, cluster);
+wall and CPU seconds (user + system, all threads and child processes); peak MB of resident memory
+above what the subprocess held after loading the texts (all its processes together); precision:
+share of reported pairs whose true Jaccard on the same shingles is >= threshold - 0.05; recall:
+share of planted copies that end up in the same cluster as their source; then how many times
+``--base`` (default curadebt-x2) is faster, in wall time and in CPU time.
 """
 from __future__ import annotations
 
@@ -28,8 +43,7 @@ import argparse
 import json
 import os
 import random
-import resource
-import subprocess
+import struct
 import sys
 import tempfile
 import time
@@ -39,7 +53,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _measure import Meter, print_table, run_worker  # noqa: E402
 from curadebt.text.tokenize import WORD_RE, word_tokenize  # noqa: E402
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "mixed" / "corpus.jsonl"
@@ -121,21 +137,8 @@ def build_corpus(source: Path, mb: float, near: float, exact: float, seed: int, 
 
 
 # ---------------------------------------------------------------------------------------------
-# tools (each runs in a subprocess: --worker NAME)
+# systems (each runs in a subprocess: --worker NAME); each returns (roots, pairs, extra)
 # ---------------------------------------------------------------------------------------------
-
-def rss_mb() -> float:
-    """Current resident memory (Linux /proc; 0 elsewhere, then peak MB is the absolute peak)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
 
 def union_find(n: int, pairs) -> list[int]:
     parent = list(range(n))
@@ -153,16 +156,12 @@ def union_find(n: int, pairs) -> list[int]:
     return [find(i) for i in range(n)]
 
 
-def run_curadebt(texts, a):
-    from curadebt.audit.duplicates import DuplicatesMeasure
-    from curadebt.corpus.document import Batch, Document
+def shingle_strings(words: list[str], k: int) -> list[str]:
+    """The k-word shingles as strings (a text shorter than k words is one shingle)."""
+    return [" ".join(words[j:j + k]) for j in range(max(1, len(words) - k + 1))]
 
-    m = DuplicatesMeasure(num_perm=a.num_perm, bands=a.bands, shingle_size=a.shingle, threshold=a.threshold, seed=a.seed)
-    state = m.empty()
-    for s in range(0, len(texts), a.batch_size):
-        docs = [Document(id=str(i), text=t, ordinal=i) for i, t in enumerate(texts[s:s + a.batch_size], start=s)]
-        state = m.accumulate(state, Batch(docs))
-    res = m.finalize(state)
+
+def _curadebt_result(res):
     asg = res.assignments
     pairs = asg.pairs.tolist()
     copies = np.flatnonzero(asg.kind == 2)
@@ -170,35 +169,70 @@ def run_curadebt(texts, a):
     return asg.representative.tolist(), pairs, {"candidates": res.candidate_pairs}
 
 
-def run_datasketch(texts, a, hashfunc=None):
+def _batches(texts, size):
+    from curadebt.corpus.document import Batch, Document
+
+    for s in range(0, len(texts), size):
+        yield Batch([Document(id=str(i), text=t, ordinal=i) for i, t in enumerate(texts[s:s + size], start=s)])
+
+
+def _measure(a):
+    from curadebt.audit.duplicates import DuplicatesMeasure
+
+    return DuplicatesMeasure(num_perm=a.num_perm, bands=a.bands, shingle_size=a.shingle, threshold=a.threshold,
+                             seed=a.seed)
+
+
+def run_curadebt(texts, a, meter):
+    m = _measure(a)
+    with meter:
+        state = m.empty()
+        for batch in _batches(texts, a.batch_size):
+            state = m.accumulate(state, batch)
+        out = _curadebt_result(m.finalize(state))
+    return out
+
+
+def run_curadebt_x2(texts, a, meter):
+    from curadebt.engine.local import run_measures
+
+    m = _measure(a)
+    with meter:
+        state = run_measures(_batches(texts, a.batch_size), [m], workers=2)[m.name]
+        out = _curadebt_result(m.finalize(state))
+    return out
+
+
+def run_datasketch(texts, a, meter, hashfunc=None):
     from datasketch import MinHash, MinHashLSH
 
     k, r = a.shingle, a.num_perm // a.bands
-    lsh = MinHashLSH(num_perm=a.num_perm, params=(a.bands, r))
     kwargs = {"num_perm": a.num_perm, "seed": a.seed}
     if hashfunc is not None:
         kwargs["hashfunc"] = hashfunc
-    sigs = []
-    for i, text in enumerate(texts):
-        w = word_tokenize(text)
-        if not w:
-            sigs.append(None)
-            continue
-        sh = [" ".join(w[j:j + k]).encode("utf-8") for j in range(max(1, len(w) - k + 1))]
-        mh = MinHash(**kwargs)
-        mh.update_batch(sh)
-        lsh.insert(i, mh)
-        sigs.append(mh)
-    pairs, cands = [], 0
-    for i, mh in enumerate(sigs):
-        if mh is None:
-            continue
-        for j in lsh.query(mh):
-            if j > i:
-                cands += 1
-                if mh.jaccard(sigs[j]) >= a.threshold:
-                    pairs.append([i, j])
-    return union_find(len(texts), pairs), pairs, {"candidates": cands}
+    with meter:
+        lsh = MinHashLSH(num_perm=a.num_perm, params=(a.bands, r))
+        sigs = []
+        for i, text in enumerate(texts):
+            w = word_tokenize(text)
+            if not w:
+                sigs.append(None)
+                continue
+            mh = MinHash(**kwargs)
+            mh.update_batch([s.encode("utf-8") for s in shingle_strings(w, k)])
+            lsh.insert(i, mh)
+            sigs.append(mh)
+        pairs, cands = [], 0
+        for i, mh in enumerate(sigs):
+            if mh is None:
+                continue
+            for j in lsh.query(mh):
+                if j > i:
+                    cands += 1
+                    if mh.jaccard(sigs[j]) >= a.threshold:
+                        pairs.append([i, j])
+        roots = union_find(len(texts), pairs)
+    return roots, pairs, {"candidates": cands}
 
 
 def xxh32(b: bytes) -> int:
@@ -207,21 +241,114 @@ def xxh32(b: bytes) -> int:
     return xxhash.xxh32_intdigest(b)
 
 
+def xxh64_str(s: str) -> int:
+    import xxhash
+
+    return xxhash.xxh64_intdigest(s.encode("utf-8"))
+
+
+def run_rensa(texts, a, meter):
+    from rensa import RMinHash, RMinHashLSH
+
+    k = a.shingle
+    with meter:
+        rows, shingles = [], []
+        for i, text in enumerate(texts):
+            w = word_tokenize(text)
+            if w:
+                rows.append(i)
+                shingles.append(shingle_strings(w, k))
+        mhs = RMinHash.from_token_sets(shingles, num_perm=a.num_perm, seed=a.seed)
+        del shingles
+        lsh = RMinHashLSH(a.threshold, a.num_perm, a.bands)
+        lsh.insert_many(mhs)
+        pairs, cands = [], 0
+        for i, found in enumerate(lsh.query_all(mhs)):
+            mi = mhs[i]
+            for j in found:
+                if j > i:
+                    cands += 1
+                    if mi.jaccard(mhs[j]) >= a.threshold:
+                        pairs.append([rows[i], rows[j]])
+        roots = union_find(len(texts), pairs)
+    return roots, pairs, {"candidates": cands}
+
+
+def run_datatrove(texts, a, meter):
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster,
+                                                  MinhashDedupSignature)
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.utils.text import TextNormConfig
+    from datatrove.utils.word_tokenizers import WordTokenizer
+
+    class Words(WordTokenizer):  # the same word tokenizer as every other system
+        def word_tokenize(self, text):
+            return word_tokenize(text)
+
+        def sent_tokenize(self, text):
+            return [text]
+
+        def span_tokenize(self, text):
+            return [(0, len(text))]
+
+    workers = 2
+    tmp = Path(tempfile.mkdtemp(prefix="neardup-datatrove-"))
+    bounds = np.linspace(0, len(texts), workers + 1).astype(int)
+    (tmp / "in").mkdir()
+    for r in range(workers):  # input shards (not timed): datatrove reads documents from files
+        with open(tmp / "in" / f"{r:02d}.jsonl", "w", encoding="utf-8") as fh:
+            for i in range(bounds[r], bounds[r + 1]):
+                fh.write(json.dumps({"id": str(i), "text": texts[i]}) + "\n")
+    norm = TextNormConfig(lowercase=False, norm_whitespace=False, remove_punctuation=False,
+                          norm_unicode_diacritics=False, norm_numbers=False)
+    cfg = MinhashConfig(n_grams=a.shingle, num_buckets=a.bands, hashes_per_bucket=a.num_perm // a.bands,
+                        seed=a.seed, norm_config=norm)
+    common = {"skip_completed": False, "start_method": "fork"}
+    signature = MinhashDedupSignature(str(tmp / "sigs"), config=cfg, language=Words())
+    signature._hash_func = xxh64_str  # its default xxhash64, on UTF-8 bytes (xxhash>=3 rejects str)
+    stage1 = LocalPipelineExecutor(
+        [JsonlReader(str(tmp / "in")), signature],
+        tasks=workers, workers=workers, logging_dir=str(tmp / "logs1"), **common)
+    stage2 = LocalPipelineExecutor(
+        [MinhashDedupBuckets(str(tmp / "sigs"), str(tmp / "buckets"), config=cfg)],
+        tasks=a.bands, workers=workers, logging_dir=str(tmp / "logs2"), **common)
+    stage3 = LocalPipelineExecutor(
+        [MinhashDedupCluster(str(tmp / "buckets"), str(tmp / "remove"), config=cfg)],
+        tasks=1, workers=1, logging_dir=str(tmp / "logs3"), **common)
+    with meter:
+        stage1.run()
+        stage2.run()
+        stage3.run()
+        pairs = set()
+        for f in sorted((tmp / "buckets").glob("*.dups")):
+            data = f.read_bytes()
+            for f1, d1, f2, d2 in struct.iter_unpack("<4I", data):
+                i, j = int(bounds[f1]) + d1, int(bounds[f2]) + d2
+                pairs.add((min(i, j), max(i, j)))
+        pairs = sorted(pairs)
+        roots = union_find(len(texts), pairs)
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    return roots, [list(p) for p in pairs], {"candidates": len(pairs)}
+
+
 TOOLS = {
     "curadebt": run_curadebt,
+    "curadebt-x2": run_curadebt_x2,
     "datasketch": run_datasketch,
-    "datasketch-xxh32": lambda texts, a: run_datasketch(texts, a, hashfunc=xxh32),
+    "datasketch-xxh32": lambda texts, a, meter: run_datasketch(texts, a, meter, hashfunc=xxh32),
+    "rensa": run_rensa,
+    "datatrove": run_datatrove,
 }
 
 
 def worker(a) -> None:
     texts = json.loads(Path(a.corpus).read_text(encoding="utf-8"))
-    base = rss_mb()
-    t0 = time.perf_counter()
-    roots, pairs, extra = TOOLS[a.worker](texts, a)
-    seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": seconds, "peak_mb": max(0.0, peak_mb() - base), "roots": roots, "pairs": pairs,
-                      **extra}))
+    meter = Meter()
+    roots, pairs, extra = TOOLS[a.worker](texts, a, meter)
+    print(json.dumps({**meter.result(), "roots": roots, "pairs": pairs, **extra}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,24 +379,30 @@ def evaluate(texts, source_of, roots, pairs, a):
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--mb", type=float, default=2.0, help="corpus size in MB (default 2)")
+    p.add_argument("--mb", type=float, default=100.0, help="corpus size in MB (default 100)")
     p.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     p.add_argument("--near", type=float, default=0.15, help="planted near copies, share of originals")
     p.add_argument("--exact", type=float, default=0.05, help="planted exact copies, share of originals")
     p.add_argument("--distractors", type=float, default=0.05,
                    help="copies with 15-40%% of the words edited (not targets), share of originals")
-    p.add_argument("--tools", default="curadebt,datasketch,datasketch-xxh32")
+    p.add_argument("--tools", default="curadebt,curadebt-x2,datasketch,rensa,datatrove",
+                   help=f"comma-separated, from {', '.join(TOOLS)}")
+    p.add_argument("--base", default="curadebt-x2", help="the row the ratios compare with (default curadebt-x2)")
     p.add_argument("--num-perm", type=int, default=128)
     p.add_argument("--bands", type=int, default=32)
     p.add_argument("--shingle", type=int, default=3)
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--markdown", type=Path, help="also write the table (Markdown) to this file")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--corpus", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         return worker(a)
+    unknown = [t for t in a.tools.split(",") if t not in TOOLS]
+    if unknown:
+        sys.exit(f"unknown tool(s) {unknown}; choose from {list(TOOLS)}")
     if not a.source.exists():
         sys.exit(f"needs {a.source} (the shared real-data folder beside the project)")
 
@@ -277,10 +410,12 @@ def main(argv=None) -> None:
     texts, group, source_of = build_corpus(a.source, a.mb, a.near, a.exact, a.seed, a.distractors)
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     n_planted = sum(s >= 0 for s in source_of)
-    print(f"corpus: {len(texts):,} docs, {mb:.1f} MB, {n_planted:,} planted copies "
-          f"(built in {time.perf_counter() - t0:.1f}s); num_perm={a.num_perm} bands={a.bands} "
-          f"rows={a.num_perm // a.bands} shingle={a.shingle} threshold={a.threshold}")
-    rows = []
+    head = (f"corpus: {len(texts):,} docs, {mb:.1f} MB, {n_planted:,} planted copies "
+            f"(built in {time.perf_counter() - t0:.1f}s); num_perm={a.num_perm} bands={a.bands} "
+            f"rows={a.num_perm // a.bands} shingle={a.shingle} threshold={a.threshold}; "
+            f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+    print(head, flush=True)
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "texts.json"
         corpus.write_text(json.dumps(texts), encoding="utf-8")
@@ -288,25 +423,29 @@ def main(argv=None) -> None:
             cmd = [sys.executable, __file__, "--worker", tool, "--corpus", str(corpus),
                    "--num-perm", str(a.num_perm), "--bands", str(a.bands), "--shingle", str(a.shingle),
                    "--threshold", str(a.threshold), "--seed", str(a.seed), "--batch-size", str(a.batch_size)]
-            out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
-            if out.returncode != 0:
-                print(f"{tool}: failed\n{out.stderr[-2000:]}")
+            r, err = run_worker(cmd, env={"RAYON_NUM_THREADS": "2"})
+            if r is None:
+                print(f"{tool}: failed\n{err}", flush=True)
                 continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            prec, rec = evaluate(texts, source_of, r["roots"], r["pairs"], a)
-            rows.append((tool, len(texts) / r["seconds"], mb / r["seconds"], r["seconds"], r["peak_mb"], prec, rec,
-                         r["candidates"], len(r["pairs"])))
-    if not rows:
+            r["precision"], r["recall"] = evaluate(texts, source_of, r["roots"], r["pairs"], a)
+            r["n_pairs"] = len(r["pairs"])
+            del r["roots"], r["pairs"]
+            results[tool] = r
+            print(f"  {tool}: {r['seconds']:.1f}s wall, {r['cpu_seconds']:.1f}s CPU", flush=True)
+    if not results:
         return
-    base = next((row[1] for row in rows if row[0] == "curadebt"), None)
-    head = f"{'tool':<18}{'docs/s':>10}{'MB/s':>8}{'seconds':>9}{'peak MB':>9}{'precision':>11}{'recall':>8}" \
-           f"{'cands':>9}{'pairs':>8}{'vs curadebt':>13}"
-    print(head)
-    print("-" * len(head))
-    for tool, dps, mbps, sec, peak, prec, rec, cands, npairs in rows:
-        ratio = f"{base / dps:.1f}x" if base else "-"
-        print(f"{tool:<18}{dps:>10,.0f}{mbps:>8.2f}{sec:>9.2f}{peak:>9.0f}{prec:>11.3f}{rec:>8.3f}{cands:>9,}"
-              f"{npairs:>8,}{ratio:>13}")
+    base = results.get(a.base)
+    rows = []
+    for tool, r in results.items():
+        rows.append([tool, f"{len(texts) / r['seconds']:,.0f}", f"{mb / r['seconds']:.2f}", f"{r['seconds']:.1f}",
+                     f"{r['cpu_seconds']:.1f}", f"{r['peak_mb']:.0f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}",
+                     f"{r['candidates']:,}", f"{r['n_pairs']:,}",
+                     f"{r['seconds'] / base['seconds']:.1f}x" if base else "-",
+                     f"{r['cpu_seconds'] / base['cpu_seconds']:.1f}x" if base else "-"])
+    text = print_table(["system", "docs/s", "MB/s", "wall s", "CPU s", "peak MB", "precision", "recall",
+                        "candidates", "pairs", f"{a.base} faster (wall)", f"{a.base} faster (CPU)"], rows, title=head)
+    if a.markdown:
+        a.markdown.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
