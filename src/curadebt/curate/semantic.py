@@ -19,6 +19,7 @@ same input gives the same decisions.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -46,26 +47,41 @@ def default_model_dir() -> Path:
     return Path(spec.origin).parent / "model"
 
 
+@functools.lru_cache(maxsize=2)
+def _load(path: str):
+    """(tokenizer, model) from a local folder; loaded once per process (read-only afterwards)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    return (AutoTokenizer.from_pretrained(path, local_files_only=True),
+            AutoModel.from_pretrained(path, local_files_only=True).eval())
+
+
 class Embedder:
     def __init__(self, model: str | None = None, max_chars: int = 2000):
         try:
             import torch
-            from transformers import AutoModel, AutoTokenizer
+            import transformers  # noqa: F401
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise SemanticUnavailable("semantic_dedup needs torch and transformers") from e
         path = Path(model) if model else default_model_dir()
-        torch.set_num_threads(1)
+        if not (path / "config.json").is_file():
+            raise SemanticUnavailable(f"semantic_dedup: {path} is not a sentence-transformers model folder "
+                                      "(no config.json)")
         self.torch = torch
-        self.tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        self.tok, self.model = _load(str(path.resolve()))
         self.max_chars = max_chars
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         torch = self.torch
         enc = self.tok([t[: self.max_chars] for t in texts], padding=True, truncation=True, max_length=256,
                        return_tensors="pt")
-        with torch.no_grad():
-            out = self.model(**enc).last_hidden_state
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # one thread: the same sums in the same order, every run
+        try:
+            with torch.no_grad():
+                out = self.model(**enc).last_hidden_state
+        finally:
+            torch.set_num_threads(threads)
         mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
         emb = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         emb = torch.nn.functional.normalize(emb, p=2, dim=1)
