@@ -11,16 +11,34 @@ a negative score, an opponent. This needs one gradient per example per checkpoin
 the lab's tiny models (thousands to millions of parameters), not for 100M+ parameter models,
 for which the token index (exact verbatim matches) is the tool.
 
+**Random projection** (``projection=Projection(dim)``): every per-example gradient g (P numbers)
+is replaced by R g, R a seeded random ``dim x P`` matrix with independent entries of mean 0 and
+variance 1/dim (Rademacher +-1/sqrt(dim) by default, or Gaussian), or a CountSketch (each
+coordinate added, with a random sign, to one of ``dim`` buckets). Then E[(R g).(R g')] = g.g', with
+a standard deviation of about sqrt(2/dim) |g| |g'| (Johnson-Lindenstrauss), so the scores keep their
+meaning while a training example costs ``dim`` numbers per checkpoint instead of P: the projected
+training gradients (:func:`gradient_features`) are small enough to keep and reuse for any number of
+queries (as TRAK and LoGra do). R is never stored whole: it is generated block by block from the
+seed (the same seed gives the same R, so the same bytes).
+
+``normalize=True`` scores with unit gradients (the cosine of the two gradients per checkpoint,
+lr-weighted), a common TracIn variant that stops examples with large gradients (rare, badly fitted)
+from being everyone's proponent.
+
 The loss is the mean next-token negative log-likelihood of the example (a causal LM called with
-``labels``), or any ``loss_fn(model, example) -> scalar tensor``.
+``labels``), or any ``loss_fn(model, example) -> scalar tensor``. :func:`causal_lm_loss` also takes
+``(input_ids, labels)`` pairs, labels -100 where a token does not count (e.g. a prompt).
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+PROJECTION_KINDS = ("rademacher", "gaussian", "countsketch")
 
 
 @dataclass
@@ -29,11 +47,81 @@ class Checkpoint:
     lr: float
 
 
+@dataclass(frozen=True)
+class Projection:
+    """A seeded random projection of per-example gradients to ``dim`` numbers (see the module doc)."""
+
+    dim: int
+    seed: int = 0
+    kind: str = "rademacher"
+
+    def __post_init__(self):
+        if int(self.dim) < 1:
+            raise ValueError(f"projection dim must be >= 1, got {self.dim}")
+        if self.kind not in PROJECTION_KINDS:
+            raise ValueError(f"projection kind must be one of {', '.join(PROJECTION_KINDS)}, got {self.kind!r}")
+
+
+class GradientProjector:
+    """``R``: ``[n, n_params]`` tensors to ``[n, dim]``, R drawn from ``projection.seed``.
+
+    Dense kinds generate R in column blocks of ``block`` parameters from a per-block seed; the blocks
+    are kept when R fits in ``cache_bytes``, else regenerated on every call (time for memory).
+    """
+
+    def __init__(self, n_params: int, projection: Projection, block: int = 1 << 14, cache_bytes: int = 256 << 20):
+        import torch
+
+        self.n_params, self.p, self.block = int(n_params), projection, int(block)
+        self._cache: dict[int, Any] | None = {} if projection.dim * n_params * 4 <= cache_bytes else None
+        if projection.kind == "countsketch":
+            rng = np.random.default_rng(self._seed(-1))
+            self._bucket = torch.as_tensor(rng.integers(0, projection.dim, size=n_params), dtype=torch.long)
+            self._sign = torch.as_tensor(rng.integers(0, 2, size=n_params) * 2 - 1, dtype=torch.float32)
+
+    def _seed(self, block: int) -> int:
+        h = hashlib.blake2b(f"{self.p.kind}:{self.p.seed}:{self.n_params}:{self.p.dim}:{block}".encode(), digest_size=8)
+        return int.from_bytes(h.digest(), "little") & ((1 << 63) - 1)
+
+    def _block(self, b: int, width: int):
+        import torch
+
+        if self._cache is not None and b in self._cache:
+            return self._cache[b]
+        gen = torch.Generator().manual_seed(self._seed(b))
+        d = self.p.dim
+        if self.p.kind == "rademacher":
+            r = torch.randint(0, 2, (width, d), generator=gen, dtype=torch.int8).to(torch.float32).mul_(2).sub_(1)
+        else:
+            r = torch.randn((width, d), generator=gen, dtype=torch.float32)
+        r.mul_(1.0 / float(np.sqrt(d)))
+        if self._cache is not None:
+            self._cache[b] = r
+        return r
+
+    def __call__(self, g):
+        import torch
+
+        if g.shape[-1] != self.n_params:
+            raise ValueError(f"gradient has {g.shape[-1]} entries, the projector was made for {self.n_params}")
+        g = g.to(torch.float32)
+        if self.p.kind == "countsketch":
+            out = torch.zeros((g.shape[0], self.p.dim), dtype=torch.float32)
+            return out.index_add_(1, self._bucket, g * self._sign)
+        out = torch.zeros((g.shape[0], self.p.dim), dtype=torch.float32)
+        for b, a in enumerate(range(0, self.n_params, self.block)):
+            w = min(self.block, self.n_params - a)
+            out += g[:, a:a + w] @ self._block(b, w)
+        return out
+
+
 @dataclass
 class TracInResult:
     scores: np.ndarray  # [n_test, n_train]
     checkpoints: int
     parameters: int
+    projection: Projection | None = None
+    normalize: bool = False
 
     def top(self, test: int = 0, k: int = 5) -> list[tuple[int, float]]:
         """The k strongest proponents of test example ``test``: (train index, score)."""
@@ -42,13 +130,23 @@ class TracInResult:
         return [(int(i), float(row[i])) for i in order]
 
     def to_json(self) -> dict:
-        return {"scores": self.scores.tolist(), "checkpoints": self.checkpoints, "parameters": self.parameters}
+        proj = None if self.projection is None else {"dim": self.projection.dim, "seed": self.projection.seed,
+                                                     "kind": self.projection.kind}
+        return {"scores": self.scores.tolist(), "checkpoints": self.checkpoints, "parameters": self.parameters,
+                "projection": proj, "normalize": self.normalize}
 
 
 def causal_lm_loss(model, example) -> Any:
-    """Mean next-token NLL of one tokenised example (a sequence of token ids)."""
+    """Mean next-token NLL of one tokenised example: a sequence of token ids, or an
+    ``(input_ids, labels)`` pair whose labels are -100 where a token does not count."""
     import torch
 
+    if isinstance(example, tuple) and len(example) == 2:
+        ids = torch.as_tensor(list(example[0]), dtype=torch.long).unsqueeze(0)
+        labels = torch.as_tensor(list(example[1]), dtype=torch.long).unsqueeze(0)
+        if labels.shape != ids.shape:
+            raise ValueError(f"labels {tuple(labels.shape)} do not match input_ids {tuple(ids.shape)}")
+        return model(input_ids=ids, labels=labels).loss
     ids = torch.as_tensor(list(example), dtype=torch.long).unsqueeze(0)
     return model(input_ids=ids, labels=ids).loss
 
@@ -60,42 +158,147 @@ def _flat_grad(model, params, loss) -> Any:
     return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, params)])
 
 
+def _selected(model, param_filter) -> list[str]:
+    names = [n for n, p in model.named_parameters() if p.requires_grad and (param_filter is None or param_filter(n))]
+    if not names:
+        raise ValueError("no parameters selected")
+    return names
+
+
+class _AtCheckpoints:
+    """Loads each checkpoint into ``model`` in turn, in eval mode; restores the model's own state after."""
+
+    def __init__(self, model, checkpoints: Sequence[Checkpoint], names: list[str]):
+        if not checkpoints:
+            raise ValueError("no checkpoints")
+        self.model, self.checkpoints, self.names = model, checkpoints, names
+
+    def __iter__(self):
+        import torch
+
+        original = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        was_training = self.model.training
+        self.model.eval()  # no dropout: the gradient of a fixed loss
+        try:
+            for ck in self.checkpoints:
+                state = torch.load(ck.state, map_location="cpu") if isinstance(ck.state, (str, Path)) else ck.state
+                self.model.load_state_dict(state)
+                named = dict(self.model.named_parameters())
+                yield ck, [named[n] for n in self.names]
+        finally:
+            self.model.load_state_dict(original)
+            self.model.train(was_training)
+
+
+def _features(model, params, examples, loss_fn, projector, normalize: bool):
+    """Per-example gradients as rows, unit-normalised if asked, projected if a projector is given."""
+    import torch
+
+    g = torch.stack([_flat_grad(model, params, loss_fn(model, z)) for z in examples])
+    if normalize:
+        g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-30)
+    return projector(g) if projector is not None else g
+
+
 def tracin(model, checkpoints: Sequence[Checkpoint], train: Sequence, test: Sequence,
            loss_fn: Callable | None = None, param_filter: Callable[[str], bool] | None = None,
-           chunk: int = 256) -> TracInResult:
+           chunk: int = 256, projection: Projection | None = None, normalize: bool = False,
+           train_loss_fn: Callable | None = None) -> TracInResult:
     """TracIn-CP scores of every training example for every test example.
 
     ``model`` is loaded with each checkpoint's state in turn (its own state is restored at the end).
     ``param_filter(name)`` selects the parameters whose gradients count (default: all that require
     grad; TracIn's paper often uses the last layer only, e.g. ``lambda n: "lm_head" in n``).
-    Training gradients are computed ``chunk`` at a time, so memory is ``chunk x parameters`` floats.
+    ``projection``: score with randomly projected gradients (see the module doc); ``normalize``: with
+    unit gradients (cosine). ``loss_fn`` is used for both sides unless ``train_loss_fn`` is given for
+    the training examples. Training gradients are computed ``chunk`` at a time, so memory is
+    ``chunk x parameters`` floats.
     """
     import torch
 
+    if not len(train) or not len(test):
+        raise ValueError("tracin needs at least one training and one test example")
     loss_fn = loss_fn or causal_lm_loss
-    names = [n for n, p in model.named_parameters() if p.requires_grad and (param_filter is None or param_filter(n))]
-    if not names:
-        raise ValueError("no parameters selected")
-    original = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    was_training = model.training
-    model.eval()  # no dropout: the gradient of a fixed loss
+    train_loss_fn = train_loss_fn or loss_fn
+    names = _selected(model, param_filter)
     scores = np.zeros((len(test), len(train)), dtype=np.float64)
     n_params = 0
-    try:
-        for ck in checkpoints:
-            state = torch.load(ck.state, map_location="cpu") if isinstance(ck.state, (str, Path)) else ck.state
-            model.load_state_dict(state)
-            named = dict(model.named_parameters())
-            params = [named[n] for n in names]
-            n_params = sum(p.numel() for p in params)
-            g_test = torch.stack([_flat_grad(model, params, loss_fn(model, z)) for z in test])
-            for a in range(0, len(train), chunk):
-                g_train = torch.stack([_flat_grad(model, params, loss_fn(model, z)) for z in train[a:a + chunk]])
-                scores[:, a:a + len(g_train)] += ck.lr * (g_test.double() @ g_train.double().T).numpy()
-    finally:
-        model.load_state_dict(original)
-        model.train(was_training)
-    return TracInResult(scores=scores, checkpoints=len(checkpoints), parameters=n_params)
+    projector = None
+    for ck, params in _AtCheckpoints(model, checkpoints, names):
+        n_params = sum(p.numel() for p in params)
+        if projection is not None and projector is None:
+            projector = GradientProjector(n_params, projection)
+        f_test = _features(model, params, test, loss_fn, projector, normalize).double()
+        for a in range(0, len(train), chunk):
+            f_train = _features(model, params, train[a:a + chunk], train_loss_fn, projector, normalize).double()
+            scores[:, a:a + len(f_train)] += ck.lr * (f_test @ f_train.T).numpy()
+    return TracInResult(scores=scores, checkpoints=len(checkpoints), parameters=n_params, projection=projection,
+                        normalize=normalize)
+
+
+@dataclass
+class GradientFeatures:
+    """Projected per-example gradients at every checkpoint: ``features[k, i]`` for example i at
+    checkpoint k (float32, ``dim`` numbers each), with the checkpoints' learning rates."""
+
+    features: np.ndarray  # [n_checkpoints, n_examples, dim]
+    lrs: np.ndarray  # [n_checkpoints]
+    parameters: int
+    projection: Projection
+    normalize: bool = False
+
+    def scores(self, train: "GradientFeatures") -> np.ndarray:
+        """TracIn scores ``[n_self, n_train]`` of these (test) examples against ``train``'s examples."""
+        if (self.projection != train.projection or self.normalize != train.normalize
+                or self.parameters != train.parameters or self.features.shape[0] != train.features.shape[0]):
+            raise ValueError("features were made with different projections, parameters or checkpoints")
+        if not np.array_equal(self.lrs, train.lrs):
+            raise ValueError("features were made at checkpoints with different learning rates")
+        a, b = self.features.astype(np.float64), train.features.astype(np.float64)
+        return np.einsum("k,kid,kjd->ij", self.lrs, a, b)
+
+    def save(self, path: str | Path) -> None:
+        """One ``.npz`` file, written atomically."""
+        import os
+        import tempfile
+
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
+        os.close(fd)
+        try:
+            np.savez(tmp, features=self.features, lrs=self.lrs, parameters=self.parameters,
+                     projection=np.array([self.projection.dim, self.projection.seed]),
+                     kind=np.array(self.projection.kind), normalize=self.normalize)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | Path) -> "GradientFeatures":
+        with np.load(path) as z:
+            dim, seed = (int(x) for x in z["projection"])
+            return cls(features=z["features"], lrs=z["lrs"], parameters=int(z["parameters"]),
+                       projection=Projection(dim, seed, str(z["kind"])), normalize=bool(z["normalize"]))
+
+
+def gradient_features(model, checkpoints: Sequence[Checkpoint], examples: Sequence, projection: Projection,
+                      loss_fn: Callable | None = None, param_filter: Callable[[str], bool] | None = None,
+                      chunk: int = 256, normalize: bool = False) -> GradientFeatures:
+    """Projected gradients of ``examples`` at every checkpoint, to keep (``save``) and score later:
+    ``test_features.scores(train_features)`` equals ``tracin(..., projection=projection)``."""
+    loss_fn = loss_fn or causal_lm_loss
+    names = _selected(model, param_filter)
+    out = np.zeros((len(checkpoints), len(examples), projection.dim), dtype=np.float32)
+    projector, n_params = None, 0
+    for k, (ck, params) in enumerate(_AtCheckpoints(model, checkpoints, names)):
+        n_params = sum(p.numel() for p in params)
+        projector = projector or GradientProjector(n_params, projection)
+        for a in range(0, len(examples), chunk):
+            f = _features(model, params, examples[a:a + chunk], loss_fn, projector, normalize)
+            out[k, a:a + len(f)] = f.numpy()
+    return GradientFeatures(features=out, lrs=np.array([c.lr for c in checkpoints], dtype=np.float64),
+                            parameters=n_params, projection=projection, normalize=normalize)
 
 
 @dataclass
@@ -107,9 +310,11 @@ class TracedTraining:
 
 
 def train_with_checkpoints(model, train: Sequence, epochs: int, lr: float, loss_fn: Callable | None = None,
-                           seed: int = 0, every: int = 1) -> TracedTraining:
+                           seed: int = 0, every: int = 1, progress: Callable[[int, float], None] | None = None
+                           ) -> TracedTraining:
     """Plain SGD, one example per step, saving a checkpoint every ``every`` epochs (TracIn assumes
-    SGD; with another optimiser the scores are an approximation). For tiny lab models and tests."""
+    SGD; with another optimiser the scores are an approximation). For tiny lab models and tests.
+    ``progress(epoch, mean_loss)`` is called after every epoch."""
     import torch
 
     loss_fn = loss_fn or causal_lm_loss
@@ -126,10 +331,13 @@ def train_with_checkpoints(model, train: Sequence, epochs: int, lr: float, loss_
             opt.step()
             total += float(loss.detach())
         out.losses.append(total / max(len(train), 1))
+        if progress is not None:
+            progress(epoch, out.losses[-1])
         if (epoch + 1) % every == 0:
             out.checkpoints.append(Checkpoint({k: v.detach().clone() for k, v in model.state_dict().items()}, lr))
     model.eval()
     return out
 
 
-__all__ = ["Checkpoint", "TracInResult", "TracedTraining", "causal_lm_loss", "tracin", "train_with_checkpoints"]
+__all__ = ["Checkpoint", "GradientFeatures", "GradientProjector", "Projection", "TracInResult", "TracedTraining",
+           "causal_lm_loss", "gradient_features", "tracin", "train_with_checkpoints"]
