@@ -110,6 +110,29 @@ def test_unimax_sampling_hits_targets(budget, epochs):
         assert after[src] <= epochs * before[src] + 1e-9 or after[src] - epochs * before[src] <= 0.01 * budget
 
 
+@pytest.mark.parametrize("method,budget,epochs", [("temperature", 60_000, 20.0), ("unimax", 45_000, 4.0)])
+def test_sampling_shares_in_the_written_output(tmp_path, method, budget, epochs):
+    """End to end: the audit of the written corpus (not the plan) has the closed-form token targets,
+    each within 1% of the budget; the ledger says kept x k for the up-sampled documents."""
+    docs = _sources_corpus({"web": 300, "news": 90, "books": 25, "legal": 10}, seed=7)
+    path = _write_jsonl(tmp_path / "c.jsonl", [{"id": d.id, "text": d.text, "source": d.source} for d in docs])
+    op = R.Mixture(method=method, budget=budget, max_epochs=epochs, **({"alpha": 0.4} if method == "temperature" else {}))
+    res = curate(path, tmp_path / "out", R.Recipe(ops=[op, R.Order()]), source_field="source")
+    before = {s["source"]: float(s["tokens"]) for s in res.before["mixture"]["sources"]}
+    written = {s["source"]: s["tokens"] for s in res.after["mixture"]["sources"]}
+    if method == "temperature":
+        targets = temperature_targets(before, 0.4, budget, epochs)
+        assert targets == pytest.approx({k: budget * v for k, v in temperature_shares(before, 0.4).items()})
+    else:
+        targets = unimax_targets(before, budget, epochs)
+    assert sum(targets.values()) == pytest.approx(budget)
+    for src, t in targets.items():
+        assert abs(written[src] - t) <= 0.01 * budget, (src, written[src], t)
+    led = pq.read_table(tmp_path / "out" / "ledger.parquet").to_pylist()
+    assert any(r["copies"] > 1 and r["op"] == "mixture" and r["history"][0]["action"] == "upsample" for r in led)
+    assert res.reconciliation["output_documents"] == sum(r["copies"] for r in led)
+
+
 def test_allocate_epochs_and_determinism():
     rng = np.random.default_rng(0)
     tokens = rng.integers(10, 200, size=500)
