@@ -45,10 +45,11 @@ import numpy as np
 import xxhash
 
 from curadebt.audit.base import Measure
+from curadebt.audit.lsh import best_matches, block_starts, lsh_cluster_on
 from curadebt.audit.minhash import BUCKET_WINDOW, MinHasher, lsh_cluster
 from curadebt.corpus.document import Batch
 from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
-from curadebt.text.tokenize import word_tokenize
+from curadebt.text.wordhash import word_token_hashes
 
 DEFAULT_NUM_PERM = 128
 DEFAULT_BANDS = 32
@@ -96,7 +97,10 @@ class ClusterAssignments:
     of its text (its own when it is not an exact copy); ``kind[i]``: one of the ``KIND_*`` codes;
     ``cluster[i]``: the cluster id (= the representative's ordinal), -1 for unique documents.
     ``pairs`` are the verified near-duplicate pairs (ordinals, lower first) with their estimated
-    Jaccard in ``pair_similarity``.
+    Jaccard in ``pair_similarity``; both are None when an engine found them (the pairs stay
+    spread over its workers). ``best_similarity[i]`` / ``best_partner[i]``: the highest estimated
+    Jaccard of a verified pair with document i and that pair's other ordinal (ties: the lowest),
+    NaN / -1 where there is none (the same on every engine).
     An exact copy of a near duplicate has kind exact, ``exact_of`` its first copy, and
     ``representative`` the near cluster's representative.
     """
@@ -107,8 +111,10 @@ class ClusterAssignments:
     exact_of: np.ndarray
     kind: np.ndarray
     cluster: np.ndarray
-    pairs: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))  # verified near pairs (ordinals)
-    pair_similarity: np.ndarray = field(default_factory=lambda: np.empty(0))            # their estimated Jaccard
+    pairs: np.ndarray | None = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))  # verified near pairs
+    pair_similarity: np.ndarray | None = field(default_factory=lambda: np.empty(0))            # their estimated Jaccard
+    best_similarity: np.ndarray | None = None   # per document (see above)
+    best_partner: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ordinals)
@@ -183,12 +189,13 @@ def _exact_key(text: str) -> int:
     return xxhash.xxh3_64_intdigest(" ".join(unicodedata.normalize("NFC", text).split()).encode("utf-8", "surrogatepass"))
 
 
-def _tokens(batch: Batch) -> list[list[str]]:
-    """Word tokens: the batch's cached tokens when it uses the default word tokenizer."""
-    tok = getattr(batch, "_tokenizer", None)
-    if tok is None or tok is word_tokenize:
-        return batch.tokens
-    return [word_tokenize(d.text) for d in batch.docs]
+def _token_hashes(batch: Batch, rows) -> tuple[np.ndarray, np.ndarray]:
+    """xxh3 hashes of the default word tokens of ``batch.docs[rows]`` (all docs when ``rows`` is None):
+    near duplicates are judged on word shingles whatever tokenizer the batch uses for other measures.
+    Vectorised over the batch, with no Python object per token (the same hashes as
+    ``hash_tokens([word_tokenize(text) ...])``; see :mod:`curadebt.text.wordhash`)."""
+    docs = batch.docs
+    return word_token_hashes([docs[i].text for i in rows] if rows is not None else [d.text for d in docs])
 
 
 class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
@@ -223,17 +230,15 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
             return state
         ordinals = np.fromiter((d.ordinal for d in docs), dtype=np.int64, count=len(docs))
         keys = np.fromiter((_exact_key(d.text) for d in docs), dtype=np.uint64, count=len(docs))
-        tokens = _tokens(batch)
         # texts repeated inside the batch: sign the first copy only (only the first copy of a text
         # is ever used by finalize: it alone can be the representative of its exact cluster)
         uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        if len(uniq) < len(keys):
-            sig_u = self.hasher.signatures([tokens[i] for i in first])
-            sig = sig_u[inverse]
-            has = np.fromiter((len(tokens[i]) > 0 for i in first), dtype=bool, count=len(first))[inverse]
-        else:
-            sig = self.hasher.signatures(tokens)
-            has = np.fromiter((len(t) > 0 for t in tokens), dtype=bool, count=len(tokens))
+        repeated = len(uniq) < len(keys)
+        hashes, offsets = _token_hashes(batch, first if repeated else None)
+        sig = self.hasher.signatures_from_hashes(hashes, offsets)
+        has = np.diff(offsets) > 0
+        if repeated:
+            sig, has = sig[inverse], has[inverse]
         state.ordinals.append(ordinals)
         state.keys.append(keys)
         state.has_shingles.append(has)
@@ -248,14 +253,19 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
     # -- finalize ----------------------------------------------------------------------------
 
     def finalize(self, state: DuplicatesState) -> DuplicatesResult:
-        result, assignments = self.cluster(state)
+        return self.finalize_on(state, None)
+
+    def finalize_on(self, state: DuplicatesState, executor) -> DuplicatesResult:
+        """With an executor, the LSH grouping, verification and connected components run as its
+        tasks (:mod:`curadebt.audit.lsh`); the result is the same."""
+        result, assignments = self.cluster(state, executor)
         result.__dict__["_assignments"] = assignments
         return result
 
     def cluster_assignments(self, state: DuplicatesState) -> ClusterAssignments:
         return self.cluster(state)[1]
 
-    def cluster(self, state: DuplicatesState) -> tuple[DuplicatesResult, ClusterAssignments]:
+    def cluster(self, state: DuplicatesState, executor=None) -> tuple[DuplicatesResult, ClusterAssignments]:
         p = self.params
         ordinals = np.concatenate(state.ordinals) if state.ordinals else np.empty(0, dtype=np.int64)
         n = len(ordinals)
@@ -274,16 +284,33 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
 
         # near: LSH over exact representatives that have shingles
         cand = np.flatnonzero(~is_copy & has)
-        if len(cand) >= 2:
+        best_sim = np.full(n, np.nan)
+        best_partner = np.full(n, -1, dtype=np.int64)
+        pair_ords: np.ndarray | None = np.empty((0, 2), dtype=np.int64)
+        pair_sim: np.ndarray | None = np.empty(0)
+        if len(cand) >= 2 and executor is None:
             sigs = self._signatures(state, order, cand)
             lsh = lsh_cluster(sigs, p.bands, p.threshold, p.seed, self.bucket_window)
             near_root_c = cand[lsh.roots]
             n_candidates, n_verified = lsh.candidate_pairs, len(lsh.verified_pairs)
             pair_ords, pair_sim = ordinals[cand[lsh.verified_pairs]], lsh.estimates
+            sim_c, partner_c = best_matches(len(cand), lsh.verified_pairs, lsh.estimates)
+        elif len(cand) >= 2:
+            starts = block_starts(len(cand), executor.workers)
+            blocks = [executor.put(self._signatures(state, order, cand[starts[b]:starts[b + 1]]))
+                      for b in range(len(starts) - 1)]
+            lsh = lsh_cluster_on(executor, blocks, starts, p.bands, p.threshold, p.seed, self.bucket_window)
+            executor.free(blocks)
+            near_root_c = cand[lsh.roots]
+            n_candidates, n_verified = lsh.candidate_pairs, lsh.verified_pairs
+            pair_ords = pair_sim = None  # not collected on one machine
+            sim_c, partner_c = lsh.best_similarity, lsh.best_partner
         else:
             near_root_c = cand
             n_candidates = n_verified = 0
-            pair_ords, pair_sim = np.empty((0, 2), dtype=np.int64), np.empty(0)
+        if len(cand) >= 2:
+            best_sim[cand] = sim_c
+            best_partner[cand] = np.where(partner_c >= 0, ordinals[cand[np.maximum(partner_c, 0)]], -1)
         near_root = rows.copy()
         near_root[cand] = near_root_c
         comp_roots, comp_sizes = np.unique(near_root_c, return_counts=True)
@@ -303,7 +330,8 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
         cluster = np.where(clustered, ordinals[representative], -1)
         assignments = ClusterAssignments(ordinals=ordinals, ids=ids, representative=ordinals[representative],
                                          exact_of=ordinals[exact_rep], kind=kind, cluster=cluster,
-                                         pairs=pair_ords, pair_similarity=pair_sim)
+                                         pairs=pair_ords, pair_similarity=pair_sim,
+                                         best_similarity=best_sim, best_partner=best_partner)
 
         # the report section
         exact_sizes = counts[counts >= 2]

@@ -41,7 +41,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import xxhash
 
-from curadebt.text.tokenize import word_tokenize
+from curadebt.text.wordhash import word_token_hashes
 
 U32_MAX = np.uint32(0xFFFFFFFF)
 _M64 = (1 << 64) - 1
@@ -235,8 +235,9 @@ class MinHasher:
         return minhash_signatures(sh, sh_off, self.perm_a, self.perm_b)
 
     def text_signatures(self, texts: Iterable[str]) -> np.ndarray:
-        """Signatures of raw texts, tokenised with the default word tokenizer."""
-        return self.signatures([word_tokenize(t) for t in texts])
+        """Signatures of raw texts, tokenised with the default word tokenizer (vectorised: the same
+        values as ``signatures([word_tokenize(t) for t in texts])``)."""
+        return self.signatures_from_hashes(*word_token_hashes(list(texts)))
 
 
 def shingle_sets(tokens_per_doc: Sequence[Sequence[str]], k: int) -> list[set[int]]:
