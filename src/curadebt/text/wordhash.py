@@ -58,18 +58,28 @@ _U = np.uint64
 # tokens
 # ---------------------------------------------------------------------------------------------
 
-_WORD_TABLE: np.ndarray | None = None
+_WORD_TABLE = np.zeros(0x110000, dtype=bool)   # table[cp]: chr(cp) matches \w (filled lazily)
+_KNOWN = np.zeros(0x110000, dtype=bool)         # which entries are filled
+_WORD = re.compile(r"\w")
 
 
-def word_table() -> np.ndarray:
-    """``table[cp]`` is True when ``chr(cp)`` matches ``\\w`` in Python's ``re`` (built once, ~0.2 s)."""
-    global _WORD_TABLE
-    if _WORD_TABLE is None:
-        table = np.zeros(0x110000, dtype=bool)
-        everything = "".join(map(chr, range(0x110000)))
-        for m in re.finditer(r"\w+", everything):
-            table[m.start():m.end()] = True
-        _WORD_TABLE = table
+def word_table(cps: np.ndarray | None = None) -> np.ndarray:
+    """``table[cp]`` is True when ``chr(cp)`` matches ``\\w`` in Python's ``re``. The Basic
+    Multilingual Plane is filled on first use (~30 ms); other code points when they first appear
+    in ``cps``."""
+    if not _KNOWN[0]:
+        bmp = "".join(map(chr, range(0x10000)))
+        for m in re.finditer(r"\w+", bmp):
+            _WORD_TABLE[m.start():m.end()] = True
+        _KNOWN[:0x10000] = True
+    if cps is not None and cps.dtype != np.uint8:
+        astral = cps[cps >= 0x10000]
+        if len(astral):
+            new = np.unique(astral)
+            new = new[~_KNOWN[new]]
+            for c in new.tolist():
+                _WORD_TABLE[c] = _WORD.match(chr(c)) is not None
+            _KNOWN[new] = True
     return _WORD_TABLE
 
 
@@ -96,8 +106,7 @@ def word_spans(texts: Sequence[str]) -> tuple[bytes, np.ndarray, np.ndarray, np.
     n = len(texts)
     joined = _SEP.join(texts)
     cp, byte_pos, data = _code_points(joined)
-    table = word_table()
-    w = table[cp]
+    w = word_table(cp)[cp]
     mask = w.copy()
     if len(cp) > 2:
         j = (cp == 39) | (cp == 45) | (cp == 0x2019)
