@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape  # error messages may contain [brackets]
 from rich.console import Console
 from rich.table import Table
 
@@ -107,12 +108,12 @@ def audit(
         report = run_audit([str(p) for p in corpus], out, cfg, progress=not quiet)
     except (CorpusError, TokenizerError, FileNotFoundError, ValueError, RuntimeError) as e:
         if isinstance(e, ReconciliationError):
-            err.print(f"[red]reconciliation failed:[/] {e}")
+            err.print(f"[red]reconciliation failed:[/] {escape(str(e))}")
             raise typer.Exit(EXIT_RECONCILIATION)
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_CORPUS_ERROR)
     except ReconciliationError as e:
-        err.print(f"[red]reconciliation failed:[/] {e}")
+        err.print(f"[red]reconciliation failed:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_RECONCILIATION)
     if not quiet:
         print_audit_summary(report, out)

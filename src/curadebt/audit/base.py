@@ -7,7 +7,8 @@
 
 Because states merge, the same measure runs in one process, across processes, or on Ray and gives
 identical results. States must be picklable. ``accumulate`` is an in-place fast path used by the
-single-process engine; it must equal ``merge(state, map(batch))``.
+single-process engine; it must equal ``merge(state, map(batch))``. ``finalize_on(state, executor)``
+lets a measure run its finalize as engine tasks (the near-duplicate grouping does).
 """
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ class Measure(ABC, Generic[S, R]):
 
     def accumulate(self, state: S, batch: Batch) -> S:
         return self.merge(state, self.map(batch))
+
+    def finalize_on(self, state: S, executor) -> R:
+        """``finalize`` with an engine's :class:`~curadebt.engine.api.Executor` at hand (None when
+        one process runs everything), for measures whose finalize is itself worth distributing.
+        Must return what ``finalize`` returns."""
+        return self.finalize(state)
 
 
 def to_jsonable(obj: Any) -> Any:

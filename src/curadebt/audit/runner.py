@@ -2,6 +2,7 @@
 then the debt score and the report (report.json, report.html, quarantine.jsonl)."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
@@ -144,6 +145,7 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
     report.json, report.html and quarantine.jsonl are written there (atomically).
     """
     cfg = dataclasses.replace(config or AuditConfig(), **overrides)
+    check_engine(cfg)
     t0 = time.perf_counter()
     tokenizer = get_tokenizer(cfg.tokenizer)
     extractor = get_extractor(cfg.entity_extractor)
@@ -159,7 +161,8 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
     if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
         raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
                                   f"quarantined {stats.documents_quarantined}")
-    sections = {m.name: m.finalize(states[m.name]) for m in measures}
+    with open_executor(cfg) as executor:
+        sections = {m.name: m.finalize_on(states[m.name], executor) for m in measures}
 
     tokens = _total_tokens(sections)
     if "mixture" in sections:
@@ -185,6 +188,41 @@ def run_pass(cfg: AuditConfig, batches, measures: list[Measure], on_batch=None) 
 
         return run_measures_ray(batches, measures, on_batch, workers=max(1, cfg.workers), address=cfg.ray_address)
     raise ValueError(f"unknown engine {cfg.engine!r}: use 'local' or 'ray'")
+
+
+def check_engine(cfg: AuditConfig) -> None:
+    """Fail before any work on an unknown engine, a bad worker count, or a missing Ray."""
+    if cfg.engine not in ("local", "ray"):
+        raise ValueError(f"unknown engine {cfg.engine!r}: use 'local' or 'ray'")
+    if int(cfg.workers) < 1:
+        raise ValueError(f"workers must be >= 1, got {cfg.workers}")
+    if cfg.engine == "ray":
+        from curadebt.engine.ray_engine import require_ray
+
+        require_ray()
+
+
+@contextlib.contextmanager
+def open_executor(cfg: AuditConfig):
+    """The configured engine's task executor (:mod:`curadebt.engine.api`) for measures that
+    finalize in parallel; None when one local process runs everything."""
+    if cfg.engine == "local" and cfg.workers <= 1:
+        yield None
+        return
+    if cfg.engine == "local":
+        from curadebt.engine.local import LocalExecutor
+
+        ex = LocalExecutor(cfg.workers)
+    elif cfg.engine == "ray":
+        from curadebt.engine.ray_engine import RayExecutor
+
+        ex = RayExecutor(max(1, cfg.workers), address=cfg.ray_address)
+    else:
+        raise ValueError(f"unknown engine {cfg.engine!r}: use 'local' or 'ray'")
+    try:
+        yield ex
+    finally:
+        ex.close()
 
 
 def _total_tokens(sections: dict) -> int:

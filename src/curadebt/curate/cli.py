@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape  # error messages may contain [brackets]
 from rich.console import Console
 from rich.table import Table
 
@@ -86,9 +87,9 @@ def curate(
     entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default) or 'package.module:function'."),
     max_record_bytes: int = typer.Option(8 * 1024 * 1024, help="Records larger than this are quarantined."),
     batch_size: int = typer.Option(1000, help="Documents per batch."),
-    engine: str = typer.Option("local", help="'local' or 'ray' (for the audit passes)."),
-    workers: int = typer.Option(1, help="Parallel workers for the audit passes."),
-    ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join."),
+    engine: str = typer.Option("local", help="'local' (embedded; --workers processes) or 'ray' (a local Ray instance, or --ray-address). The scans, MinHash signatures and near-dup grouping run on it; same output bytes on every engine."),
+    workers: int = typer.Option(1, help="Parallel workers: processes for --engine local, actors/CPUs for --engine ray."),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join ('auto', or ray://head:10001); without it --engine ray starts a local instance."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
     """Pay the debt down: dedup, caps, rebalancing, fact balancing and diversity-first order.
@@ -121,7 +122,7 @@ def curate(
                           fact_mode=fact_mode, order=order, fmt=fmt,
                           shard_bytes=int(shard_mb * 1024 * 1024) if shard_mb else None)
     except RecipeError as e:
-        err.print(f"[red]recipe error:[/] {e}")
+        err.print(f"[red]recipe error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_RECIPE_ERROR)
     if print_recipe:
         console.print_json(json.dumps(rec.to_json()))
@@ -133,10 +134,10 @@ def curate(
     try:
         result = run_curate([str(p) for p in corpus], out, rec, cfg, progress=not quiet)
     except ReconciliationError as e:
-        err.print(f"[red]reconciliation failed:[/] {e}")
+        err.print(f"[red]reconciliation failed:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_RECONCILIATION)
     except (CorpusError, TokenizerError, FileNotFoundError, ValueError, RuntimeError) as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_CORPUS_ERROR)
     r = result.reconciliation
     if quiet:
@@ -162,7 +163,7 @@ def explain(
     try:
         rows = lookup(ledger, doc_id)
     except FileNotFoundError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_CORPUS_ERROR)
     except LedgerLookupError:
         err.print(f"[red]not in the ledger:[/] {doc_id!r} ({ledger})")

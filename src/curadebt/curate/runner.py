@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from curadebt.audit.runner import AuditConfig, ReconciliationError, audit, build_measures
+from curadebt.audit.runner import AuditConfig, ReconciliationError, audit, build_measures, check_engine
 from curadebt.curate import caps, dedup, facts, ordering, sampling
 from curadebt.curate.context import OpContext
 from curadebt.curate.ledger import LEDGER_FILE, build_ledger, read_quarantine, write_ledger
@@ -143,6 +143,7 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
     elif not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
     recipe.validate()
+    check_engine(cfg.audit_config(recipe))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _clean_stale(out)

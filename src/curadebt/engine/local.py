@@ -3,15 +3,20 @@ worker processes that each accumulate their own state, and the states are merged
 
 Measures never know which engine runs them. Documents carry their ordinal, so a merged result
 does not depend on which worker saw which batch.
+
+:class:`LocalExecutor` runs the tasks of steps that need more than one pass (the near-duplicate
+grouping, :mod:`curadebt.audit.lsh`) in a pool of processes, with blocks spilled to files.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 from typing import Callable, Iterable
 
 from curadebt.audit.base import Measure
 from curadebt.corpus.document import Batch
+from curadebt.engine.api import Executor, Ref, split_returns
 
 
 def merge_states(measures: list[Measure], parts: list[dict]) -> dict:
@@ -115,3 +120,107 @@ def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Ca
                 p.kill()
     # Worker finishing order varies; states merge order-independently (the Measure contract).
     return merge_states(measures, parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# tasks over blocks (curadebt.engine.api): a process pool, blocks spilled to files
+# ---------------------------------------------------------------------------------------------
+
+def _dump(path: str, value) -> None:
+    import pickle
+
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(value, f, protocol=5)
+    os.replace(tmp, path)
+
+
+def _load(path: str):
+    import pickle
+
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _resolve(arg):
+    if isinstance(arg, Ref):
+        return _load(arg.key)
+    if isinstance(arg, list) and arg and all(isinstance(a, Ref) for a in arg):
+        return [_load(a.key) for a in arg]
+    return arg
+
+
+def _run_task(fn, args, num_returns: int, prefix: str) -> list[str]:
+    """In a worker: resolve the block arguments, run, spill each returned block to a file."""
+    blocks = split_returns(fn(*[_resolve(a) for a in args]), num_returns)
+    paths = []
+    for k, b in enumerate(blocks):
+        path = f"{prefix}-{k}.pkl"
+        _dump(path, b)
+        paths.append(path)
+    return paths
+
+
+class LocalExecutor(Executor):
+    """Tasks in ``workers`` spawned processes; blocks are pickle files in a private spill folder
+    (under ``TMPDIR``), removed by :meth:`close`. A worker that dies (e.g. out of memory) raises
+    :class:`EngineError` instead of hanging."""
+
+    name = "local"
+
+    def __init__(self, workers: int = 2):
+        import tempfile
+
+        self.workers = max(1, int(workers))
+        self.dir = tempfile.mkdtemp(prefix="curadebt-spill-")
+        self._pool = None
+        self._n = 0
+
+    def _name(self) -> str:
+        self._n += 1
+        return os.path.join(self.dir, f"b{self._n}")
+
+    def put(self, value) -> Ref:
+        path = self._name() + ".pkl"
+        _dump(path, value)
+        return Ref(path)
+
+    def get(self, refs):
+        if isinstance(refs, Ref):
+            return _load(refs.key)
+        return [self.get(r) for r in refs]
+
+    def map(self, fn, tasks, num_returns: int = 1) -> list:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+        futures = [self._pool.submit(_run_task, fn, args, num_returns, self._name()) for args in tasks]
+        try:
+            paths = [f.result() for f in futures]
+        except BrokenProcessPool as e:
+            raise EngineError("a worker process died (out of memory? see stderr); "
+                              "re-run with --workers 1 to see the error in this process") from e
+        refs = [[Ref(p) for p in ps] for ps in paths]
+        return [r[0] for r in refs] if num_returns == 1 else refs
+
+    def free(self, refs) -> None:
+        if isinstance(refs, Ref):
+            refs = [refs]
+        for r in refs:
+            if isinstance(r, (list, tuple)):
+                self.free(list(r))
+            else:
+                try:
+                    os.unlink(r.key)
+                except FileNotFoundError:
+                    pass
+
+    def close(self) -> None:
+        import shutil
+
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        shutil.rmtree(self.dir, ignore_errors=True)

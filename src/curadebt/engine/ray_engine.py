@@ -15,18 +15,27 @@ from typing import Callable, Iterable
 
 from curadebt.audit.base import Measure
 from curadebt.corpus.document import Batch
+from curadebt.engine.api import Executor
 from curadebt.engine.local import merge_states
 
 RAY_MISSING = ("the Ray engine needs Ray: pip install 'curadebt[ray]' (or pip install 'ray[data]'), "
                "or use --engine local")
 
 
-def _ray():
+class RayMissingError(RuntimeError):
+    pass
+
+
+def require_ray():
+    """The ``ray`` module, or :class:`RayMissingError` saying how to install it."""
     try:
         import ray
     except ImportError as e:
-        raise RuntimeError(RAY_MISSING) from e
+        raise RayMissingError(RAY_MISSING) from e
     return ray
+
+
+_ray = require_ray
 
 
 def ensure_ray(address: str | None = None, num_cpus: int | None = None):
@@ -83,3 +92,46 @@ def run_measures_ray(batches: Iterable[Batch], measures: list[Measure], on_batch
     for a in actors:
         ray.kill(a)
     return merge_states(measures, parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# tasks over blocks (curadebt.engine.api): Ray tasks, blocks in the object store
+# ---------------------------------------------------------------------------------------------
+
+def _ray_task(fn, num_returns, *args):
+    import ray
+
+    from curadebt.engine.api import split_returns
+
+    # top-level ObjectRef arguments arrive resolved; lists of refs are fetched here, in the worker
+    args = [ray.get(a) if isinstance(a, list) and a and isinstance(a[0], ray.ObjectRef) else a for a in args]
+    out = split_returns(fn(*args), num_returns)
+    return out[0] if num_returns == 1 else tuple(out)
+
+
+class RayExecutor(Executor):
+    """Tasks as Ray tasks (one CPU each); blocks live in the object store. Task results are owned
+    by the driver, so they outlive the worker that made them; blocks move worker to worker."""
+
+    name = "ray"
+
+    def __init__(self, workers: int = 2, address: str | None = None):
+        self.ray = ensure_ray(address, num_cpus=None if address else max(1, workers))
+        self.workers = max(1, int(workers))
+        self._remote: dict[int, object] = {}
+
+    def put(self, value):
+        return self.ray.put(value)
+
+    def get(self, refs):
+        return self.ray.get(refs)
+
+    def map(self, fn, tasks, num_returns: int = 1) -> list:
+        remote = self._remote.get(num_returns)
+        if remote is None:
+            remote = self._remote[num_returns] = self.ray.remote(num_cpus=1, num_returns=num_returns)(_ray_task)
+        return [remote.remote(fn, num_returns, *args) for args in tasks]
+
+    def free(self, refs) -> None:
+        # Blocks are reference-counted: they go when the step drops its refs.
+        pass
