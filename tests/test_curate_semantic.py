@@ -106,6 +106,8 @@ def test_semantic_dedup_op_through_the_ledger(embedder, tmp_path):
         assert "cosine" in row["reason"] and orig in row["reason"]
     for k in ORIGINALS:
         assert led[k]["decision"] == "kept" and led[k]["copies"] == 1, led[k]
+    assert led["volcano"]["cluster"] == "volcano" and led["volcano"]["cluster_kind"] == "representative"
+    assert led["bread"]["cluster"] is None and led["bread"]["cluster_kind"] == "unique"
     assert any(h["op"] == "semantic_dedup" for h in lookup(tmp_path / "out", "paris")[0]["history"])
     assert "semantic_dedup" in explain_text(lookup(tmp_path / "out", "volcano-p"))
     op = next(o for o in res.operations if o.op == "semantic_dedup")

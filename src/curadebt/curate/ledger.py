@@ -18,7 +18,7 @@ op             string                  the op behind the final decision (``""``:
 reason         string                  why (quarantined: the quarantine reason and detail)
 duplicate_of   string (null)           id of the document it duplicates (dedup drops)
 cluster        string (null)           id of its duplicate cluster's representative (audit)
-cluster_kind   string                  ``unique``, ``representative``, ``exact`` or ``near``
+cluster_kind   string                  ``unique``, ``representative``, ``exact``, ``near`` or ``semantic``
 history        list<struct<op, action, copies, reason, ref>>   every op's decision, in op order
 output         list<string>            where its copies are: ``data/part-00000.jsonl:17`` (1-based line / row)
 =============  ======================  ===========================================================

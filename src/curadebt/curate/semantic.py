@@ -154,9 +154,13 @@ def semantic_dedup(ctx: OpContext, op: SemanticDedup, index: int) -> OpSummary:
         plan.record(op.name, ords[keepers], plan.copies[ords[keepers]], KEEP,
                     "kept: first of a semantic-duplicate cluster", -1)
         for d, r in zip(ords[drop].tolist(), ref.tolist()):
-            if plan.cluster[d] < 0:
+            if plan.cluster[d] < 0:  # not already in an audit (exact/near) cluster
                 plan.cluster[d] = r
                 plan.cluster_kind[d] = "semantic"
+        for k in ords[keepers].tolist():
+            if plan.cluster[k] < 0:
+                plan.cluster[k] = k
+                plan.cluster_kind[k] = "representative"
     s.details = {"embedded": int(len(ords)), "pairs": int(len(pairs)), "clusters": int(len(np.unique(roots[drop]))),
                  "dropped": int(len(drop)), "threshold": float(op.threshold)}
     return plan.end(s)
