@@ -70,7 +70,7 @@ def planted_sigs():
     return sigs, ref
 
 
-@pytest.mark.parametrize("block_rows", [1, 37, 10_000])
+@pytest.mark.parametrize("block_rows", [7, 37, 10_000])
 def test_lsh_grouping_as_tasks_equals_one_process(planted_sigs, block_rows):
     sigs, ref = planted_sigs
     _assert_same_lsh(_run_lsh(SerialExecutor(), sigs, block_rows), ref, sigs)
