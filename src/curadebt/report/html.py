@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from curadebt.report import plots
 
-__all__ = ["render_report_html", "SECTION_TITLES"]
+__all__ = ["render_report_html", "render_page", "SECTION_TITLES"]
 
 SECTION_TITLES = {
     "frequency": "Frequency imbalance",
@@ -704,3 +704,18 @@ def render_report_html(report: dict, title: str | None = None,
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
             + parts[0] + "\n" + nav + "\n" + "\n".join(parts[1:]) + "\n</main>\n</body>\n</html>\n")
+
+
+def render_page(title: str, sections: list[tuple[str, str]], meta: str = "") -> str:
+    """A self-contained page in the report's style (same CSS and Content-Security-Policy) holding only
+    ``sections`` (``[(title, html_fragment), ...]``; titles and ``meta`` are escaped, fragments are
+    inserted as is, as in :func:`render_report_html`). Used for lab results without an audit report."""
+    head = f'<header class="top"><h1>{_e(title)}</h1>' + (f'<p class="meta">{_e(meta)}</p>' if meta else "") + "</header>"
+    body = [f'<section id="extra-{i + 1}" class="extra"><h2>{_e(t)}</h2>{frag}</section>'
+            for i, (t, frag) in enumerate(sections)]
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+            + head + "\n" + "\n".join(body) + "\n<footer>curadebt \u00b7 self-contained page: no scripts, no network"
+            "</footer>\n</main>\n</body>\n</html>\n")
