@@ -128,3 +128,16 @@ def test_bad_projection_and_masked_loss(trained):
         causal_lm_loss(model, (ids, labels[:-1]))
     with pytest.raises(ValueError, match="at least one"):
         tracin(model, run.checkpoints, [], test)
+
+
+def test_variants_from_one_pass_equal_separate_calls(trained):
+    from curadebt.trace.tracin import Variant, tracin_variants
+
+    model, run, train, test = trained
+    p = Projection(128, seed=2, kind="countsketch")
+    both = tracin_variants(model, run.checkpoints, train, test,
+                           [Variant(), Variant(normalize=True), Variant(p), Variant(p, normalize=True)], chunk=5)
+    for res, kw in zip(both, [{}, {"normalize": True}, {"projection": p}, {"projection": p, "normalize": True}]):
+        alone = tracin(model, run.checkpoints, train, test, **kw)
+        assert np.allclose(res.scores, alone.scores, rtol=1e-6, atol=1e-9), kw
+        assert res.projection == alone.projection and res.normalize == alone.normalize

@@ -69,7 +69,7 @@ class GradientProjector:
     are kept when R fits in ``cache_bytes``, else regenerated on every call (time for memory).
     """
 
-    def __init__(self, n_params: int, projection: Projection, block: int = 1 << 14, cache_bytes: int = 256 << 20):
+    def __init__(self, n_params: int, projection: Projection, block: int = 1 << 14, cache_bytes: int = 512 << 20):
         import torch
 
         self.n_params, self.p, self.block = int(n_params), projection, int(block)
@@ -200,6 +200,55 @@ def _features(model, params, examples, loss_fn, projector, normalize: bool):
     return projector(g) if projector is not None else g
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One way of scoring in :func:`tracin_variants`: plain, unit gradients, projected, or both."""
+
+    projection: Projection | None = None
+    normalize: bool = False
+
+
+def tracin_variants(model, checkpoints: Sequence[Checkpoint], train: Sequence, test: Sequence,
+                    variants: Sequence[Variant], loss_fn: Callable | None = None,
+                    param_filter: Callable[[str], bool] | None = None, chunk: int = 256,
+                    train_loss_fn: Callable | None = None) -> list[TracInResult]:
+    """Several TracIn scorings from one pass of gradients (the gradients are the expensive part):
+    result i equals ``tracin(..., projection=variants[i].projection, normalize=variants[i].normalize)``."""
+    if not len(train) or not len(test):
+        raise ValueError("tracin needs at least one training and one test example")
+    if not variants:
+        raise ValueError("no variants")
+    loss_fn = loss_fn or causal_lm_loss
+    train_loss_fn = train_loss_fn or loss_fn
+    names = _selected(model, param_filter)
+    scores = [np.zeros((len(test), len(train)), dtype=np.float64) for _ in variants]
+    projectors: dict[Projection, GradientProjector] = {}
+    n_params = 0
+
+    def views(g):
+        unit = None
+        for v in variants:
+            x = g
+            if v.normalize:
+                unit = unit if unit is not None else g / g.norm(dim=1, keepdim=True).clamp_min(1e-30)
+                x = unit
+            if v.projection is not None:
+                if v.projection not in projectors:
+                    projectors[v.projection] = GradientProjector(n_params, v.projection)
+                x = projectors[v.projection](x)
+            yield x.double()
+
+    for ck, params in _AtCheckpoints(model, checkpoints, names):
+        n_params = sum(p.numel() for p in params)
+        f_test = list(views(_features(model, params, test, loss_fn, None, False)))
+        for a in range(0, len(train), chunk):
+            g = _features(model, params, train[a:a + chunk], train_loss_fn, None, False)
+            for i, f_train in enumerate(views(g)):
+                scores[i][:, a:a + len(g)] += ck.lr * (f_test[i] @ f_train.T).numpy()
+    return [TracInResult(scores=sc, checkpoints=len(checkpoints), parameters=n_params, projection=v.projection,
+                         normalize=v.normalize) for sc, v in zip(scores, variants)]
+
+
 def tracin(model, checkpoints: Sequence[Checkpoint], train: Sequence, test: Sequence,
            loss_fn: Callable | None = None, param_filter: Callable[[str], bool] | None = None,
            chunk: int = 256, projection: Projection | None = None, normalize: bool = False,
@@ -214,26 +263,8 @@ def tracin(model, checkpoints: Sequence[Checkpoint], train: Sequence, test: Sequ
     the training examples. Training gradients are computed ``chunk`` at a time, so memory is
     ``chunk x parameters`` floats.
     """
-    import torch
-
-    if not len(train) or not len(test):
-        raise ValueError("tracin needs at least one training and one test example")
-    loss_fn = loss_fn or causal_lm_loss
-    train_loss_fn = train_loss_fn or loss_fn
-    names = _selected(model, param_filter)
-    scores = np.zeros((len(test), len(train)), dtype=np.float64)
-    n_params = 0
-    projector = None
-    for ck, params in _AtCheckpoints(model, checkpoints, names):
-        n_params = sum(p.numel() for p in params)
-        if projection is not None and projector is None:
-            projector = GradientProjector(n_params, projection)
-        f_test = _features(model, params, test, loss_fn, projector, normalize).double()
-        for a in range(0, len(train), chunk):
-            f_train = _features(model, params, train[a:a + chunk], train_loss_fn, projector, normalize).double()
-            scores[:, a:a + len(f_train)] += ck.lr * (f_test @ f_train.T).numpy()
-    return TracInResult(scores=scores, checkpoints=len(checkpoints), parameters=n_params, projection=projection,
-                        normalize=normalize)
+    return tracin_variants(model, checkpoints, train, test, [Variant(projection, normalize)], loss_fn=loss_fn,
+                           param_filter=param_filter, chunk=chunk, train_loss_fn=train_loss_fn)[0]
 
 
 @dataclass
@@ -340,4 +371,4 @@ def train_with_checkpoints(model, train: Sequence, epochs: int, lr: float, loss_
 
 
 __all__ = ["Checkpoint", "GradientFeatures", "GradientProjector", "Projection", "TracInResult", "TracedTraining",
-           "causal_lm_loss", "gradient_features", "tracin", "train_with_checkpoints"]
+           "Variant", "causal_lm_loss", "gradient_features", "tracin", "tracin_variants", "train_with_checkpoints"]
