@@ -69,6 +69,9 @@ def overwrite(
                                                  "when ../shared/data is present, else a built-in text)."),
     probes_report: Optional[Path] = typer.Option(None, "--probes-report",
                                                  help="An audit report.json: show its data-side odds next to the model's prior."),
+    corpus: Optional[list[Path]] = typer.Option(
+        None, "--corpus", help="The corpus the model was trained on (JSONL/Parquet/text, repeatable): count the "
+                               "data-side odds of old vs new in it and show them next to the model's prior."),
     ci: str = typer.Option("t", help="Confidence intervals: t (Student-t over seed x fact units) or bootstrap."),
     known_only: bool = typer.Option(False, "--known-only", help="Keep only facts where the base model prefers the old answer."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default lab-out/overwrite-MODEL-FACT)."),
@@ -82,7 +85,7 @@ def overwrite(
     """
     from curadebt.lab.facts import capital_fact, load_counterfact
     from curadebt.lab.models import ModelNotAvailable, load_model, resolve_model
-    from curadebt.lab.overwrite import OverwriteConfig, probe_odds, run_overwrite
+    from curadebt.lab.overwrite import OverwriteConfig, corpus_probes_report, probe_odds, run_overwrite
     from curadebt.lab import results as R
 
     if ci not in ("t", "bootstrap"):
@@ -122,6 +125,10 @@ def overwrite(
         except (OSError, ValueError) as e:
             err.print(f"[red]cannot read --probes-report {probes_report}: {e}[/red]")
             raise typer.Exit(2)
+    missing = [str(p) for p in corpus or [] if not p.exists()]
+    if missing:
+        err.print(f"[red]--corpus: no such file or folder: {', '.join(missing)}[/red]")
+        raise typer.Exit(2)
     out_dir = out or Path("lab-out") / f"overwrite-{_slug(model if len(model) < 40 else Path(model).name)}-{_slug(tag)}"
 
     t0 = time.perf_counter()
@@ -137,13 +144,19 @@ def overwrite(
                   f"{len(cfg.ratios) * len(cfg.seeds) * n_groups} fine-tuning runs of {steps} steps")
     progress = None if quiet else (lambda msg: console.log(msg))
     result = run_overwrite(lm, facts, cfg, progress=progress, skipped=skipped)
-    if report is not None:
+    odds_source = str(probes_report) if probes_report else None
+    if corpus:
+        with console.status("counting the data-side odds in the corpus ..."):
+            corpus_report = corpus_probes_report(corpus, facts)
+        result.probes = probe_odds(corpus_report, result)
+        odds_source = "the corpus"
+    elif report is not None:
         result.probes = probe_odds(report, result)
-        if not result.probes:
-            err.print(f"[yellow]no probe in {probes_report} has both answers "
-                      f"({facts[0].old!r}, {facts[0].new!r}) for a matching subject[/yellow]")
+    if odds_source and not result.probes:
+        err.print(f"[yellow]no probe in {odds_source} has both answers "
+                  f"({facts[0].old!r}, {facts[0].new!r}) for a matching subject[/yellow]")
     result.timing["wall_seconds"] = time.perf_counter() - t0
-    paths = R.write_all(result, out_dir, plot=plot)
+    paths = R.write_all(result, out_dir, plot=plot, audit_report=report)
     console.print(R.rich_table(result))
     for line in R.summary_lines(result):
         console.print(line)
@@ -152,6 +165,11 @@ def overwrite(
     if skipped:
         console.print(f"{len(skipped)} record(s) skipped (reasons in overwrite.json)")
     console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+from curadebt.lab.cli_scratch import register as _register_scratch  # noqa: E402  (lab-scratch commands)
+
+_register_scratch(lab_app)
 
 
 def main() -> None:  # python -m curadebt.lab.cli

@@ -1,0 +1,119 @@
+"""``curadebt lab inertia | salience | curate-vs-correct | cost``: experiments on tiny models trained
+from scratch on a synthetic world whose fact frequencies are set exactly (registered on the lab app
+by :func:`register`)."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _ints(text: str, what: str) -> tuple[int, ...]:
+    try:
+        vals = tuple(int(x) for x in re.split(r"[,\s]+", text.strip()) if x)
+    except ValueError:
+        raise typer.BadParameter(f"{what} must be integers separated by commas, got {text!r}")
+    if not vals:
+        raise typer.BadParameter(f"{what}: give at least one value")
+    return vals
+
+
+def _floats(text: str, what: str) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(x) for x in re.split(r"[,\s]+", text.strip()) if x)
+    except ValueError:
+        raise typer.BadParameter(f"{what} must be numbers separated by commas, got {text!r}")
+    if not vals:
+        raise typer.BadParameter(f"{what}: give at least one value")
+    return vals
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(x for x in re.split(r"[,\s]+", text.strip()) if x)
+
+
+def _seeds(n: int) -> tuple[int, ...]:
+    if n < 1:
+        raise typer.BadParameter("--seeds must be >= 1")
+    return tuple(range(n))
+
+
+def _setup(threads: int) -> None:
+    from curadebt.lab.scratch import set_threads
+
+    set_threads(threads)
+
+
+def _logger(quiet: bool):
+    return (lambda m: None) if quiet else (lambda m: console.log(m))
+
+
+def inertia(
+    seeds: int = typer.Option(5, help="Number of seeds (0..n-1); each seed is a new world, tokenizer and model."),
+    sizes: str = typer.Option("s", help="Model sizes, comma-separated: xs (~0.1M), s (~0.2M), m (~1M parameters)."),
+    tiers: str = typer.Option("1,4,16,64,256,1024", help="Exposure tiers (documents stating a fact)."),
+    facts_per_tier: int = typer.Option(4, "--facts-per-tier", help="Facts per tier."),
+    placements: str = typer.Option("spread", help="Where a fact's documents go in training order: early, late, "
+                                                  "spread (cycled over the facts of a tier)."),
+    filler_docs: int = typer.Option(8000, "--filler-docs", help="Filler documents in the world."),
+    depths: str = typer.Option("0.25,0.5,1", help="Correct from checkpoints at these fractions of the epoch."),
+    max_counter: int = typer.Option(64, "--max-counter", help="Most counter-examples per fact."),
+    ce_per_step: int = typer.Option(1, "--ce-per-step", help="Counter-examples per fact in one optimiser step."),
+    lr: float = typer.Option(1e-4, "--correction-lr", help="AdamW learning rate of the correction."),
+    pretrain_lr: float = typer.Option(3e-3, "--pretrain-lr", help="AdamW learning rate of pretraining."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Pretraining rows per step."),
+    rebound_depth: float = typer.Option(0.5, "--rebound-depth",
+                                        help="Depth whose correction is followed by the rest of pretraining "
+                                             "(rebound); 0 to skip."),
+    out: Path = typer.Option(Path("lab-out/inertia"), "--out", "-o", help="Output folder."),
+    checkpoints: bool = typer.Option(True, "--checkpoints/--no-checkpoints", help="Save model checkpoints."),
+    threads: int = typer.Option(1, help="torch threads."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Pretrain tiny GPTs from scratch, then correct facts with counter-examples: r50 against exposure, gamma with CI.
+
+    Example: curadebt lab inertia --seeds 5 --out lab-out/inertia
+    """
+    from curadebt.lab import scratch_report as SR
+    from curadebt.lab.inertia import InertiaConfig, run_inertia
+    from curadebt.lab.scratch import ScratchError, TrainConfig
+    from curadebt.lab.world import WorldConfig, WorldError
+
+    _setup(threads)
+    try:
+        cfg = InertiaConfig(
+            seeds=_seeds(seeds), sizes=_words(sizes), depths=_floats(depths, "--depths"), max_counter=max_counter,
+            ce_per_step=ce_per_step, correction_lr=lr, rebound_depth=rebound_depth or None,
+            world=WorldConfig(tiers=_ints(tiers, "--tiers"), facts_per_tier=facts_per_tier,
+                              placements=_words(placements), filler_docs=filler_docs),
+            train=TrainConfig(batch_size=batch_size, lr=pretrain_lr), save_checkpoints=checkpoints).validate()
+    except (ValueError, WorldError, ScratchError) as e:
+        raise typer.BadParameter(str(e))
+    t0 = time.perf_counter()
+    result = run_inertia(cfg, out, log=_logger(quiet))
+    result["timing"]["wall_seconds"] = time.perf_counter() - t0
+    SR.write_result(result, out, "inertia")
+    md = SR.inertia_markdown(result)
+    from curadebt.lab.scratch_io import atomic_write
+
+    atomic_write(out / "inertia.md", md)
+    SR.inertia_plot(result, out / "inertia.png")
+    atomic_write(out / "inertia.html", SR.html_page("Inertia: cost of correcting a fact against its exposure", md,
+                                                    out / "inertia.png"))
+    console.print(md)
+    console.print(f"wrote {out}/inertia.json, inertia.md, inertia.png, inertia.html "
+                  f"({result['timing']['wall_seconds']:.0f} s)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the from-scratch commands to the ``lab`` Typer app."""
+    app.command("inertia")(inertia)

@@ -1,0 +1,150 @@
+"""Outputs of the from-scratch experiments: JSON (atomic, no timings: same seed, same bytes), a
+markdown summary, PNG plots, and an HTML fragment for the report."""
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from curadebt.lab.scratch_io import save_figure, write_json
+
+
+def _fmt_ci(ci: dict[str, Any], digits: int = 2) -> str:
+    m, lo, hi = ci.get("mean"), ci.get("low"), ci.get("high")
+    if m is None or (isinstance(m, float) and not math.isfinite(m)):
+        return "n/a"
+    if ci.get("n", 0) <= 1 or lo is None:
+        return f"{m:.{digits}f}"
+    return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def write_result(result: dict[str, Any], out: Path, name: str) -> dict[str, Path]:
+    """``NAME.json`` (no timings), ``timing.json``, ``NAME.md``; the plot is written by the caller."""
+    res = dict(result)
+    timing = res.pop("timing", {})
+    paths = {"json": write_json(out / f"{name}.json", res), "timing": write_json(out / "timing.json", timing)}
+    return paths
+
+
+# ---------------------------------------------------------------------------- inertia
+
+
+def inertia_markdown(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    lines = ["| model@depth | prompts | gamma (95% bootstrap CI over seeds) | known facts per seed | censored low / high |",
+             "|---|---|---|---|---|"]
+    for key, by in s["gamma"].items():
+        for name, g in by.items():
+            lines.append(f"| {key} | {name} | {_fmt_ci(g)} | {g['n_known']} | {g['censored_low']} / {g['censored_high']} |")
+    lines.append("")
+    keys = list(s["r50_by_tier"])
+    tiers = list(next(iter(s["r50_by_tier"].values()))["train"]) if keys else []
+    lines.append("| model@depth | prompts | " + " | ".join(f"tier {t}" for t in tiers) + " |")
+    lines.append("|---|---|" + "---|" * len(tiers))
+    for key in keys:
+        for name, by in s["r50_by_tier"][key].items():
+            cells = [f"{_fmt_ci(by[t]['r50_geomean'], 1)} (known {by[t]['known_share']['mean']:.2f})"
+                     if by[t]["known_share"]["mean"] is not None else "n/a" for t in tiers]
+            lines.append(f"| {key} | {name} r50 | " + " | ".join(cells) + " |")
+    for key, by in s.get("rebound_by_tier", {}).items():
+        for name, bt in by.items():
+            lines.append(f"| {key} | {name} reverted after resumed pretraining | "
+                         + " | ".join(_fmt_ci(bt[t]["reverted_share"]) for t in tiers) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def inertia_plot(result: dict[str, Any], path: Path, prompts: str = "train") -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = result["runs"]
+    depths = sorted({d["depth"] for r in runs for d in r["depths"]})
+    sizes = sorted({r["size"] for r in runs})
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    ax = axes[0]
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ci_, depth in enumerate(depths):
+        xs, ys = [], []
+        for r in runs:
+            if r["size"] != sizes[-1]:
+                continue
+            for d in r["depths"]:
+                if d["depth"] != depth:
+                    continue
+                for f in d["facts"]:
+                    if f[prompts]["known"] and f["exposure"] > 0:
+                        xs.append(f["exposure"])
+                        ys.append(f[prompts]["r50"])
+        if not xs:
+            continue
+        rng = np.random.default_rng(0)
+        jitter = np.exp(rng.normal(0, 0.04, len(xs)))
+        ax.scatter(np.array(xs) * jitter, ys, s=12, alpha=0.5, color=colors[ci_ % len(colors)],
+                   label=f"depth {depth:g}")
+        g = result["summary"]["gamma"][f"{sizes[-1]}@{depth:g}"][prompts]
+        if g["mean"] is not None:
+            lx = np.log(xs)
+            a = float(np.exp(np.mean(np.log(ys)) - g["mean"] * np.mean(lx)))
+            grid = np.geomspace(min(xs), max(xs), 20)
+            ax.plot(grid, a * grid ** g["mean"], color=colors[ci_ % len(colors)],
+                    label=f"gamma={g['mean']:.2f} [{g['low']:.2f}, {g['high']:.2f}]")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("pretraining exposures of the fact (documents seen)")
+    ax.set_ylabel("r50: counter-examples to flip")
+    ax.set_title(f"Inertia ({prompts} phrasings, model {sizes[-1]})")
+    ax.legend(fontsize=7)
+
+    ax = axes[1]
+    for si, size in enumerate(sizes):
+        ms, lo, hi = [], [], []
+        for depth in depths:
+            g = result["summary"]["gamma"][f"{size}@{depth:g}"][prompts]
+            ms.append(g["mean"] if g["mean"] is not None else np.nan)
+            lo.append(g["low"] if g["low"] is not None else np.nan)
+            hi.append(g["high"] if g["high"] is not None else np.nan)
+        ms, lo, hi = map(np.array, (ms, lo, hi))
+        ax.errorbar(np.array(depths) + 0.01 * si, ms, yerr=[ms - lo, hi - ms], marker="o", capsize=3, label=f"model {size}")
+    ax.set_xlabel("training depth at correction (fraction of the epoch)")
+    ax.set_ylabel("gamma")
+    ax.set_title("Exponent by depth and model size")
+    ax.legend(fontsize=7)
+
+    ax = axes[2]
+    reb = result["summary"].get("rebound_by_tier", {})
+    for ki, (key, by) in enumerate(reb.items()):
+        bt = by[prompts]
+        tiers = list(bt)
+        ms = np.array([bt[t]["reverted_share"]["mean"] if bt[t]["reverted_share"]["mean"] is not None else np.nan for t in tiers])
+        lo = np.array([bt[t]["reverted_share"]["low"] if bt[t]["reverted_share"]["low"] is not None else np.nan for t in tiers])
+        hi = np.array([bt[t]["reverted_share"]["high"] if bt[t]["reverted_share"]["high"] is not None else np.nan for t in tiers])
+        x = np.arange(len(tiers)) + 0.2 * ki
+        ax.bar(x, ms, width=0.2, label=key)
+        ax.errorbar(x, ms, yerr=[ms - lo, hi - ms], fmt="none", color="k", capsize=3)
+        ax.set_xticks(np.arange(len(tiers)), tiers)
+    ax.set_xlabel("exposure tier")
+    ax.set_ylabel("share of corrected facts reverting")
+    ax.set_title("Rebound when pretraining resumes")
+    if reb:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    p = save_figure(fig, path)
+    plt.close(fig)
+    return p
+
+
+def html_page(title: str, markdown_table: str, image: Path | None) -> str:
+    """A self-contained offline HTML page: the plot inlined as a data URI and the tables, escaped."""
+    import base64
+
+    img = ""
+    if image is not None and Path(image).exists():
+        data = base64.b64encode(Path(image).read_bytes()).decode("ascii")
+        img = f'<img alt="{html.escape(title)}" style="max-width:100%" src="data:image/png;base64,{data}">'
+    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + html.escape(title) + "</title></head><body>"
+            + f"<h1>{html.escape(title)}</h1>{img}<pre>{html.escape(markdown_table)}</pre></body></html>\n")
