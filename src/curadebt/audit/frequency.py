@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curadebt.audit.base import Measure, top_items
-from curadebt.audit.sketch import BoundedCounter
+from curadebt.audit.ngramcount import HashedNgramCounter
 from curadebt.corpus.document import Batch
+from curadebt.text.tokenize import word_tokenize
+from curadebt.text.wordhash import word_spans, xxh3_64
 
 COVERAGE_RANKS = (10, 100, 1000)
 
@@ -74,7 +76,9 @@ def rank_frequency(sorted_counts: np.ndarray, points: int = 120) -> list[tuple[i
 
 class FrequencyMeasure(Measure[dict, FrequencyResult]):
     """Counts n-grams (n = 1..max_n) exactly while each vocabulary fits ``budget`` distinct keys,
-    then as a Misra-Gries heavy-hitter summary with a stated error bound (see audit.sketch)."""
+    then as a Misra-Gries heavy-hitter summary with a stated error bound (see audit.sketch).
+    With the default word tokenizer the counting is vectorised by hash (audit.ngramcount, same
+    results as counting the joined strings); with another tokenizer, strings are counted."""
 
     name = "frequency"
 
@@ -86,12 +90,24 @@ class FrequencyMeasure(Measure[dict, FrequencyResult]):
         self.top_k = top_k
 
     def empty(self) -> dict:
-        return {n: BoundedCounter(self.budget) for n in range(1, self.max_n + 1)}
+        return {n: HashedNgramCounter(self.budget) for n in range(1, self.max_n + 1)}
 
     def map(self, batch: Batch) -> dict:
         return self.accumulate(self.empty(), batch)
 
     def accumulate(self, state: dict, batch: Batch) -> dict:
+        if getattr(batch, "_tokenizer", None) in (None, word_tokenize) and all(
+                isinstance(c, HashedNgramCounter) for c in state.values()):
+            # default word tokens: counted by hash, vectorised (no Python object per token or n-gram)
+            data, starts, lengths, offsets = word_spans([d.text for d in batch.docs])
+            hashes = xxh3_64(data, starts, lengths)
+            for n, counter in state.items():
+                counter.count(data, starts, lengths, offsets, hashes, n)
+            return state
+        # another tokenizer (its tokens may contain spaces, so n-grams are keyed by the joined string)
+        for n in state:
+            if isinstance(state[n], HashedNgramCounter):
+                state[n] = state[n].to_bounded()
         for n, counter in state.items():
             counts = counter.counts
             total = 0
@@ -110,18 +126,30 @@ class FrequencyMeasure(Measure[dict, FrequencyResult]):
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {n: a[n].merge(b[n]) for n in a}
+        out = {}
+        for n in a:
+            x, y = a[n], b[n]
+            if type(x) is not type(y):  # one side counted another tokenizer's tokens: string keys
+                x = x.to_bounded() if isinstance(x, HashedNgramCounter) else x
+                y = y.to_bounded() if isinstance(y, HashedNgramCounter) else y
+            out[n] = x.merge(y)
+        return out
 
     def finalize(self, state: dict) -> FrequencyResult:
         out = FrequencyResult(tokens=state[1].total)
         for n, counter in state.items():
-            items = top_items(counter.counts, len(counter.counts))
-            arr = np.fromiter((c for _, c in items), dtype=np.int64, count=len(items))
+            if isinstance(counter, HashedNgramCounter):
+                arr = counter.sorted_counts()
+                top = counter.top(self.top_k)
+            else:
+                items = top_items(counter.counts, len(counter.counts))
+                arr = np.fromiter((c for _, c in items), dtype=np.int64, count=len(items))
+                top = items[: self.top_k]
             total = counter.total
             coverage = {str(k): (float(arr[:k].sum()) / total if total else 0.0) for k in COVERAGE_RANKS}
             out.ngrams[str(n)] = NgramStats(
-                n=n, total=total, distinct=len(counter.counts), exact=counter.exact, error_bound=counter.error,
+                n=n, total=total, distinct=len(arr), exact=counter.exact, error_bound=counter.error,
                 zipf_slope=zipf_slope(arr), gini=gini(arr), normalized_entropy=normalized_entropy(arr),
-                top_coverage=coverage, top=items[: self.top_k], rank_frequency=rank_frequency(arr),
+                top_coverage=coverage, top=top, rank_frequency=rank_frequency(arr),
             )
         return out

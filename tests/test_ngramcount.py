@@ -1,0 +1,88 @@
+"""Hashed, vectorised n-gram counting must give exactly what counting the joined strings with
+BoundedCounter gives: exact regime, Misra-Gries regime (same prune points, cuts and error bounds),
+merges in any split, and a switch to another tokenizer mid-stream."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from curadebt.audit.base import top_items
+from curadebt.audit.frequency import FrequencyMeasure
+from curadebt.audit.ngramcount import HashedNgramCounter
+from curadebt.audit.sketch import BoundedCounter
+from curadebt.corpus.document import Batch, Document
+from curadebt.text.tokenize import word_tokenize
+
+
+def _texts(seed: int, n_docs: int = 600) -> list[str]:
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(400)] + ["don't", "well-known", "été", "x’y", "_"]
+    weights = [1 / (r + 1) for r in range(len(vocab))]
+    out = []
+    for _ in range(n_docs):
+        words = rng.choices(vocab, weights, k=rng.randrange(0, 40))
+        out.append(" ".join(words) + rng.choice(["", ".", " -- ", "\n"]))
+    return out
+
+
+def _batches(texts, size, tokenizer=None):
+    docs = [Document(str(i), t, i) for i, t in enumerate(texts)]
+    return [Batch(docs[i:i + size], tokenizer) for i in range(0, len(docs), size)]
+
+
+def _reference(texts, size, max_n, budget):
+    """BoundedCounter over the space-joined n-gram strings, pruned after every batch."""
+    counters = {n: BoundedCounter(budget) for n in range(1, max_n + 1)}
+    for s in range(0, len(texts), size):
+        toks = [word_tokenize(t) for t in texts[s:s + size]]
+        for n, c in counters.items():
+            grams = [" ".join(t[i:i + n]) for t in toks for i in range(len(t) - n + 1)]
+            c.update(grams)
+    return counters
+
+
+def test_equal_to_bounded_counter_exact_and_pruned():
+    texts = _texts(0)
+    for budget in (10_000, 300, 40):
+        m = FrequencyMeasure(max_n=3, budget=budget, top_k=25)
+        state = m.empty()
+        for b in _batches(texts, 37):
+            state = m.accumulate(state, b)
+        ref = _reference(texts, 37, 3, budget)
+        for n in (1, 2, 3):
+            got, want = state[n], ref[n]
+            assert isinstance(got, HashedNgramCounter)
+            assert (got.total, got.error, len(got)) == (want.total, want.error, len(want.counts))
+            assert got.top(25) == top_items(want.counts, 25)
+            expect = np.array(sorted(want.counts.values(), reverse=True))
+            assert np.array_equal(got.sorted_counts(), expect)
+        assert budget == 10_000 or not state[3].exact  # the small budgets do prune
+
+
+def test_merge_in_any_split_equals_one_pass():
+    texts = _texts(1)
+    m = FrequencyMeasure(max_n=2, budget=5_000, top_k=30)
+    one = m.finalize(m.accumulate(m.empty(), _batches(texts, 10_000)[0]))
+    parts = [m.map(b) for b in _batches(texts, 53)]
+    merged = parts[0]
+    for p in reversed(parts[1:]):
+        merged = m.merge(p, merged)
+    assert m.finalize(merged) == one
+
+
+def test_switching_to_another_tokenizer_keeps_counts():
+    texts = _texts(2, 200)
+    lower = lambda t: word_tokenize(t.lower())  # noqa: E731 - a tokenizer that is not the default
+    m = FrequencyMeasure(max_n=2, top_k=1000)
+    state = m.empty()
+    batches = _batches(texts[:100], 25) + _batches(texts[100:], 25, tokenizer=lower)
+    for b in batches:
+        state = m.accumulate(state, b)
+    res = m.finalize(state)
+    truth = BoundedCounter(10**9)
+    for t in texts[:100]:
+        truth.update(word_tokenize(t))
+    for t in texts[100:]:
+        truth.update(lower(t))
+    assert dict(res.ngrams["1"].top) == dict(truth.counts)
