@@ -18,13 +18,23 @@ Model specs understood by :func:`load_model`:
     A hub id, where a network (or a filled HF cache) exists.
 
 When something is missing, :class:`ModelNotAvailable` says exactly what to install.
+
+Reading a GGUF file is slow (30-60 s for the 135M model on a small CPU: transformers parses the
+file three times and de-quantises every tensor), so the de-quantised float32 model is cached as a
+Hugging Face folder (safetensors + tokenizer.json) under ``~/.cache/curadebt/models`` (or
+``$CURADEBT_MODEL_CACHE``; ``CURADEBT_MODEL_CACHE=off`` disables it), keyed by the GGUF file's
+name, size and modification time. Loading from the cache takes about a second and gives the same
+weights bit for bit. The cache is written atomically (a temporary folder renamed into place).
 """
 from __future__ import annotations
 
 import importlib.util
 import os
 import re
+import shutil
+import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +134,7 @@ class LoadedModel:
     tokenizer: Any
     spec: ModelSpec
     load_seconds: float = 0.0
+    cache: str | None = None     # the de-quantised cache folder the weights came from, if any
 
     @property
     def name(self) -> str:
@@ -142,7 +153,8 @@ class LoadedModel:
     def info(self) -> dict:
         cfg = self.model.config
         return {**self.spec.to_dict(), "architecture": type(self.model).__name__, "parameters": self.n_params(),
-                "vocab_size": getattr(cfg, "vocab_size", None), "load_seconds": round(self.load_seconds, 2)}
+                "vocab_size": getattr(cfg, "vocab_size", None), "load_seconds": round(self.load_seconds, 2),
+                "loaded_from_cache": self.cache is not None}
 
 
 def prepare_tokenizer(tok) -> Any:
@@ -154,9 +166,61 @@ def prepare_tokenizer(tok) -> Any:
     return tok
 
 
+def model_cache_root() -> Path | None:
+    """Where de-quantised GGUF models are cached (None when ``CURADEBT_MODEL_CACHE=off``)."""
+    env = os.environ.get("CURADEBT_MODEL_CACHE", "")
+    if env.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "curadebt" / "models"
+
+
+def gguf_cache_dir(ms: ModelSpec) -> Path | None:
+    """The cache folder for a GGUF spec: keyed by file name, size and modification time."""
+    root = model_cache_root()
+    if root is None or not ms.gguf_file:
+        return None
+    f = Path(ms.location) / ms.gguf_file
+    try:
+        st = f.stat()
+    except OSError:
+        return None
+    return root / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', f.stem)}-{st.st_size}-{st.st_mtime_ns}"
+
+
+_CACHE_DONE = "CURADEBT_COMPLETE"
+
+
+def _save_cache(model, tok, target: Path) -> bool:
+    """Save a GGUF-loaded model as a plain float32 HF folder, atomically. False (and a warning) on failure."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    quantizer = getattr(model, "hf_quantizer", None)
+    qcfg = model.config.__dict__.pop("quantization_config", None)
+    try:
+        model.hf_quantizer = None  # the weights are plain float32 tensors now; save them as such
+        model.save_pretrained(tmp, safe_serialization=True)
+        tok.save_pretrained(tmp)
+        (tmp / _CACHE_DONE).write_text("ok\n")
+        os.replace(tmp, target)
+        return True
+    except OSError as e:  # disk full, read-only home, a concurrent writer won the rename, ...
+        if not (target / _CACHE_DONE).exists():
+            warnings.warn(f"could not cache the de-quantised model in {target}: {e}", RuntimeWarning, stacklevel=3)
+        return False
+    finally:
+        model.hf_quantizer = quantizer
+        if qcfg is not None:
+            model.config.quantization_config = qcfg
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def load_model(spec: str | ModelSpec, *, dtype: str = "float32", device: str = "cpu",
-               threads: int | None = None) -> LoadedModel:
-    """Load model + tokenizer (float32 by default, so that it can be fine-tuned on CPU)."""
+               threads: int | None = None, cache: bool = True) -> LoadedModel:
+    """Load model + tokenizer (float32 by default, so that it can be fine-tuned on CPU).
+
+    GGUF models are read through the de-quantised cache (see the module docstring) unless
+    ``cache=False``.
+    """
     ms = spec if isinstance(spec, ModelSpec) else resolve_model(spec)
     require_lab_deps(gguf=ms.gguf_file is not None)
     import torch
@@ -168,12 +232,19 @@ def load_model(spec: str | ModelSpec, *, dtype: str = "float32", device: str = "
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     kw: dict = {}
-    if ms.gguf_file:
+    location = ms.location
+    cache_dir = gguf_cache_dir(ms) if cache else None
+    from_cache = cache_dir is not None and (cache_dir / _CACHE_DONE).exists()
+    if ms.gguf_file and not from_cache:
         kw["gguf_file"] = ms.gguf_file
+    elif from_cache:
+        location = str(cache_dir)
     t0 = time.perf_counter()
     try:
-        tok = AutoTokenizer.from_pretrained(ms.location, **kw)
-        model = AutoModelForCausalLM.from_pretrained(ms.location, dtype=getattr(torch, dtype), **kw)
+        tok = AutoTokenizer.from_pretrained(location, **kw)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=getattr(torch, dtype), **kw)
+        if cache_dir is not None and not from_cache:
+            _save_cache(model, tok, cache_dir)
     except OSError as e:
         if ms.kind == "hub":
             raise ModelNotAvailable(f"could not load {ms.location!r} from the Hugging Face hub ({e}); without a "
@@ -184,8 +255,9 @@ def load_model(spec: str | ModelSpec, *, dtype: str = "float32", device: str = "
         raise ModelNotAvailable(f"loading {ms.name} needs a library that is missing ({e}): {LAB_INSTALL}") from e
     model.to(device)
     model.eval()
-    return LoadedModel(model=model, tokenizer=prepare_tokenizer(tok), spec=ms,
-                       load_seconds=time.perf_counter() - t0)
+    lm = LoadedModel(model=model, tokenizer=prepare_tokenizer(tok), spec=ms, load_seconds=time.perf_counter() - t0)
+    lm.cache = str(cache_dir) if from_cache else None
+    return lm
 
 
 def set_threads(n: int | None) -> None:

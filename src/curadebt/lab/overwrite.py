@@ -424,6 +424,41 @@ def _ci_note(cfg: OverwriteConfig) -> str:
 # ---------------------------------------------------------------------------- link to the audit
 
 
+def facts_to_probes(facts: Sequence[Fact]):
+    """One audit probe per fact: subject, answers (old, new), and every prompt of the fact as a pattern."""
+    from curadebt.audit.probe_files import ANSWER_SLOT, SUBJECT_SLOT, Probe
+
+    out = []
+    for f in facts:
+        prompts = list(dict.fromkeys(f.train_prompts + f.rewrite_prompts + f.paraphrase_prompts))
+        patterns = tuple(p.replace(f.subject, SUBJECT_SLOT) + " " + ANSWER_SLOT for p in prompts if f.subject in p)
+        out.append(Probe(id=f.id, subject=f.subject, answers=(f.old, f.new), patterns=patterns))
+    return out
+
+
+def corpus_probes_report(paths: Sequence[str | Path] | str | Path, facts: Sequence[Fact], text_field: str = "text",
+                         progress: Callable[[str], None] | None = None) -> dict:
+    """Count the data-side odds of every fact in a corpus (the audit's ``probes`` measure, one pass).
+
+    Returns a report-shaped dict ``{"probes": ...}`` that :func:`probe_odds` reads, like an audit
+    report.json made with ``--probes``.
+    """
+    from curadebt.audit.base import to_jsonable
+    from curadebt.audit.probes import ProbesMeasure
+    from curadebt.corpus.readers import ReaderConfig, iter_batches
+
+    paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
+    measure = ProbesMeasure(facts_to_probes(facts))
+    state = measure.empty()
+    n = 0
+    for batch in iter_batches(paths, ReaderConfig(text_field=text_field)):
+        state = measure.accumulate(state, batch)
+        n += len(batch)
+        if progress and n % 50_000 < len(batch):
+            progress(f"probes: {n:,} documents")
+    return {"probes": to_jsonable(measure.finalize(state)), "corpus": {"paths": paths, "documents": n}}
+
+
 def probe_odds(report: dict, result: OverwriteResult) -> list[dict]:
     """Data-side odds of old vs new from an audit report's ``probes`` section, next to the model prior.
 

@@ -50,8 +50,43 @@ def _as_dict(result: OverwriteResult | dict) -> dict:
     return result.to_dict() if isinstance(result, OverwriteResult) else result
 
 
-def write_json(result: OverwriteResult | dict, path: str | Path) -> Path:
-    return _atomic_write(path, json.dumps(_clean(_as_dict(result)), indent=2, ensure_ascii=False) + "\n")
+_RUN_TIMING = ("seconds",)
+_TRAIN_TIMING = ("seconds", "tokens_per_s")
+_MODEL_TIMING = ("load_seconds", "loaded_from_cache")
+
+
+def split_timing(result: OverwriteResult | dict) -> tuple[dict, dict]:
+    """(the result without wall-clock fields, the wall-clock fields).
+
+    Everything measured about the model is a function of the seeds; how long it took is not. Keeping
+    the two apart makes ``overwrite.json`` byte-identical for the same seeds and settings.
+    """
+    d = json.loads(json.dumps(_clean(_as_dict(result))))  # deep copy, JSON-safe
+    timing = {"timing": d.pop("timing", {}), "model": {}, "rows": [], "runs": []}
+    for k in _MODEL_TIMING:
+        if k in d.get("model", {}):
+            timing["model"][k] = d["model"].pop(k)
+    for r in d.get("rows", []):
+        timing["rows"].append({"ratio": r["ratio"], "train_seconds": r.pop("train_seconds", None)})
+    for r in d.get("runs", []):
+        t = {"ratio": r["ratio"], "seed": r["seed"], "group": r["group"]}
+        for k in _RUN_TIMING:
+            if k in r:
+                t[k] = r.pop(k)
+        tr = r.get("train") or {}
+        for k in _TRAIN_TIMING:
+            if k in tr:
+                t["train_" + k] = tr.pop(k)
+        timing["runs"].append(t)
+    return d, timing
+
+
+def write_json(result: OverwriteResult | dict, path: str | Path, timing_path: str | Path | None = None) -> Path:
+    """``overwrite.json`` (no wall-clock fields: same seeds, same bytes); timings to ``timing_path``."""
+    d, timing = split_timing(result)
+    if timing_path is not None:
+        _atomic_write(timing_path, json.dumps(timing, indent=2, ensure_ascii=False) + "\n")
+    return _atomic_write(path, json.dumps(d, indent=2, ensure_ascii=False) + "\n")
 
 
 def load_json(path: str | Path) -> dict:
@@ -138,7 +173,7 @@ def _r50_text(d: dict) -> str:
     return f"< {lo:g}:1" if r["status"] == "below_range" else f"> {hi:g}:1"
 
 
-def summary_lines(result: OverwriteResult | dict) -> list[str]:
+def summary_lines(result: OverwriteResult | dict, timing: bool = True) -> list[str]:
     d = _as_dict(result)
     cfg = d["config"]
     facts = d["facts"]
@@ -151,7 +186,7 @@ def summary_lines(result: OverwriteResult | dict) -> list[str]:
         f"r50 (efficacy crosses 0.5): {_r50_text(d)}; base perplexity of held-out text {d['ppl_base']:.2f}",
         f"intervals: {cfg.get('ci_note', '')}",
     ]
-    t = d.get("timing", {})
+    t = d.get("timing", {}) if timing else {}
     if t:
         lines.append(f"time: {t.get('total_seconds', 0):.0f} s ({t.get('train_seconds', 0):.0f} s training at "
                      f"{t.get('train_tokens_per_s', 0):.0f} tokens/s, {t.get('eval_seconds', 0):.0f} s evaluation), "
@@ -159,14 +194,14 @@ def summary_lines(result: OverwriteResult | dict) -> list[str]:
     return lines
 
 
-def markdown_table(result: OverwriteResult | dict) -> str:
+def markdown_table(result: OverwriteResult | dict, timing: bool = False) -> str:
     d = _as_dict(result)
     head = [c for c, _ in TABLE_COLUMNS]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for line in table_rows(d):
         lines.append("| " + " | ".join(line) + " |")
     lines.append("")
-    lines += [f"- {s}" for s in summary_lines(d)]
+    lines += [f"- {s}" for s in summary_lines(d, timing=timing)]
     pr = d.get("probes") or []
     if pr:
         lines.append("")
@@ -219,6 +254,17 @@ def rich_probes_table(result: OverwriteResult | dict):
 
 
 # ---------------------------------------------------------------------------- plot
+
+
+_SAVE_META = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None}}
+
+
+def _savefig(fig, buf, fmt: str, **kw) -> None:
+    """Save without dates or random ids, so the same result gives the same bytes."""
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "curadebt"}):
+        fig.savefig(buf, format=fmt, metadata=_SAVE_META.get(fmt), **kw)
 
 
 def plot_figure(result: OverwriteResult | dict):
@@ -283,7 +329,7 @@ def write_plot(result: OverwriteResult | dict, path: str | Path, formats=("png",
     try:
         for fmt in formats:
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, dpi=120)
+            _savefig(fig, buf, fmt, dpi=120)
             out.append(_atomic_write(path.with_suffix("." + fmt), buf.getvalue()))
     finally:
         plt.close(fig)
@@ -296,7 +342,7 @@ def plot_svg(result: OverwriteResult | dict) -> str:
     fig = plot_figure(result)
     try:
         buf = io.StringIO()
-        fig.savefig(buf, format="svg")
+        _savefig(fig, buf, "svg")
     finally:
         plt.close(fig)
     svg = buf.getvalue()
@@ -327,7 +373,8 @@ def render_overwrite_html(result: OverwriteResult | dict, include_plot: bool = T
     for line in table_rows(d):
         parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in line) + "</tr>")
     parts.append("</tbody></table>")
-    parts.append('<ul class="cd-note">' + "".join(f"<li>{e(s)}</li>" for s in summary_lines(d)) + "</ul>")
+    parts.append('<ul class="cd-note">' + "".join(f"<li>{e(s)}</li>" for s in summary_lines(d, timing=False))
+                 + "</ul>")
     if d.get("probes"):
         parts.append("<table><thead><tr>" + "".join(
             f"<th>{e(c)}</th>" for c in ("fact", "probe", "data old:new", "data odds old:new", "model P(old)",
@@ -347,12 +394,32 @@ def render_overwrite_html(result: OverwriteResult | dict, include_plot: bool = T
     return "\n".join(parts)
 
 
-def write_all(result: OverwriteResult, out_dir: str | Path, plot: bool = True) -> dict[str, Path]:
+def render_page_html(result: OverwriteResult | dict, audit_report: dict | None = None,
+                     include_plot: bool = True) -> str:
+    """The lab result as an HTML page: appended to the audit report's page when one is given (the
+    report the probes came from), else a page of its own in the same style."""
+    from curadebt.report.html import render_page, render_report_html
+
+    d = _as_dict(result)
+    fragment = render_overwrite_html(d, include_plot=include_plot)
+    title = "Lab: fact overwrite dose-response"
+    if audit_report:
+        return render_report_html(audit_report, extra_sections=[(title, fragment)])
+    return render_page(f"curadebt lab: fact overwrite ({d['model']['name']})", [(title, fragment)],
+                       meta=d["model"].get("description") or "")
+
+
+def write_all(result: OverwriteResult, out_dir: str | Path, plot: bool = True,
+              audit_report: dict | None = None) -> dict[str, Path]:
+    """overwrite.json, timing.json, overwrite.csv, overwrite_units.csv, overwrite.md, overwrite.html
+    and (``plot``) overwrite.png/.svg in ``out_dir``; every file written atomically."""
     out = Path(out_dir)
-    paths = {"json": write_json(result, out / "overwrite.json"),
+    paths = {"json": write_json(result, out / "overwrite.json", out / "timing.json"),
+             "timing": out / "timing.json",
              "csv": write_csv(result, out / "overwrite.csv"),
              "units_csv": write_units_csv(result, out / "overwrite_units.csv"),
-             "markdown": _atomic_write(out / "overwrite.md", markdown_table(result))}
+             "markdown": _atomic_write(out / "overwrite.md", markdown_table(result)),
+             "html": _atomic_write(out / "overwrite.html", render_page_html(result, audit_report, include_plot=plot))}
     if plot:
         png, svg = write_plot(result, out / "overwrite.png")
         paths["png"], paths["svg"] = png, svg
