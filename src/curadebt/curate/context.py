@@ -20,6 +20,7 @@ class OpContext:
     thresholds: DebtThresholds = field(default_factory=DebtThresholds)
     paths: Any = None                          # the input corpus (for ops that must read text again)
     reader: Any = None                         # its ReaderConfig
+    progress: bool = False                     # show progress bars for ops that read the text again
 
     def ids(self, ordinals) -> list[str]:
         return [self.table.ids[int(o)] for o in ordinals]

@@ -170,7 +170,7 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
     t1 = time.perf_counter()
     plan = Plan(table, recipe.seed)
     ctx = OpContext(table=table, plan=plan, before=before, assignments=getattr(dup, "assignments", None),
-                    probes=probes, paths=paths, reader=acfg.reader())
+                    probes=probes, paths=paths, reader=acfg.reader(), progress=progress)
     order_op: Order | None = None
     order_index = len(recipe.ops)
     for i, op in enumerate(recipe.ops):

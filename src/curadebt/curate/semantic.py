@@ -90,23 +90,28 @@ class Embedder:
 
 def embed_kept(ctx: OpContext, op: SemanticDedup) -> tuple[np.ndarray, np.ndarray]:
     """(ordinals, embeddings) of the kept documents, in ordinal order, from a streaming pass."""
+    from curadebt.progress import count_progress
+
     emb = Embedder(op.model, op.max_chars)
     kept = ctx.plan.copies > 0
     ords: list[int] = []
     vecs: list[np.ndarray] = []
     buf_t: list[str] = []
     buf_o: list[int] = []
-    for doc in iter_documents(ctx.paths, ctx.reader, Quarantine(), ReadStats()):
-        if doc.ordinal < len(kept) and kept[doc.ordinal]:
-            buf_t.append(doc.text)
-            buf_o.append(doc.ordinal)
-            if len(buf_t) >= op.batch_size:
-                vecs.append(emb(buf_t))
-                ords += buf_o
-                buf_t, buf_o = [], []
-    if buf_t:
-        vecs.append(emb(buf_t))
-        ords += buf_o
+    with count_progress("semantic_dedup: embed", int(kept.sum()), ctx.progress) as advance:
+        for doc in iter_documents(ctx.paths, ctx.reader, Quarantine(), ReadStats()):
+            if doc.ordinal < len(kept) and kept[doc.ordinal]:
+                buf_t.append(doc.text)
+                buf_o.append(doc.ordinal)
+                if len(buf_t) >= op.batch_size:
+                    vecs.append(emb(buf_t))
+                    ords += buf_o
+                    advance(len(buf_t))
+                    buf_t, buf_o = [], []
+        if buf_t:
+            vecs.append(emb(buf_t))
+            ords += buf_o
+            advance(len(buf_t))
     if not vecs:
         return np.empty(0, dtype=np.int64), np.empty((0, 384), dtype=np.float16)
     return np.asarray(ords, dtype=np.int64), np.concatenate(vecs)
