@@ -55,8 +55,12 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=50, help="corpus size in MB (default 50; the issue asks for >= 200)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     ap.add_argument("--modes", default="read+tokenize,audit,curate", help="comma-separated subset to run")
+    ap.add_argument("--edit-rate", type=float, default=0.03,
+                    help="share of words perturbed per repetition (default 0.03: the repetitions are near duplicates "
+                         "and near_dedup removes most of them; 0.5: few near duplicates, the output is about the input)")
     args = ap.parse_args()
-    path = make_big_corpus(args.mb, args.out / f"big-{int(args.mb)}mb.jsonl")
+    suffix = "" if args.edit_rate == 0.03 else f"-e{int(round(args.edit_rate * 100))}"
+    path = make_big_corpus(args.mb, args.out / f"big-{int(args.mb)}mb{suffix}.jsonl", edit_rate=args.edit_rate)
     size_mb = path.stat().st_size / 1e6
     cur_out = args.out / f"curated-{int(args.mb)}mb"
     rows = []
@@ -69,7 +73,8 @@ def main() -> None:
             raise SystemExit(f"{mode} failed")
         rows.append((mode, json.loads(res.stdout.strip().splitlines()[-1])))
     first = rows[0][1]
-    print(f"\ncorpus: {path.name}  {size_mb:.0f} MB  {first['docs']:,} docs  {first['tokens']:,} tokens\n")
+    print(f"\ncorpus: {path.name}  {size_mb:.0f} MB  {first['docs']:,} docs  {first['tokens']:,} tokens  "
+          f"(edit rate {args.edit_rate:g})\n")
     # CPU seconds are the fair measure on a shared machine (wall time waits for other processes)
     print(f"| {'configuration':16} | {'wall s':>7} | {'CPU s':>7} | {'MB/CPU-s':>8} | {'tokens/CPU-s':>12} "
           f"| {'x read CPU':>10} | {'peak RSS MB':>11} |")
