@@ -114,6 +114,54 @@ def inertia(
                   f"({result['timing']['wall_seconds']:.0f} s)")
 
 
+def _finish(result: dict, out: Path, name: str, title: str, md: str, plot) -> None:
+    from curadebt.lab import scratch_report as SR
+    from curadebt.lab.scratch_io import atomic_write
+
+    SR.write_result(result, out, name)
+    atomic_write(out / f"{name}.md", md)
+    plot(result, out / f"{name}.png")
+    atomic_write(out / f"{name}.html", SR.html_page(title, md, out / f"{name}.png"))
+    console.print(md)
+    console.print(f"wrote {out}/{name}.json, {name}.md, {name}.png, {name}.html "
+                  f"({result['timing'].get('wall_seconds', 0):.0f} s)")
+
+
+def salience(
+    seeds: int = typer.Option(5, help="Number of seeds (0..n-1)."),
+    ms: str = typer.Option("1,10,100", help="Over-representation factors of Tom Cruise (must include 1)."),
+    size: str = typer.Option("s", help="Model size: xs, s or m."),
+    filler_docs: int = typer.Option(4000, "--filler-docs", help="Filler documents in each world."),
+    docs_per_person: int = typer.Option(6, "--docs-per-person", help="Documents per (non-star) person."),
+    people_per_first: int = typer.Option(5, "--people-per-first", help="People per first name (Tom X for X ...)."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Rows per step."),
+    out: Path = typer.Option(Path("lab-out/salience"), "--out", "-o", help="Output folder."),
+    threads: int = typer.Option(1, help="torch threads."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Train tiny GPTs on worlds where Tom Cruise is m x over-represented; P(Tom), P(Cruise|other Tom), entropy, KL.
+
+    Example: curadebt lab salience --ms 1,10,100 --seeds 5
+    """
+    from curadebt.lab import scratch_report as SR
+    from curadebt.lab.salience import SalienceConfig, run_salience
+    from curadebt.lab.scratch import ScratchError, TrainConfig
+    from curadebt.lab.world import WorldConfig, WorldError
+
+    _setup(threads)
+    try:
+        cfg = SalienceConfig(seeds=_seeds(seeds), ms=_ints(ms, "--ms"),
+                             world=WorldConfig(tiers=(), facts_per_tier=0, filler_docs=filler_docs,
+                                               people_per_first=people_per_first, docs_per_person=docs_per_person),
+                             train=TrainConfig(size=size, batch_size=batch_size)).validate()
+    except (ValueError, WorldError, ScratchError) as e:
+        raise typer.BadParameter(str(e))
+    result = run_salience(cfg, log=_logger(quiet))
+    _finish(result, out, "salience", "Salience: an over-represented entity's first name", SR.salience_markdown(result),
+            SR.salience_plot)
+
+
 def register(app: typer.Typer) -> None:
     """Add the from-scratch commands to the ``lab`` Typer app."""
     app.command("inertia")(inertia)
+    app.command("salience")(salience)

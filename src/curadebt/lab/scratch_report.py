@@ -148,3 +148,52 @@ def html_page(title: str, markdown_table: str, image: Path | None) -> str:
         img = f'<img alt="{html.escape(title)}" style="max-width:100%" src="data:image/png;base64,{data}">'
     return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + html.escape(title) + "</title></head><body>"
             + f"<h1>{html.escape(title)}</h1>{img}<pre>{html.escape(markdown_table)}</pre></body></html>\n")
+
+
+# ---------------------------------------------------------------------------- salience
+
+SALIENCE_LABELS = {"p_tom": "P(Tom) at a first-name slot", "tom_share": "Tom's share of the first-name distribution",
+                   "entropy": "first-name entropy (bits)", "kl_vs_balanced": "KL vs balanced model (bits)",
+                   "p_cruise": "P(Cruise | other Tom)", "cruise_wins": "share of other-Tom contexts where Cruise wins"}
+
+
+def salience_markdown(result: dict[str, Any]) -> str:
+    s = dict(result["summary"])
+    floor = s.pop("kl_floor_between_balanced_seeds", None)
+    ms = list(s)
+    lines = ["| metric | " + " | ".join(f"m = {m}" for m in ms) + " |", "|---|" + "---|" * len(ms)]
+    lines.append("| data: Tom's share of person documents | " + " | ".join(f"{s[m]['data_tom_share']:.3f}" for m in ms) + " |")
+    for k, label in SALIENCE_LABELS.items():
+        lines.append(f"| {label} | " + " | ".join(_fmt_ci(s[m][k], 3) for m in ms) + " |")
+    lines.append(f"\nUniform over the {round(1 / result['uniform_first_name_share'])} first names: share "
+                 f"{result['uniform_first_name_share']:.3f}, entropy {result['uniform_entropy_bits']:.2f} bits.")
+    if floor:
+        lines.append(f"KL noise floor (two balanced models, different seeds): {_fmt_ci(floor, 3)} bits.")
+    return "\n".join(lines) + "\n"
+
+
+def salience_plot(result: dict[str, Any], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = result["summary"]
+    ms = [int(m) for m in s if m.isdigit()]
+    keys = ["tom_share", "entropy", "kl_vs_balanced", "p_cruise"]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.6))
+    for ax, k in zip(axes, keys):
+        mean = np.array([s[str(m)][k]["mean"] for m in ms], dtype=float)
+        lo = np.array([s[str(m)][k]["low"] for m in ms], dtype=float)
+        hi = np.array([s[str(m)][k]["high"] for m in ms], dtype=float)
+        ax.errorbar(ms, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=3)
+        if k == "tom_share":
+            ax.plot(ms, [s[str(m)]["data_tom_share"] for m in ms], "k--", lw=1, label="share in data")
+            ax.legend(fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel("m (Tom Cruise over-representation)")
+        ax.set_title(SALIENCE_LABELS[k], fontsize=9)
+    fig.tight_layout()
+    p = save_figure(fig, path)
+    plt.close(fig)
+    return p

@@ -250,15 +250,8 @@ def generate(config: WorldConfig | None = None) -> World:
             facts.append(Fact(country, capital, rng.choice(NEW_CITIES), int(tier),
                               cfg.placements[j % len(cfg.placements)], int(tier)))
 
-    # (key, doc) pairs; the key in [0, 1) is the document's place in the training order.
-    items: list[tuple[float, dict[str, Any]]] = []
-
-    def place(placement: str) -> float:
-        if placement == "early":
-            return rng.random() * cfg.place_frac
-        if placement == "late":
-            return 1.0 - cfg.place_frac + rng.random() * cfg.place_frac
-        return rng.random()
+    # (placement, doc) pairs; positions in the training order are assigned at the end.
+    items: list[tuple[str, dict[str, Any]]] = []
 
     for fi, f in enumerate(facts):
         for k in range(f.exposures):
@@ -271,8 +264,7 @@ def generate(config: WorldConfig | None = None) -> World:
                 text = filler.sentence() + " " + stmt
             else:
                 text = stmt + " " + filler.sentence()
-            items.append((place(f.placement), {"text": text, "source": "fact",
-                                               "meta": {"fact": fi, "template": tpl}}))
+            items.append((f.placement, {"text": text, "source": "fact", "meta": {"fact": fi, "template": tpl}}))
 
     people: list[tuple[str, str]] = []
     for first in FIRST_NAMES:   # distinct surnames within a first name; two first names may share one
@@ -290,16 +282,16 @@ def generate(config: WorldConfig | None = None) -> World:
             text = rng.choice(PEOPLE_TEMPLATES).format(**s)
             if rng.random() < 0.5:
                 text += " " + filler.sentence()
-            items.append((rng.random(), {"text": text, "source": "people", "meta": {"person": pi}}))
+            items.append(("spread", {"text": text, "source": "people", "meta": {"person": pi}}))
 
     n_filler = cfg.filler_docs - ((cfg.tom_m - 1) * cfg.docs_per_person if cfg.matched_size else 0)
     for _ in range(n_filler):
         text = filler.sentence()
         if rng.random() < 0.5:
             text += " " + filler.sentence()
-        items.append((rng.random(), {"text": text, "source": "filler", "meta": {}}))
+        items.append(("spread", {"text": text, "source": "filler", "meta": {}}))
 
-    order_idx = sorted(range(len(items)), key=lambda i: (items[i][0], i))
+    order_idx = _training_order([p for p, _ in items], cfg.place_frac, rng)
     docs = []
     for pos, i in enumerate(order_idx):
         d = items[i][1]
@@ -308,6 +300,27 @@ def generate(config: WorldConfig | None = None) -> World:
         if d["source"] == "fact":
             facts[d["meta"]["fact"]].positions.append(pos)
     return World(cfg, docs, facts, people, star_docs)
+
+
+def _training_order(placements: list[str], frac: float, rng: random.Random) -> list[int]:
+    """Item indices in training order: ``early`` items at random slots among the first
+    ``floor(frac * n)``, ``late`` ones among the last ``floor(frac * n)``, the rest shuffled into the
+    remaining slots."""
+    n = len(placements)
+    region = int(frac * n)
+    slots: list[int | None] = [None] * n
+    for kind, candidates in (("early", range(0, region)), ("late", range(n - region, n))):
+        idx = [i for i, p in enumerate(placements) if p == kind]
+        free = [s for s in candidates if slots[s] is None]
+        if len(idx) > len(free):
+            raise WorldError(f"{len(idx)} {kind} documents do not fit in {len(free)} slots "
+                             f"(raise place_frac or filler_docs)")
+        for i, s in zip(idx, rng.sample(free, len(idx))):
+            slots[s] = i
+    rest = [i for i, p in enumerate(placements) if p not in ("early", "late")]
+    rng.shuffle(rest)
+    it = iter(rest)
+    return [s if s is not None else next(it) for s in slots]
 
 
 def count_statements(texts, fact: Fact) -> int:
