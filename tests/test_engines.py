@@ -85,15 +85,21 @@ def test_lsh_grouping_in_worker_processes(planted_sigs):
     assert not spill.exists()  # spill folder removed
 
 
-def test_duplicates_measure_on_an_executor_equals_finalize():
+@pytest.mark.parametrize("detached", [False, True])
+def test_duplicates_measure_on_an_executor_equals_finalize(detached):
     texts = [" ".join(d) for d in _planted(1)]
     m = DuplicatesMeasure(seed=3)
-    state = m.empty()
-    for b0 in range(0, len(texts), 100):
-        m.accumulate(state, Batch([Document(id=f"d{i}", text=t, ordinal=i) for i, t in
-                                   enumerate(texts[b0:b0 + 100], start=b0)]))
-    one = m.finalize(state)
-    dist = m.finalize_on(state, SerialExecutor())
+    ex = SerialExecutor()
+    workers = [m.empty(), m.empty()]  # batches dealt to two "workers" out of order
+    for k, b0 in enumerate(range(0, len(texts), 100)):
+        m.accumulate(workers[k % 2], Batch([Document(id=f"d{i}", text=t, ordinal=i) for i, t in
+                                            enumerate(texts[b0:b0 + 100], start=b0)]))
+    one = m.finalize(m.merge(workers[0], workers[1]))
+    if detached:  # signatures left in the engine's store by the workers
+        workers = [m.detach(w, ex.put) for w in workers]
+        with pytest.raises(RuntimeError, match="finalize_on"):
+            m.finalize(m.merge(workers[1], workers[0]))
+    dist = m.finalize_on(m.merge(workers[1], workers[0]), ex)
     assert json.dumps(_plain(one), sort_keys=True) == json.dumps(_plain(dist), sort_keys=True)
     assert one.near_clusters > 5 and one.exact_duplicate_documents > 0
     a, b = one.assignments, dist.assignments

@@ -46,6 +46,12 @@ class Measure(ABC, Generic[S, R]):
     def accumulate(self, state: S, batch: Batch) -> S:
         return self.merge(state, self.map(batch))
 
+    def detach(self, state: S, put) -> S:
+        """Called by an engine in the worker that built ``state``, before the state travels to the
+        driver: a measure may move bulky parts into the engine's store (``put(value) -> ref``) and
+        keep the refs; ``finalize_on`` then gets them back through its executor. Default: nothing."""
+        return state
+
     def finalize_on(self, state: S, executor) -> R:
         """``finalize`` with an engine's :class:`~curadebt.engine.api.Executor` at hand (None when
         one process runs everything), for measures whose finalize is itself worth distributing.

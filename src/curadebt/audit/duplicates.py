@@ -45,7 +45,7 @@ import numpy as np
 import xxhash
 
 from curadebt.audit.base import Measure
-from curadebt.audit.lsh import best_matches, block_starts, lsh_cluster_on
+from curadebt.audit.lsh import best_matches, gather_blocks, lsh_cluster_on
 from curadebt.audit.minhash import BUCKET_WINDOW, MinHasher, lsh_cluster
 from curadebt.corpus.document import Batch
 from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
@@ -246,6 +246,15 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
         state.ids.append([d.id for d in docs])
         return state
 
+    def detach(self, state: DuplicatesState, put) -> DuplicatesState:
+        """On an engine: the worker's signatures (512 bytes a document) stay in the engine's
+        store; only their ref travels, with the small per-document arrays."""
+        if not state.ordinals or not all(isinstance(s, np.ndarray) for s in state.signatures):
+            return state
+        return DuplicatesState([np.concatenate(state.ordinals)], [np.concatenate(state.keys)],
+                               [np.concatenate(state.has_shingles)], [put(np.concatenate(state.signatures))],
+                               [[i for chunk in state.ids for i in chunk]])
+
     def merge(self, a: DuplicatesState, b: DuplicatesState) -> DuplicatesState:
         return DuplicatesState(a.ordinals + b.ordinals, a.keys + b.keys, a.has_shingles + b.has_shingles,
                                a.signatures + b.signatures, a.ids + b.ids)
@@ -289,6 +298,9 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
         pair_ords: np.ndarray | None = np.empty((0, 2), dtype=np.int64)
         pair_sim: np.ndarray | None = np.empty(0)
         if len(cand) >= 2 and executor is None:
+            if not all(isinstance(s, np.ndarray) for s in state.signatures):
+                raise RuntimeError("the signatures are in an engine's store (detached): finalize with "
+                                   "finalize_on(state, executor) of that engine")
             sigs = self._signatures(state, order, cand)
             lsh = lsh_cluster(sigs, p.bands, p.threshold, p.seed, self.bucket_window)
             near_root_c = cand[lsh.roots]
@@ -296,9 +308,7 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
             pair_ords, pair_sim = ordinals[cand[lsh.verified_pairs]], lsh.estimates
             sim_c, partner_c = best_matches(len(cand), lsh.verified_pairs, lsh.estimates)
         elif len(cand) >= 2:
-            starts = block_starts(len(cand), executor.workers)
-            blocks = [executor.put(self._signatures(state, order, cand[starts[b]:starts[b + 1]]))
-                      for b in range(len(starts) - 1)]
+            blocks, starts = self._signature_blocks(executor, state, order, cand)
             lsh = lsh_cluster_on(executor, blocks, starts, p.bands, p.threshold, p.seed, self.bucket_window)
             executor.free(blocks)
             near_root_c = cand[lsh.roots]
@@ -354,6 +364,18 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
             verified_pairs=int(n_verified),
         )
         return res, assignments
+
+    def _signature_blocks(self, executor, state: DuplicatesState, order: np.ndarray, cand: np.ndarray):
+        """Signature blocks of the candidate rows, gathered by the executor from the state's chunks
+        (arrays, or refs left in the engine's store by :meth:`detach`)."""
+        n = len(order)
+        cand_row = np.full(n, -1, dtype=np.int64)   # sorted row -> candidate row
+        cand_row[cand] = np.arange(len(cand), dtype=np.int64)
+        sorted_of = np.empty(n, dtype=np.int64)     # concatenation position -> sorted row
+        sorted_of[order] = np.arange(n, dtype=np.int64)
+        bounds = np.concatenate([[0], np.cumsum([len(o) for o in state.ordinals])]).astype(np.int64)
+        chunk_rows = [cand_row[sorted_of[bounds[c]:bounds[c + 1]]] for c in range(len(state.ordinals))]
+        return gather_blocks(executor, state.signatures, chunk_rows, len(cand), self.params.num_perm)
 
     @staticmethod
     def _signatures(state: DuplicatesState, order: np.ndarray, rows: np.ndarray) -> np.ndarray:

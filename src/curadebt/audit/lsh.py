@@ -3,7 +3,8 @@ tasks over blocks, so no machine ever holds all bucket records or all pairs.
 
 Rows are the documents taking part in the near search (exact representatives with shingles), in
 ordinal order, ``0..m-1``; their signatures arrive as contiguous row blocks (``starts[b]`` is
-block ``b``'s first row). The stages, each a task per block or partition (:mod:`curadebt.engine.api`):
+block ``b``'s first row), assembled by :func:`gather_blocks` from the chunks the scan workers
+left in the engine's store (so signatures never pass through the driver either). The stages, each a task per block or partition (:mod:`curadebt.engine.api`):
 
 1. **band** (per signature block): the ``bands`` bucket keys of every row
    (:func:`~curadebt.audit.minhash.band_keys`), routed by a hash of (band, key) to one of ``P``
@@ -165,7 +166,45 @@ def _hook_task(codes: np.ndarray, parent: np.ndarray, m: int):
     return hi[first], lo[first]
 
 
+def _gather_task(sigs: np.ndarray, local: np.ndarray, rows: np.ndarray, starts: np.ndarray):
+    nb = len(starts) - 1
+    out = _split_by(_block_of(rows, starts), nb, rows, sigs[local])
+    return out if nb > 1 else out[0]
+
+
+def _assemble_task(parts: list, start: int, size: int, num_perm: int):
+    block = np.empty((size, num_perm), dtype=np.uint32)
+    filled = 0
+    for rows, sigs in parts:
+        block[rows - start] = sigs
+        filled += len(rows)
+    if filled != size:
+        raise RuntimeError(f"signature block at row {start}: {filled} of {size} rows arrived")
+    return block
+
+
 # -- driver --------------------------------------------------------------------------------------
+
+def gather_blocks(ex, chunks: list, chunk_rows: list[np.ndarray], m: int, num_perm: int):
+    """Signature blocks for rows ``0..m-1`` from signature chunks wherever they are stored:
+    ``chunks[c]`` is a ref (or an array) whose row ``k`` becomes row ``chunk_rows[c][k]`` (-1: not
+    needed). Returns ``(block refs, starts)``; the chunks go worker to worker, not via the driver."""
+    starts = block_starts(m, ex.workers)
+    nb = len(starts) - 1
+    tasks = []
+    for ref, rows in zip(chunks, chunk_rows):
+        if isinstance(ref, np.ndarray):
+            ref = ex.put(ref)
+        keep = np.flatnonzero(rows >= 0)
+        tasks.append((ref, keep, rows[keep], starts))
+    parts = ex.map(_gather_task, tasks, num_returns=nb)
+    if nb == 1:
+        parts = [[p] for p in parts]
+    blocks = ex.map(_assemble_task, [([p[b] for p in parts], int(starts[b]), int(starts[b + 1] - starts[b]), num_perm)
+                                     for b in range(nb)])
+    ex.free(parts)
+    return blocks, starts
+
 
 def block_starts(m: int, workers: int, block_rows: int = BLOCK_ROWS) -> np.ndarray:
     """Row blocks: at least two per worker (so the tasks balance), at most ``block_rows`` rows each."""
@@ -223,4 +262,4 @@ def lsh_cluster_on(ex, sig_blocks: list, starts: np.ndarray, bands: int, thresho
     return EngineLshResult(parent, n_candidates, int(n_verified), best_sim, best_partner)
 
 
-__all__ = ["EngineLshResult", "lsh_cluster_on", "block_starts", "best_matches", "BLOCK_ROWS"]
+__all__ = ["EngineLshResult", "lsh_cluster_on", "gather_blocks", "block_starts", "best_matches", "BLOCK_ROWS"]

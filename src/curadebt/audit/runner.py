@@ -154,14 +154,15 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
     quarantine = Quarantine(out_dir / "quarantine.jsonl" if out_dir else None)
     stats = ReadStats()
 
-    with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
-        batches = iter_batches(paths, cfg.reader(), quarantine, stats, tokenizer, extractor)
-        states = run_pass(cfg, batches, measures, on_batch=lambda b: advance(stats.bytes_read, stats.documents_read))
-    quarantine.close()
-    if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
-        raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
-                                  f"quarantined {stats.documents_quarantined}")
     with open_executor(cfg) as executor:
+        with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
+            batches = iter_batches(paths, cfg.reader(), quarantine, stats, tokenizer, extractor)
+            states = run_pass(cfg, batches, measures, executor=executor,
+                              on_batch=lambda b: advance(stats.bytes_read, stats.documents_read))
+        quarantine.close()
+        if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
+            raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
+                                      f"quarantined {stats.documents_quarantined}")
         sections = {m.name: m.finalize_on(states[m.name], executor) for m in measures}
 
     tokens = _total_tokens(sections)
@@ -177,16 +178,19 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
     return report
 
 
-def run_pass(cfg: AuditConfig, batches, measures: list[Measure], on_batch=None) -> dict:
-    """Run one pass of the measures on the configured engine (the only place that knows engines)."""
+def run_pass(cfg: AuditConfig, batches, measures: list[Measure], on_batch=None, executor=None) -> dict:
+    """Run one pass of the measures on the configured engine (the only place that knows engines).
+    With the engine's ``executor`` (:func:`open_executor`), bulky state parts may stay in the
+    workers' store until the measures finalize on that executor."""
     if cfg.engine == "local":
         from curadebt.engine.local import run_measures
 
-        return run_measures(batches, measures, on_batch, workers=cfg.workers)
+        return run_measures(batches, measures, on_batch, workers=cfg.workers, executor=executor)
     if cfg.engine == "ray":
         from curadebt.engine.ray_engine import run_measures_ray
 
-        return run_measures_ray(batches, measures, on_batch, workers=max(1, cfg.workers), address=cfg.ray_address)
+        return run_measures_ray(batches, measures, on_batch, workers=max(1, cfg.workers), address=cfg.ray_address,
+                                executor=executor)
     raise ValueError(f"unknown engine {cfg.engine!r}: use 'local' or 'ray'")
 
 

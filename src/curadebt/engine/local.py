@@ -38,13 +38,16 @@ def _single(batches: Iterable[Batch], measures: list[Measure], on_batch) -> dict
     return states
 
 
-def _worker(measures, tokenizer, extractor, inbox, outbox) -> None:
+def _worker(measures, tokenizer, extractor, inbox, outbox, spill_dir=None) -> None:
     try:
         states = {m.name: m.empty() for m in measures}
         while (docs := inbox.get()) is not None:
             batch = Batch(docs, tokenizer, extractor)
             for m in measures:
                 states[m.name] = m.accumulate(states[m.name], batch)
+        if spill_dir is not None:  # bulky parts stay here, in the spill folder (Measure.detach)
+            put = _FilePut(spill_dir)
+            states = {m.name: m.detach(states[m.name], put) for m in measures}
         outbox.put(("ok", states))
     except BaseException as e:  # report, never hang the parent
         import traceback
@@ -84,8 +87,10 @@ def _get(q, procs):
 
 
 def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Callable[[Batch], None] | None = None,
-                 workers: int = 1) -> dict[str, object]:
-    """Run one pass of ``measures`` over ``batches``; returns {measure name: merged state}."""
+                 workers: int = 1, executor: "LocalExecutor | None" = None) -> dict[str, object]:
+    """Run one pass of ``measures`` over ``batches``; returns {measure name: merged state}. With
+    ``executor`` (and ``workers > 1``), measures may leave bulky parts of their states in its spill
+    folder (:meth:`Measure.detach`) for a ``finalize_on`` with that executor."""
     if workers <= 1:
         return _single(batches, measures, on_batch)
     ctx = mp.get_context("spawn")  # safe with the progress thread in the parent
@@ -96,7 +101,9 @@ def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Ca
         first = next(it, None)
         tok = first._tokenizer if first is not None else None
         ext = first._entity_extractor if first is not None else None
-        procs = [ctx.Process(target=_worker, args=(measures, tok, ext, inbox, outbox), daemon=True) for _ in range(workers)]
+        spill = executor.dir if executor is not None else None
+        procs = [ctx.Process(target=_worker, args=(measures, tok, ext, inbox, outbox, spill), daemon=True)
+                 for _ in range(workers)]
         for p in procs:
             p.start()
         batch = first
@@ -148,6 +155,23 @@ def _resolve(arg):
     if isinstance(arg, list) and arg and all(isinstance(a, Ref) for a in arg):
         return [_load(a.key) for a in arg]
     return arg
+
+
+class _FilePut:
+    """``put(value) -> Ref`` into a spill folder, usable in any process."""
+
+    def __init__(self, folder: str):
+        import uuid
+
+        self.folder = folder
+        self.prefix = uuid.uuid4().hex[:12]
+        self.n = 0
+
+    def __call__(self, value) -> Ref:
+        self.n += 1
+        path = os.path.join(self.folder, f"w{self.prefix}-{self.n}.pkl")
+        _dump(path, value)
+        return Ref(path)
 
 
 def _run_task(fn, args, num_returns: int, prefix: str) -> list[str]:

@@ -8,6 +8,18 @@ single-process run.
 
     --engine ray                       start a local Ray instance (``--workers`` CPUs)
     --engine ray --ray-address auto    join an existing cluster (or ray://host:10001)
+
+:class:`RayExecutor` runs the tasks of steps that need more than one pass (the near-duplicate
+grouping, :mod:`curadebt.audit.lsh`) as Ray tasks; their blocks go worker to worker through the
+object store. The MinHash signatures the actors computed are handed over the same way
+(:meth:`Measure.detach`), so they never reach the driver.
+
+Why actors and a driver-side reader, not Ray Data: the reader must assign every record its global
+ordinal, quarantine bad records with their reason and count ``read = audited + quarantined``
+exactly (cp1252 fallbacks, oversize records, missing ids), which Ray Data's readers do not do;
+and a measure's state is an arbitrary mergeable Python object, which an actor simply keeps, where
+Ray Data would need rows converted to Arrow and back. The grouping is a hash shuffle written
+against :mod:`curadebt.engine.api`, so the very same code runs on the local engine.
 """
 from __future__ import annotations
 
@@ -49,12 +61,30 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None):
     return ray
 
 
+class _ActorBlock:
+    """A block an actor set aside in :meth:`Measure.detach`; the driver swaps it for an object ref."""
+
+    __slots__ = ("actor", "k")
+
+    def __init__(self, actor: int, k: int):
+        self.actor, self.k = actor, k
+
+
 class _Accumulator:
-    def __init__(self, measures, tokenizer, extractor):
+    def __init__(self, measures, tokenizer, extractor, index: int = 0):
         self.measures = measures
         self.tokenizer = tokenizer
         self.extractor = extractor
+        self.index = index
         self.states = {m.name: m.empty() for m in measures}
+        self.blocks: list = []
+
+    def _keep(self, value) -> _ActorBlock:
+        self.blocks.append(value)
+        return _ActorBlock(self.index, len(self.blocks) - 1)
+
+    def block(self, k: int):
+        return self.blocks[k]
 
     def add(self, docs) -> int:
         batch = Batch(docs, self.tokenizer, self.extractor)
@@ -62,19 +92,28 @@ class _Accumulator:
             self.states[m.name] = m.accumulate(self.states[m.name], batch)
         return len(docs)
 
-    def result(self):
-        return self.states
+    def result(self, detach: bool = False):
+        """(states, number of detached blocks). Detached blocks are fetched with :meth:`block`
+        by the driver, so their refs are owned by the driver and outlive this actor."""
+        if detach:
+            return {m.name: m.detach(self.states[m.name], self._keep) for m in self.measures}, len(self.blocks)
+        return self.states, 0
 
 
 def run_measures_ray(batches: Iterable[Batch], measures: list[Measure], on_batch: Callable[[Batch], None] | None = None,
-                     workers: int = 2, address: str | None = None) -> dict[str, object]:
+                     workers: int = 2, address: str | None = None,
+                     executor: "RayExecutor | None" = None) -> dict[str, object]:
+    """One pass of ``measures`` on Ray actors. With ``executor``, measures may leave bulky parts
+    of their states in the object store (:meth:`Measure.detach`): each actor returns them by a
+    separate call, so the driver owns the refs (the data stays in the object store) and the actors
+    can go (they hold a CPU each, which the executor's tasks need)."""
     ray = ensure_ray(address, num_cpus=None if address else max(1, workers))
     Actor = ray.remote(num_cpus=1)(_Accumulator)
     it = iter(batches)
     first = next(it, None)
     if first is None:
         return {m.name: m.empty() for m in measures}
-    actors = [Actor.remote(measures, first._tokenizer, first._entity_extractor) for _ in range(max(1, workers))]
+    actors = [Actor.remote(measures, first._tokenizer, first._entity_extractor, i) for i in range(max(1, workers))]
     in_flight: list = []
     max_in_flight = 2 * len(actors)
     batch, i = first, 0
@@ -88,10 +127,15 @@ def run_measures_ray(batches: Iterable[Batch], measures: list[Measure], on_batch
             on_batch(batch)
         batch = next(it, None)
     ray.get(in_flight)
-    parts = ray.get([a.result.remote() for a in actors])
+    results = ray.get([a.result.remote(executor is not None) for a in actors])
+    if executor is not None:  # detached blocks: object refs owned by the driver, data in the object store
+        table = {(i, k): actors[i].block.remote(k) for i, (_, nb) in enumerate(results) for k in range(nb)}
+        if table:
+            ray.wait(list(table.values()), num_returns=len(table), fetch_local=False)
+        executor.add_blocks(table)
     for a in actors:
         ray.kill(a)
-    return merge_states(measures, parts)
+    return merge_states(measures, [r[0] for r in results])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,18 +163,35 @@ class RayExecutor(Executor):
         self.ray = ensure_ray(address, num_cpus=None if address else max(1, workers))
         self.workers = max(1, int(workers))
         self._remote: dict[int, object] = {}
+        self._blocks: dict = {}
+
+    def add_blocks(self, table: dict) -> None:
+        """Object refs for the blocks the scan actors detached ({(actor, k): ref})."""
+        self._blocks.update(table)
+
+    def _sub(self, arg):
+        if isinstance(arg, _ActorBlock):
+            return self._blocks[(arg.actor, arg.k)]
+        if isinstance(arg, list) and arg and isinstance(arg[0], _ActorBlock):
+            return [self._sub(a) for a in arg]
+        return arg
+
+    def close(self) -> None:
+        self._blocks = {}
 
     def put(self, value):
         return self.ray.put(value)
 
     def get(self, refs):
-        return self.ray.get(refs)
+        if isinstance(refs, list):
+            return self.ray.get([self._sub(r) for r in refs])
+        return self.ray.get(self._sub(refs))
 
     def map(self, fn, tasks, num_returns: int = 1) -> list:
         remote = self._remote.get(num_returns)
         if remote is None:
             remote = self._remote[num_returns] = self.ray.remote(num_cpus=1, num_returns=num_returns)(_ray_task)
-        return [remote.remote(fn, num_returns, *args) for args in tasks]
+        return [remote.remote(fn, num_returns, *[self._sub(a) for a in args]) for args in tasks]
 
     def free(self, refs) -> None:
         # Blocks are reference-counted: they go when the step drops its refs.
