@@ -161,7 +161,41 @@ def salience(
             SR.salience_plot)
 
 
+
+def curate_vs_correct(
+    seeds: int = typer.Option(5, help="Number of seeds (0..n-1)."),
+    fractions: str = typer.Option("0.25,0.5,0.75,1", help="Checkpoints (fractions of the raw epoch) on each curve."),
+    size: str = typer.Option("s", help="Model size: xs, s or m."),
+    filler_docs: int = typer.Option(4000, "--filler-docs", help="Filler documents in each world."),
+    fix_statements: int = typer.Option(16, "--fix-statements", help="True statements per wrong fact in the fix."),
+    fix_lr: float = typer.Option(1e-3, "--fix-lr", help="AdamW learning rate of the fix."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Rows per step."),
+    out: Path = typer.Option(Path("lab-out/curate-vs-correct"), "--out", "-o", help="Output folder."),
+    threads: int = typer.Option(1, help="torch threads."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Raw corpus vs curated corpus (curadebt curate, default recipe) vs raw + fine-tuned fix, at matched compute.
+
+    Example: curadebt lab curate-vs-correct --seeds 5
+    """
+    from curadebt.lab import scratch_report as SR
+    from curadebt.lab.curate_vs_correct import CvcConfig, run_cvc
+    from curadebt.lab.scratch import ScratchError, TrainConfig
+    from curadebt.lab.world import WorldConfig, WorldError
+
+    _setup(threads)
+    try:
+        cfg = CvcConfig(seeds=_seeds(seeds), fractions=_floats(fractions, "--fractions"), fix_statements=fix_statements,
+                        fix_lr=fix_lr, world=WorldConfig(filler_docs=filler_docs, placements=("spread",)),
+                        train=TrainConfig(size=size, batch_size=batch_size)).validate()
+    except (ValueError, WorldError, ScratchError) as e:
+        raise typer.BadParameter(str(e))
+    result = run_cvc(cfg, out / "work", log=_logger(quiet))
+    _finish(result, out, "curate_vs_correct", "Curate first vs fix later", SR.cvc_markdown(result), SR.cvc_plot)
+
+
 def register(app: typer.Typer) -> None:
     """Add the from-scratch commands to the ``lab`` Typer app."""
     app.command("inertia")(inertia)
     app.command("salience")(salience)
+    app.command("curate-vs-correct")(curate_vs_correct)

@@ -197,3 +197,56 @@ def salience_plot(result: dict[str, Any], path: Path) -> Path:
     p = save_figure(fig, path)
     plt.close(fig)
     return p
+
+
+# ---------------------------------------------------------------------------- curate vs correct
+
+
+def cvc_markdown(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    lines = ["| arm@fraction | compute (6ND, FLOPs) | head acc | torso acc | tail acc | held-out loss |",
+             "|---|---|---|---|---|---|"]
+    for key, v in s["points"].items():
+        lines.append(f"| {key} | {v['flops']['mean']:.3g} | {_fmt_ci(v['head_acc'])} | {_fmt_ci(v['torso_acc'])} | "
+                     f"{_fmt_ci(v['tail_acc'])} | {_fmt_ci(v['heldout_loss'], 3)} |")
+    lines.append("")
+    lines.append("Accuracy: held-out paraphrases, multiple choice among all facts' capitals "
+                 f"(chance {1 / max(1, len(result['runs'][0]['exposures'])):.3f}).")
+    lines.append("")
+    lines.append("| tier | " + " | ".join(s["curated_exposure_share_by_tier"]) + " |")
+    lines.append("|---|" + "---|" * len(s["curated_exposure_share_by_tier"]))
+    lines.append("| share of the fact's documents kept by curate | "
+                 + " | ".join(_fmt_ci(v) for v in s["curated_exposure_share_by_tier"].values()) + " |")
+    lines.append(f"\nCurated corpus: {_fmt_ci(s['curated_docs_share'])} of the documents, trained for "
+                 f"{_fmt_ci(s['curated_epochs'])} epochs at matched steps.")
+    return "\n".join(lines) + "\n"
+
+
+def cvc_plot(result: dict[str, Any], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = result["summary"]["points"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, (metric, label) in zip(axes, (("tail_acc", "tail accuracy (held-out phrasings)"),
+                                          ("torso_acc", "torso accuracy (held-out phrasings)"),
+                                          ("heldout_loss", "held-out loss (nats/token)"))):
+        for arm, marker in (("raw", "o"), ("curated", "s"), ("raw+fix", "^")):
+            keys = [k for k in s if k.split("@")[0] == arm]
+            if not keys:
+                continue
+            x = np.array([s[k]["flops"]["mean"] for k in keys])
+            m = np.array([s[k][metric]["mean"] for k in keys], dtype=float)
+            lo = np.array([s[k][metric]["low"] for k in keys], dtype=float)
+            hi = np.array([s[k][metric]["high"] for k in keys], dtype=float)
+            ax.errorbar(x, m, yerr=[m - lo, hi - m], marker=marker, capsize=3, label=arm)
+        ax.set_xlabel("training compute 6ND (FLOPs)")
+        ax.set_title(label, fontsize=9)
+        ax.legend(fontsize=7)
+    fig.suptitle("Curate first vs fix later at matched compute (95% bootstrap CIs over seeds)", fontsize=10)
+    fig.tight_layout()
+    p = save_figure(fig, path)
+    plt.close(fig)
+    return p
