@@ -194,8 +194,50 @@ def curate_vs_correct(
     _finish(result, out, "curate_vs_correct", "Curate first vs fix later", SR.cvc_markdown(result), SR.cvc_plot)
 
 
+
+def cost(
+    inertia_json: Path = typer.Option(Path("lab-out/inertia/inertia.json"), "--inertia",
+                                      help="inertia.json from `curadebt lab inertia`."),
+    cvc_json: Optional[Path] = typer.Option(None, "--cvc", help="curate_vs_correct.json (optional: accuracy per arm)."),
+    exposures: str = typer.Option("1024x4,256x4,64x4", help="Facts to correct: EXPOSURE or EXPOSURExCOUNT, comma-separated."),
+    n_params: Optional[int] = typer.Option(None, "--n-params", help="N for 6ND (default: the inertia model's non-embedding parameters)."),
+    corpus_tokens: Optional[int] = typer.Option(None, "--corpus-tokens", help="Tokens of one retrain (default: the inertia corpus)."),
+    tokens_per_counter: float = typer.Option(12.0, "--tokens-per-counter", help="Tokens per counter-example."),
+    replay: float = typer.Option(0.0, help="Replayed generic tokens per counter-example token."),
+    depth: float = typer.Option(1.0, help="Which inertia depth's fits to use."),
+    prompts: str = typer.Option("train", help="Which efficacy the fits used: train or heldout."),
+    out: Path = typer.Option(Path("lab-out/cost"), "--out", "-o", help="Output folder."),
+):
+    """Estimate the compute to correct facts by fine-tuning (measured inertia law) vs retraining on a fixed corpus.
+
+    Example: curadebt lab cost --inertia lab-out/inertia/inertia.json --exposures 1024x10,64x100
+    """
+    from curadebt.lab import cost as C
+    from curadebt.lab.scratch_io import atomic_write, write_json
+
+    if prompts not in ("train", "heldout"):
+        raise typer.BadParameter("--prompts must be train or heldout")
+    try:
+        ex = C.parse_exposures(exposures)
+        inertia_res = C.load(inertia_json)
+        cvc_res = C.load(cvc_json) if cvc_json else None
+        est = C.estimate(inertia_res, ex, n_params=n_params, corpus_tokens=corpus_tokens,
+                         tokens_per_counter=tokens_per_counter, replay=replay, depth=depth, prompts=prompts, cvc=cvc_res)
+    except FileNotFoundError as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2)
+    except (ValueError, KeyError) as e:
+        raise typer.BadParameter(str(e))
+    md = C.markdown(est)
+    write_json(out / "cost.json", est)
+    atomic_write(out / "cost.md", md)
+    console.print(md)
+    console.print(f"wrote {out}/cost.json, cost.md")
+
+
 def register(app: typer.Typer) -> None:
     """Add the from-scratch commands to the ``lab`` Typer app."""
     app.command("inertia")(inertia)
     app.command("salience")(salience)
     app.command("curate-vs-correct")(curate_vs_correct)
+    app.command("cost")(cost)
