@@ -85,6 +85,10 @@ def test_ci_edge_cases_and_bootstrap():
     assert M.mean_ci([0.3]).to_dict() | {} == {"mean": 0.3, "low": 0.3, "high": 0.3, "n": 1, "method": "t",
                                              "level": 0.95}
     assert M.mean_ci([float("nan"), 1.0, 3.0]).n == 2  # NaNs dropped
+    wide = M.mean_ci([0.0, 0.0, 1.0])  # t-interval -1.10 .. 1.77 with 3 seeds
+    assert wide.low < 0 and wide.high > 1
+    cut = M.mean_ci([0.0, 0.0, 1.0], bounds=(0.0, 1.0))
+    assert (cut.mean, cut.low, cut.high) == (wide.mean, 0.0, 1.0)
     assert math.isnan(M.mean_ci([]).mean)
     v = [0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0]
     a, b = M.mean_ci(v, method="bootstrap", seed=1), M.mean_ci(v, method="bootstrap", seed=1)

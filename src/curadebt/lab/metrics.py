@@ -200,12 +200,14 @@ class CI:
 
 
 def mean_ci(values: Sequence[float], level: float = 0.95, method: str = "t",
-            n_boot: int = 2000, seed: int = 0) -> CI:
+            n_boot: int = 2000, seed: int = 0, bounds: tuple[float, float] | None = None) -> CI:
     """Mean with a confidence interval over ``values`` (NaNs dropped).
 
     ``t``: Student-t interval, mean +- t_{(1+level)/2, n-1} * sd(ddof=1) / sqrt(n); with n == 1 the
     interval is the point (no spread can be estimated); with n == 0 everything is NaN.
     ``bootstrap``: percentile bootstrap over ``n_boot`` resamples (numpy default_rng(seed)).
+    ``bounds``: the range the quantity lives in (e.g. (0, 1) for a share or a probability); a
+    t-interval reaching outside it is truncated to it (with few seeds it often would).
     """
     v = np.asarray([x for x in values if x is not None and not math.isnan(float(x))], dtype=float)
     n = int(v.size)
@@ -216,7 +218,10 @@ def mean_ci(values: Sequence[float], level: float = 0.95, method: str = "t",
         return CI(m, m, m, 1, method, level)
     if method == "t":
         half = t_ppf(0.5 + level / 2.0, n - 1) * float(v.std(ddof=1)) / math.sqrt(n)
-        return CI(m, m - half, m + half, n, method, level)
+        lo, hi = m - half, m + half
+        if bounds is not None:
+            lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+        return CI(m, lo, hi, n, method, level)
     if method == "bootstrap":
         rng = np.random.default_rng(seed)
         idx = rng.integers(0, n, size=(n_boot, n))

@@ -244,18 +244,28 @@ class OverwriteResult:
         return next(r for r in self.rows if r["ratio"] == ratio)
 
 
+def metric_bounds(name: str) -> tuple[float, float] | None:
+    """The range a unit metric lives in (confidence intervals are truncated to it)."""
+    if name.startswith("lp_"):
+        return None
+    if "magnitude" in name:
+        return (-1.0, 1.0)
+    return (0.0, 1.0)  # shares of prompts and probabilities
+
+
 def aggregate(units: Sequence[dict], runs: Sequence[dict], ratio: float, ci: str, level: float,
               ppl_base: float) -> dict:
     us = [u for u in units if u["ratio"] == ratio]
     row: dict = {"ratio": ratio, "label": "base" if ratio == 0 else f"{ratio:g}:1", "n_units": len(us),
                  "n_facts": len({u["fact"] for u in us}), "n_seeds": len({u["seed"] for u in us})}
     for m in UNIT_METRICS:
-        row[m] = M.mean_ci([u[m] for u in us], level=level, method=ci).to_dict()
+        row[m] = M.mean_ci([u[m] for u in us], level=level, method=ci, bounds=metric_bounds(m)).to_dict()
     cols = [[u["efficacy"] for u in us], [u["paraphrase"] for u in us], [u["neighbourhood"] for u in us]]
     row["score"] = M.bootstrap_stat_ci(cols, lambda a, b, c: M.overall_score(a, b, c), level=level).to_dict()
     rs = [r for r in runs if r["ratio"] == ratio]
-    row["ppl"] = M.mean_ci([r["ppl"] for r in rs], level=level, method=ci).to_dict()
-    row["ppl_change"] = M.mean_ci([r["ppl"] / ppl_base - 1.0 for r in rs], level=level, method=ci).to_dict()
+    row["ppl"] = M.mean_ci([r["ppl"] for r in rs], level=level, method=ci, bounds=(1.0, math.inf)).to_dict()
+    row["ppl_change"] = M.mean_ci([r["ppl"] / ppl_base - 1.0 for r in rs], level=level, method=ci,
+                                  bounds=(-1.0, math.inf)).to_dict()
     row["train_seconds"] = float(sum(r.get("train", {}).get("seconds", 0.0) for r in rs))
     return row
 
@@ -414,7 +424,8 @@ def run_overwrite(lm, facts: Sequence[Fact], config: OverwriteConfig | None = No
 def _ci_note(cfg: OverwriteConfig) -> str:
     pct = f"{cfg.level * 100:g}%"
     if cfg.ci == "t":
-        how = f"{pct} Student-t interval over (seed, fact) units"
+        how = (f"{pct} Student-t interval over (seed, fact) units, truncated to the metric's range "
+               "(0-1 for shares and probabilities)")
     else:
         how = f"{pct} percentile bootstrap (2000 resamples) over (seed, fact) units"
     return (how + "; overall score: bootstrap of the harmonic mean of the column means; "
