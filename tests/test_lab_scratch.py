@@ -144,3 +144,84 @@ def test_smoke_inertia_is_deterministic(tmp_path):
     assert "rebound" in run["depths"][0]
     g = a["summary"]["gamma"]["xs@1"]["train"]
     assert g["n"] <= 2 and len(g["per_seed"]) == 2
+
+
+# ---------------------------------------------------------------------------- salience, cost, curate-vs-correct helpers
+
+from curadebt.lab import cost as C  # noqa: E402
+from curadebt.lab.curate_vs_correct import fix_rows, statements_left, tokens_by_step  # noqa: E402
+from curadebt.lab.salience import data_share, entropy_bits, kl_bits, slot_prompts, surname_prompts  # noqa: E402
+
+
+def test_entropy_and_kl_on_hand_values():
+    assert entropy_bits([1, 1, 1, 1]) == pytest.approx(2.0)
+    assert entropy_bits([1, 0]) == pytest.approx(0.0)
+    assert entropy_bits([2, 2]) == pytest.approx(1.0)          # normalised first
+    assert kl_bits([0.5, 0.5], [0.5, 0.5]) == pytest.approx(0.0)
+    assert kl_bits([1, 0], [0.5, 0.5]) == pytest.approx(1.0)
+    assert kl_bits([0.75, 0.25], [0.5, 0.5]) == pytest.approx(0.75 * math.log2(1.5) + 0.25 * math.log2(0.5))
+    assert kl_bits([0.5, 0.5], [1, 0]) == math.inf
+
+
+def test_salience_prompts_are_held_out_and_data_share_is_exact():
+    w = W.generate(small(tom_m=10, tiers=(), facts_per_tier=0))
+    corpus = "\n".join(w.texts())
+    for p in slot_prompts(2):
+        assert p not in corpus
+    sp = surname_prompts(w.people)
+    assert sp and all(p.endswith("Tom") and last != "Cruise" for p, last in sp)
+    ds = data_share(w)
+    assert ds["tom_share_of_person_docs"] == pytest.approx((20 + 2) / (2 * 24 * 2 - 2 + 20))
+    assert ds["star_share_of_tom_docs"] == pytest.approx(20 / 22)
+
+
+def test_cost_arithmetic():
+    assert C.parse_exposures("1024x2,16") == [1024, 1024, 16]
+    with pytest.raises(ValueError):
+        C.parse_exposures("abc")
+    # r50 = 2 * e ** 0.5: e=16 -> 8, e=64 -> 16
+    assert C.finetune_tokens([16, 64], 0.5, 2.0, 10) == pytest.approx((8 + 16) * 10)
+    assert C.finetune_tokens([16, 64], 0.5, 2.0, 10, mode="mass") == pytest.approx(2 * 16 * 10)
+    assert C.finetune_tokens([16], 0.5, 2.0, 10, replay=1.0) == pytest.approx(160)
+    fake = {"config": {"sizes": ["s"]},
+            "runs": [{"size": "s", "n_nonembedding_params": 1000, "tokens_per_epoch": 100000,
+                      "depths": [{"depth": 1.0, "fit": {"train": {"gamma": g, "a": 2.0}},
+                                  "facts": [{"exposure": 16, "train": {"known": True}}]}]} for g in (0.4, 0.5, 0.6)]}
+    est = C.estimate(fake, [64, 64], tokens_per_counter=10)
+    assert est["retrain_flops"] == 6.0 * 1000 * 100000
+    seq = [6.0 * 1000 * 2 * 2.0 * 64 ** g * 10 for g in (0.4, 0.5, 0.6)]
+    assert est["finetune_flops_sequential"]["mean"] == pytest.approx(np.mean(seq))
+    assert "cheaper" in est["verdict"]
+    assert est["break_even_facts_by_exposure"]["64"]["mean"] == pytest.approx(
+        np.mean([100000 / (10 * 2.0 * 64 ** g) for g in (0.4, 0.5, 0.6)]))
+
+
+def test_curate_vs_correct_helpers():
+    w = W.generate(small())
+    left = statements_left(w.texts(), w)
+    assert left == [f.tier for f in w.facts]
+    assert statements_left([], w) == [0] * len(w.facts)
+    rows = np.array([[EOS, 5, 6, PAD], [EOS, 7, PAD, PAD], [EOS, 8, 9, 10]])
+    assert tokens_by_step(rows, 2, 3).tolist() == [0, 5, 9, 14]
+    tok = train_tokenizer(w.texts(), vocab_size=800)
+    import random as _r
+    fr = fix_rows(w, [0, 2], 3, tok, pack(encode(tok, w.texts()), 96).rows, _r.Random(0))
+    assert fr.shape[0] == 12   # 2 facts x 3 statements + as many replay rows
+
+
+def test_cli_bad_input_is_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from curadebt.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["lab", "inertia", "--depths", "2", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "depths" in res.output
+    res = runner.invoke(app, ["lab", "salience", "--ms", "10,100", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "balanced" in res.output
+    res = runner.invoke(app, ["lab", "cost", "--inertia", str(tmp_path / "missing.json"), "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "not" in res.output and "found" in res.output
+    res = runner.invoke(app, ["lab", "cost", "--exposures", "x", "--inertia", str(tmp_path / "missing.json")])
+    assert res.exit_code == 2
+    for cmd in ("inertia", "salience", "curate-vs-correct", "cost"):
+        assert runner.invoke(app, ["lab", cmd, "--help"]).exit_code == 0
