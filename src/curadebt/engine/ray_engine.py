@@ -92,12 +92,17 @@ class _Accumulator:
             self.states[m.name] = m.accumulate(self.states[m.name], batch)
         return len(docs)
 
-    def result(self, detach: bool = False):
-        """(states, number of detached blocks). Detached blocks are fetched with :meth:`block`
-        by the driver, so their refs are owned by the driver and outlive this actor."""
+    def result(self, detach: bool = False) -> bytes:
+        """Pickled (states, number of detached blocks). Detached blocks are fetched with
+        :meth:`block` by the driver, so their refs are owned by the driver and outlive this actor.
+        Pickled, because numpy arrays that come out of Ray's object store are read-only views, and
+        a measure may merge in place (as it may on the local engine)."""
+        import pickle
+
         if detach:
-            return {m.name: m.detach(self.states[m.name], self._keep) for m in self.measures}, len(self.blocks)
-        return self.states, 0
+            states = {m.name: m.detach(self.states[m.name], self._keep) for m in self.measures}
+            return pickle.dumps((states, len(self.blocks)), protocol=5)
+        return pickle.dumps((self.states, 0), protocol=5)
 
 
 def run_measures_ray(batches: Iterable[Batch], measures: list[Measure], on_batch: Callable[[Batch], None] | None = None,
@@ -127,7 +132,9 @@ def run_measures_ray(batches: Iterable[Batch], measures: list[Measure], on_batch
             on_batch(batch)
         batch = next(it, None)
     ray.get(in_flight)
-    results = ray.get([a.result.remote(executor is not None) for a in actors])
+    import pickle
+
+    results = [pickle.loads(r) for r in ray.get([a.result.remote(executor is not None) for a in actors])]
     if executor is not None:  # detached blocks: object refs owned by the driver, data in the object store
         table = {(i, k): actors[i].block.remote(k) for i, (_, nb) in enumerate(results) for k in range(nb)}
         if table:
