@@ -86,3 +86,16 @@ def test_switching_to_another_tokenizer_keeps_counts():
     for t in texts[100:]:
         truth.update(lower(t))
     assert dict(res.ngrams["1"].top) == dict(truth.counts)
+
+
+def test_radix_argsort_equals_stable_argsort():
+    from curadebt.audit.radix import argsort_u64
+
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        n = int(rng.integers(0, 3000))
+        base = rng.integers(0, 2**64, size=max(1, n // 3), dtype=np.uint64)
+        q = len(base) // 4  # different keys whose high 32 bits tie
+        base[:q] = (base[:q] & np.uint64(0xFFFFFFFF)) | np.uint64(0xABCD << 32)
+        keys = base[rng.integers(0, len(base), n)] if n else np.empty(0, dtype=np.uint64)
+        assert np.array_equal(argsort_u64(keys), np.argsort(keys, kind="stable"))

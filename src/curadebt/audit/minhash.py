@@ -41,6 +41,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import xxhash
 
+from curadebt.audit.radix import argsort_u64
 from curadebt.text.wordhash import word_token_hashes
 
 U32_MAX = np.uint32(0xFFFFFFFF)
@@ -277,7 +278,7 @@ def bucket_pairs(keys: np.ndarray, window: int = BUCKET_WINDOW) -> np.ndarray:
     All pairs within buckets of up to ``window`` rows; in larger buckets each row is paired with
     the next ``window - 1`` rows and with the bucket's first row.
     """
-    order = np.argsort(keys, kind="stable")
+    order = argsort_u64(keys)  # stable: rows of a bucket stay in row order
     ks = keys[order]
     same = ks[1:] == ks[:-1]
     if not same.any():

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from curadebt.audit.radix import argsort_u64
 from curadebt.audit.sketch import BoundedCounter
 
 # n-gram key = mix64(sum_i h(t_i) * M_i ^ n * L): fixed odd constants, so the order of the tokens matters
@@ -87,7 +88,7 @@ def ngram_batch(keys: np.ndarray, pos: np.ndarray, data: bytes, starts: np.ndarr
     if len(keys) == 0:
         e = np.empty(0, dtype=np.int64)
         return NgramBatch(np.empty(0, dtype=np.uint64), e, e, e, np.empty(0, dtype=np.uint8), occurrences)
-    order = np.argsort(keys)  # any occurrence can stand for the n-gram's text: no stable sort needed
+    order = argsort_u64(keys)
     sk = keys[order]
     head = np.flatnonzero(np.concatenate([[True], sk[1:] != sk[:-1]]))
     ukeys = sk[head]
@@ -174,7 +175,7 @@ class HashedNgramCounter:
         else:  # combine the runs first: one sort over the pending keys only
             base = np.cumsum([0] + [len(r.arena) for r in runs[:-1]])
             k = np.concatenate([r.keys for r in runs])
-            order = np.argsort(k, kind="stable")
+            order = argsort_u64(k)
             k = k[order]
             c = np.concatenate([r.counts for r in runs])[order]
             s = np.concatenate([r.text_start + b for r, b in zip(runs, base)])[order]

@@ -83,16 +83,25 @@ def word_table(cps: np.ndarray | None = None) -> np.ndarray:
     return _WORD_TABLE
 
 
-def _code_points(joined: str) -> tuple[np.ndarray, np.ndarray | None, bytes]:
-    """(code points, UTF-8 byte offset of every character or None when ASCII, UTF-8 bytes)."""
+def _code_points(joined: str) -> tuple[np.ndarray, tuple | None, bytes]:
+    """(code points, the non-ASCII characters' positions and cumulative extra UTF-8 bytes, or None
+    when ASCII, the UTF-8 bytes)."""
     if joined.isascii():
         data = joined.encode("ascii")
         return np.frombuffer(data, dtype=np.uint8), None, data
     cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    nbytes = 1 + (cp >= 0x80).astype(np.int64) + (cp >= 0x800) + (cp >= 0x10000)
-    byte_pos = np.zeros(len(cp) + 1, dtype=np.int64)
-    np.cumsum(nbytes, out=byte_pos[1:])
-    return cp, byte_pos, joined.encode("utf-8", "surrogatepass")
+    wide = np.flatnonzero(cp >= 0x80)  # few in most text: byte offsets are computed from these only
+    c = cp[wide]
+    extra = np.zeros(len(wide) + 1, dtype=np.int64)
+    np.cumsum(1 + (c >= 0x800).astype(np.int64) + (c >= 0x10000), out=extra[1:])
+    return cp, (wide, extra), joined.encode("utf-8", "surrogatepass")
+
+
+def _byte_offsets(chars: np.ndarray, wide_extra: tuple) -> np.ndarray:
+    """UTF-8 byte offset of character positions: the position plus the extra bytes of the wide
+    (non-ASCII) characters before it."""
+    wide, extra = wide_extra
+    return chars + extra[np.searchsorted(wide, chars, side="left")]
 
 
 def word_spans(texts: Sequence[str]) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
@@ -122,8 +131,8 @@ def word_spans(texts: Sequence[str]) -> tuple[bytes, np.ndarray, np.ndarray, np.
     offsets[-1] = len(c_start)
     if byte_pos is None:
         return data, c_start.astype(np.int64), (c_end - c_start).astype(np.int64), offsets
-    b_start = byte_pos[c_start]
-    return data, b_start, byte_pos[c_end] - b_start, offsets
+    b_start = _byte_offsets(c_start, byte_pos)
+    return data, b_start, _byte_offsets(c_end, byte_pos) - b_start, offsets
 
 
 # ---------------------------------------------------------------------------------------------
