@@ -225,3 +225,11 @@ def test_cli_bad_input_is_a_clear_error(tmp_path):
     assert res.exit_code == 2
     for cmd in ("inertia", "salience", "curate-vs-correct", "cost"):
         assert runner.invoke(app, ["lab", cmd, "--help"]).exit_code == 0
+
+
+def test_html_page_escapes_and_is_self_contained(tmp_path):
+    from curadebt.lab.scratch_report import html_page
+
+    page = html_page("Tom <Cruise>", "| x | <script>alert(1)</script> |", None)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "Tom &lt;Cruise&gt;" in page
+    assert "http://" not in page and "https://" not in page

@@ -139,15 +139,18 @@ def inertia_plot(result: dict[str, Any], path: Path, prompts: str = "train") -> 
 
 
 def html_page(title: str, markdown_table: str, image: Path | None) -> str:
-    """A self-contained offline HTML page: the plot inlined as a data URI and the tables, escaped."""
+    """A self-contained offline page in the report's style (:func:`curadebt.report.html.render_page`):
+    the plot inlined as a data URI and the tables as escaped preformatted text."""
     import base64
+
+    from curadebt.report.html import render_page
 
     img = ""
     if image is not None and Path(image).exists():
         data = base64.b64encode(Path(image).read_bytes()).decode("ascii")
         img = f'<img alt="{html.escape(title)}" style="max-width:100%" src="data:image/png;base64,{data}">'
-    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + html.escape(title) + "</title></head><body>"
-            + f"<h1>{html.escape(title)}</h1>{img}<pre>{html.escape(markdown_table)}</pre></body></html>\n")
+    return render_page(title, [(title, img + f"<pre>{html.escape(markdown_table)}</pre>")],
+                       meta="curadebt lab, tiny GPTs trained from scratch")
 
 
 # ---------------------------------------------------------------------------- salience
