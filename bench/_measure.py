@@ -3,7 +3,8 @@ memory), and inside it :class:`Meter` records wall time, CPU time and peak resid
 process and of every process it starts (engine workers, process pools, Rust thread pools).
 
 * wall seconds: ``time.perf_counter`` around the measured section;
-* CPU seconds: user + system time of this process (all threads) plus that of its descendants:
+* CPU seconds: user + system time of this process (all threads, less the sampling thread's own)
+  plus that of its descendants:
   ``getrusage(RUSAGE_CHILDREN)`` for children it waited for, or the last CPU times sampled from
   live descendants (grandchildren of a fork server are never waited for by this process), whichever
   is larger;
@@ -37,9 +38,10 @@ def _cpu(who) -> float:
 class Meter:
     """``with Meter() as m: ...`` then ``m.result()`` -> {seconds, cpu_seconds, peak_mb}."""
 
-    def __init__(self, interval: float = 0.02):
+    def __init__(self, interval: float = 0.05):
         self.interval = interval
         self._stop = threading.Event()
+        self._sampler_cpu = 0.0
         self._peak = 0
         self._desc_cpu: dict[int, float] = {}
         self._proc = psutil.Process() if psutil else None
@@ -58,8 +60,10 @@ class Meter:
         return total
 
     def _poll(self) -> None:
+        t0 = time.thread_time()
         while not self._stop.wait(self.interval):
             self._peak = max(self._peak, self._rss())
+        self._sampler_cpu = time.thread_time() - t0  # this thread's own CPU, taken out of the total
 
     def __enter__(self) -> "Meter":
         self.base_rss = self._rss()
@@ -79,7 +83,7 @@ class Meter:
         self._peak = max(self._peak, self._rss())
         own = _cpu(resource.RUSAGE_SELF) - self.cpu0
         waited = _cpu(resource.RUSAGE_CHILDREN) - self.child0
-        self.cpu_seconds = own + max(waited, sum(self._desc_cpu.values()))
+        self.cpu_seconds = own - self._sampler_cpu + max(waited, sum(self._desc_cpu.values()))
         own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - self.base_rss
         self.peak_mb = max(self._peak - self.base_rss, own_peak, 0) / 2**20
 

@@ -438,7 +438,7 @@ def main(argv=None) -> None:
     rows = []
     for tool, r in results.items():
         rows.append([tool, f"{len(texts) / r['seconds']:,.0f}", f"{mb / r['seconds']:.2f}", f"{r['seconds']:.1f}",
-                     f"{r['cpu_seconds']:.1f}", f"{r['peak_mb']:.0f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}",
+                     f"{r['cpu_seconds']:.1f}", f"{r['peak_mb']:.0f}", f"{r['precision']:.4f}", f"{r['recall']:.4f}",
                      f"{r['candidates']:,}", f"{r['n_pairs']:,}",
                      f"{r['seconds'] / base['seconds']:.1f}x" if base else "-",
                      f"{r['cpu_seconds'] / base['cpu_seconds']:.1f}x" if base else "-"])
