@@ -111,15 +111,11 @@ def rank_metrics(scores: np.ndarray, relevant: list[list[int]], k: int, tiebreak
 
 
 def t_interval(values) -> tuple[float, float, float]:
-    """Mean and 95% t-interval (half-width 0 for one value)."""
-    from scipy import stats
+    """Mean and 95% Student-t interval (the point for one value), via :func:`curadebt.lab.metrics.mean_ci`."""
+    from curadebt.lab.metrics import mean_ci
 
-    v = np.asarray(values, dtype=np.float64)
-    m = float(v.mean())
-    if len(v) < 2:
-        return m, m, m
-    h = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
-    return m, m - h, m + h
+    ci = mean_ci(list(values), level=0.95, method="t")
+    return ci.mean, ci.low, ci.high
 
 
 def _train_model(world: FactWorld, vocab: WordVocab, cfg: EvalConfig, seed: int, log: Callable[[str], None]):
