@@ -85,6 +85,13 @@ def main() -> None:
     print("\n".join(table(res, "all", cfg.k)))
     print("\nFacts the model answers correctly:")
     print("\n".join(table(res, "correct", cfg.k)))
+    print(f"\nwhat the non-source documents in each method's top {cfg.k} are (mean over seeds):")
+    print("| method | same subject (the person's other biographies) | same object only | neither |")
+    print("|---|---|---|---|")
+    for name in METHODS:
+        c = {key: sum(s.confusions[name][key] for s in res.seeds) / len(res.seeds)
+             for key in ("same_subject", "same_object_only", "neither")}
+        print(f"| {name} | {c['same_subject']:.3f} | {c['same_object_only']:.3f} | {c['neither']:.3f} |")
     print("\nper seed (recall@10 / MRR):")
     for s in res.seeds:
         print(f"  seed {s.seed}: " + ", ".join(f"{m} {s.metrics[m][f'recall@{cfg.k}']:.3f}/{s.metrics[m]['mrr']:.3f}"

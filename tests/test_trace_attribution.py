@@ -133,3 +133,17 @@ def test_small_evaluation_end_to_end():
         r.metrics["tracin"]["mrr"] - r.metrics["bm25"]["mrr"])
     with pytest.raises(ValueError, match="checkpoints"):
         EvalConfig(epochs=2, checkpoints=3)
+
+
+def test_top_k_confusions_classify_the_wrong_documents():
+    from curadebt.trace.attribution_eval import top_k_confusions
+
+    w = fact_world(2, n_people=4)
+    f = w.facts[0]
+    n = len(w.documents)
+    subject_docs = [i for i, d in enumerate(w.documents) if f.subject in d and i not in f.sources]
+    scores = np.zeros((len(w.facts), n))
+    scores[0, subject_docs] = 1.0  # query 0 ranks the person's other biographies first
+    c = top_k_confusions(scores[:1], type(w)(w.seed, w.documents, w.facts[:1], w.doc_kind), len(subject_docs),
+                         np.zeros((1, n)))
+    assert subject_docs and c == {"same_subject": 1.0, "same_object_only": 0.0, "neither": 0.0}

@@ -69,6 +69,7 @@ class SeedResult:
     accuracy: float  # share of queries whose answer is the model's top candidate among the relation's objects
     metrics: dict[str, dict[str, float]]  # method -> {"recall@k", "mrr"} over all facts
     metrics_correct: dict[str, dict[str, float]]  # the same over the facts the model answers correctly
+    confusions: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> what its wrong top-k hold
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -108,6 +109,29 @@ def rank_metrics(scores: np.ndarray, relevant: list[list[int]], k: int, tiebreak
         recall[i] = float((ranks < k).mean())
         rr[i] = 1.0 / (1 + int(ranks.min()))
     return {"recall": recall, "rr": rr}
+
+
+def top_k_confusions(scores: np.ndarray, world: FactWorld, k: int, tiebreak: np.ndarray) -> dict[str, float]:
+    """What the non-source documents in a method's top k are, averaged over queries: shares naming
+    the fact's subject (the person's other biographies), naming its object but not the subject, or
+    neither."""
+    subj = obj = other = n = 0
+    for i, f in enumerate(world.facts):
+        order = np.lexsort((tiebreak[i], -scores[i]))[:k]
+        src = set(f.sources)
+        for d in order:
+            if int(d) in src:
+                continue
+            text = world.documents[int(d)]
+            n += 1
+            if f.subject in text:
+                subj += 1
+            elif f.object in text:
+                obj += 1
+            else:
+                other += 1
+    n = max(n, 1)
+    return {"same_subject": subj / n, "same_object_only": obj / n, "neither": other / n}
 
 
 def t_interval(values) -> tuple[float, float, float]:
@@ -199,9 +223,10 @@ def evaluate_seed(seed: int, cfg: EvalConfig, log: Callable[[str], None] = lambd
             metrics[name] = {f"recall@{cfg.k}": float(m["recall"].mean()), "mrr": float(m["rr"].mean())}
             metrics_correct[name] = ({f"recall@{cfg.k}": float(m["recall"][correct].mean()),
                                       "mrr": float(m["rr"][correct].mean())} if correct.any() else {})
+        confusions = {name: top_k_confusions(scores[name], world, cfg.k, tiebreak) for name in METHODS}
         return SeedResult(seed=seed, world=world.summary(), parameters=sum(p.numel() for p in model.parameters()),
                           final_loss=run.losses[-1], accuracy=float(correct.mean()), metrics=metrics,
-                          metrics_correct=metrics_correct, seconds={k: round(v, 2) for k, v in secs.items()})
+                          metrics_correct=metrics_correct, confusions=confusions, seconds={k: round(v, 2) for k, v in secs.items()})
     finally:
         torch.set_num_threads(threads)
 
@@ -255,4 +280,4 @@ def evaluate(cfg: EvalConfig | None = None, log: Callable[[str], None] = lambda 
 
 
 __all__ = ["EvalConfig", "EvalResult", "METHODS", "SeedResult", "WordVocab", "evaluate", "evaluate_seed",
-           "rank_metrics", "t_interval"]
+           "rank_metrics", "t_interval", "top_k_confusions"]
