@@ -129,8 +129,15 @@ def test_sampling_shares_in_the_written_output(tmp_path, method, budget, epochs)
     for src, t in targets.items():
         assert abs(written[src] - t) <= 0.01 * budget, (src, written[src], t)
     led = pq.read_table(tmp_path / "out" / "ledger.parquet").to_pylist()
-    assert any(r["copies"] > 1 and r["op"] == "mixture" and r["history"][0]["action"] == "upsample" for r in led)
+    up = next(r for r in led if r["copies"] > 1 and r["op"] == "mixture" and r["history"][0]["action"] == "upsample")
     assert res.reconciliation["output_documents"] == sum(r["copies"] for r in led)
+    # an output copy's id leads back to its input document, and the ledger says where each copy went
+    from curadebt.curate.ledger import lookup
+
+    assert lookup(tmp_path / "out", f"{up['id']}#1")[0]["id"] == up["id"] and len(up["output"]) == up["copies"]
+    shard, line = up["output"][1].rsplit(":", 1)
+    rec = json.loads((tmp_path / "out" / shard).read_text(encoding="utf-8").splitlines()[int(line) - 1])
+    assert rec["id"] == f"{up['id']}#1" and rec["source"] == up["source"]
 
 
 def test_allocate_epochs_and_determinism():
