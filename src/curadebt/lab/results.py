@@ -287,6 +287,8 @@ def plot_figure(result: OverwriteResult | dict):
         if base:
             ax.axhline(_nan(base[key]["mean"]), color=color, linestyle=":", linewidth=1,
                        label=f"{label}, base model")
+    ax.plot(x, [v / (1 + v) for v in x], color="grey", linestyle="--", linewidth=1,
+            label="share of new statements r/(1+r)")
     ax.set_xscale("log", base=2)
     ax.set_xticks(x, [f"{v:g}" for v in x])
     ax.set_xlabel("new:old statements in fine-tuning")
