@@ -320,6 +320,20 @@ def test_run_overwrite_tiny_end_to_end(tmp_path):
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
+def test_replay_adds_generic_text_to_each_step(tmp_path):
+    lm = tiny_model(TEXTS, seed=0)
+    text = tmp_path / "generic.txt"
+    text.write_text(" ".join(TEXTS[3:] * 20))
+    base = dict(ratios=(4,), seeds=(0,), steps=2, batch_size=4, lr=1e-2, ppl_path=str(text), ppl_chunks=2,
+                chunk_tokens=8)
+    plain = run_overwrite(lm, [_fact()], OverwriteConfig(**base))
+    rep = run_overwrite(lm, [_fact()], OverwriteConfig(**base, replay_path=str(text), replay_per_step=2))
+    a, b = plain.runs[-1]["train"], rep.runs[-1]["train"]
+    assert a["target_tokens"] == b["target_tokens"]            # the loss on statements is the same span
+    assert b["tokens"] == a["tokens"] + 2 * 2 * 8             # 2 steps x 2 replay chunks x 8 tokens
+    assert rep.config["replay_path"] == str(text)
+
+
 def test_same_seeds_same_bytes(tmp_path):
     a = R.write_all(_tiny_run(tmp_path, seeds=(0,)), tmp_path / "a")
     b = R.write_all(_tiny_run(tmp_path, seeds=(0,)), tmp_path / "b")
