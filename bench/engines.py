@@ -10,7 +10,9 @@ the audit's report.json minus its config section; for curate, the data shards an
 both reports minus config; for the grouping, the components and pair counts. The peer of every
 row is ``local x1`` (one process) in the same run: speed-up = its seconds / the row's seconds.
 Ray's start-up is timed apart (``ray start s``) and not counted in the row's seconds; local worker
-processes are started inside every pass, so their start-up is counted.
+processes are started inside every pass, so their start-up is counted. ``CPU s`` (driver plus its
+child processes) shows the work each engine spends, which on a shared machine says more than the
+wall clock: wall-clock speed-up needs idle cores.
 """
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ def main():
         t = time.perf_counter(); ensure_ray(None, num_cpus=workers); ray_start = time.perf_counter() - t
     import curadebt
     h = hashlib.sha256()
+    cpu0 = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
     t = time.perf_counter()
     if task == "audit":
         r = curadebt.audit(path, source_field="source", engine=engine, workers=workers)
@@ -101,8 +105,10 @@ def main():
         docs = len(sigs)
         extra = {"candidate_pairs": int(cands), "verified_pairs": int(ver),
                  "components": int(len(np.unique(roots)))}
+    cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for f in ("ru_utime", "ru_stime")) - cpu0
     print(json.dumps({"seconds": dt, "docs": docs, "digest": h.hexdigest()[:16], "ray_start": ray_start,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}))
+                      "cpu": cpu, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}))
 
 if __name__ == "__main__":
     main()
@@ -147,17 +153,20 @@ def main() -> None:
         base = rows[0][1]["seconds"] if rows[0][0] == "local x1" else None
         print(f"\n{task}: {rows[0][1]['docs']:,} documents")
         print(f"| {'engine':9} | {'seconds':>8} | {'MB/s':>6} | {'docs/s':>8} | {'vs local x1':>11} | "
-              f"{'ray start s':>11} | {'driver peak MB':>14} | digest           | detail")
-        print(f"|{'-' * 11}|{'-' * 10}|{'-' * 8}|{'-' * 10}|{'-' * 13}|{'-' * 13}|{'-' * 16}|{'-' * 18}|--------")
+              f"{'CPU s':>7} | {'ray start s':>11} | {'driver peak MB':>14} | digest           | detail")
+        print(f"|{'-' * 11}|{'-' * 10}|{'-' * 8}|{'-' * 10}|{'-' * 13}|{'-' * 9}|{'-' * 13}|{'-' * 16}|{'-' * 18}|--------")
         for name, r in rows:
-            detail = {k: v for k, v in r.items() if k not in ("seconds", "docs", "digest", "ray_start", "peak_mb")}
+            detail = {k: v for k, v in r.items() if k not in ("seconds", "docs", "digest", "ray_start", "peak_mb", "cpu")}
             ratio = f"{base / r['seconds']:10.2f}x" if base else f"{'-':>11}"
+            cpu = f"{r['cpu']:6.1f}" + ("*" if name.startswith("ray") else " ")
             print(f"| {name:9} | {r['seconds']:8.1f} | {size_mb / r['seconds']:6.2f} | {r['docs'] / r['seconds']:8,.0f} | "
-                  f"{ratio} | {r['ray_start']:11.1f} | {r['peak_mb']:14.0f} | {r['digest']} | "
+                  f"{ratio} | {cpu} | {r['ray_start']:11.1f} | {r['peak_mb']:14.0f} | {r['digest']} | "
                   f"{json.dumps(detail) if detail else ''}")
         same = len({r["digest"] for _, r in rows}) == 1
         all_same &= same
         print(f"{task}: results identical across engines: {'yes' if same else 'NO'}")
+        print("CPU s: user+system seconds of the driver and its child processes (local workers); "
+              "* Ray's workers are not children of the driver, so only the driver's CPU is counted")
     sys.exit(0 if all_same else 1)
 
 

@@ -200,10 +200,14 @@ def local_ray():
     ray.shutdown()
 
 
+@pytest.mark.realdata
+@pytest.mark.slow
 def test_curate_on_two_local_workers_equals_one_process(mixed, single, tmp_path):
     assert _outputs(_curate(mixed, tmp_path / "x2", workers=2)) == single
 
 
+@pytest.mark.realdata
+@pytest.mark.slow
 def test_curate_on_ray_equals_one_process(mixed, single, local_ray, tmp_path):
     assert _outputs(_curate(mixed, tmp_path / "ray", engine="ray", workers=2)) == single
 
