@@ -33,7 +33,7 @@ import numpy as np
 
 from curadebt.lab import metrics
 from curadebt.lab.fact_eval import PROMPT_SETS, pair_scores
-from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, TrainLog, encode, make_optimizer, pack,
+from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, make_optimizer, pack,
                                   steps_per_epoch, train, train_step, train_tokenizer)
 from curadebt.lab.world import TRAIN_TEMPLATES, Fact, World, WorldConfig, fact_statement, generate
 
