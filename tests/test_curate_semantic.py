@@ -134,3 +134,6 @@ def test_semantic_threshold_flag_adds_the_op_after_dedup():
     assert [o.name for o in again.ops].count("semantic_dedup") == 1 and again.ops[2].threshold == 0.97
     with pytest.raises(R.RecipeError, match="semantic_dedup: threshold"):
         R.apply_flags(R.default_recipe(), semantic_threshold=1.5)
+    # a bad model folder is a recipe error, before any pass over the corpus
+    with pytest.raises(R.RecipeError, match="not a sentence-transformers model folder"):
+        R.recipe_from_dict({"ops": [{"semantic_dedup": {"model": "/nonexistent"}}]})

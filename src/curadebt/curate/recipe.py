@@ -97,6 +97,11 @@ class SemanticDedup(Op):
         super().validate()
         if not 0 < float(self.threshold) <= 1:
             raise RecipeError(f"semantic_dedup: threshold must be in (0, 1], got {self.threshold!r}")
+        if self.model is not None and not (Path(str(self.model)) / "config.json").is_file():
+            raise RecipeError(f"semantic_dedup: model {self.model!r} is not a sentence-transformers model folder "
+                              "(no config.json)")
+        if int(self.max_chars) < 1 or int(self.batch_size) < 1:
+            raise RecipeError("semantic_dedup: max_chars and batch_size must be >= 1")
 
 
 @dataclass
