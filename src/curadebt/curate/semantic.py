@@ -56,6 +56,24 @@ def _load(path: str):
             AutoModel.from_pretrained(path, local_files_only=True).eval())
 
 
+def preflight(op: SemanticDedup) -> Path:
+    """Check, without loading anything, that the op can run: torch and transformers importable and
+    the model folder present. Returns the folder; raises :class:`SemanticUnavailable`."""
+    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SemanticUnavailable(f"semantic_dedup needs {' and '.join(missing)} (pip install 'curadebt[lab]')")
+    return model_dir(op.model)
+
+
+def model_dir(model: str | None) -> Path:
+    """The model folder (``model``, or the packaged MiniLM), checked to hold a model config."""
+    path = Path(model) if model else default_model_dir()
+    if not (path / "config.json").is_file():
+        raise SemanticUnavailable(f"semantic_dedup: {path} is not a sentence-transformers model folder "
+                                  "(no config.json)")
+    return path
+
+
 class Embedder:
     def __init__(self, model: str | None = None, max_chars: int = 2000):
         try:
@@ -63,10 +81,7 @@ class Embedder:
             import transformers  # noqa: F401
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise SemanticUnavailable("semantic_dedup needs torch and transformers") from e
-        path = Path(model) if model else default_model_dir()
-        if not (path / "config.json").is_file():
-            raise SemanticUnavailable(f"semantic_dedup: {path} is not a sentence-transformers model folder "
-                                      "(no config.json)")
+        path = model_dir(model)
         self.torch = torch
         self.tok, self.model = _load(str(path.resolve()))
         self.max_chars = max_chars
