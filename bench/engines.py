@@ -87,6 +87,8 @@ def main():
         hasher = MinHasher(128, 3, 0)
         sigs = np.concatenate([hasher.signatures(b.tokens) for b in
                                iter_batches(path, ReaderConfig(), Quarantine(), ReadStats())])
+        cpu0 = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                   for f in ("ru_utime", "ru_stime"))
         t = time.perf_counter()
         if engine == "local" and workers == 1:
             res = lsh_cluster(sigs, 32, 0.5, 0)
