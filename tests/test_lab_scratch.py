@@ -233,3 +233,21 @@ def test_html_page_escapes_and_is_self_contained(tmp_path):
     page = html_page("Tom <Cruise>", "| x | <script>alert(1)</script> |", None)
     assert "<script>" not in page and "&lt;script&gt;" in page and "Tom &lt;Cruise&gt;" in page
     assert "http://" not in page and "https://" not in page
+
+
+def test_smoke_salience_runs_and_reports_every_metric():
+    from curadebt.lab.salience import METRICS, SalienceConfig, run_salience
+
+    cfg = SalienceConfig(seeds=(0, 1), ms=(1, 4), prompts_per_template=1,
+                         world=W.WorldConfig(tiers=(), facts_per_tier=0, filler_docs=10, people_per_first=2,
+                                             docs_per_person=1),
+                         train=TrainConfig(size="xs", batch_size=16, vocab_size=1000, ctx=96))
+    res = run_salience(cfg)
+    assert [(r["seed"], r["m"]) for r in res["runs"]] == [(0, 1), (0, 4), (1, 1), (1, 4)]
+    for m in ("1", "4"):
+        for k in METRICS:
+            assert res["summary"][m][k]["n"] == 2
+    assert res["summary"]["1"]["kl_vs_balanced"]["mean"] == 0.0
+    assert res["summary"]["4"]["data_tom_share"] > res["summary"]["1"]["data_tom_share"]
+    for r in res["runs"]:
+        assert 0 < r["tom_share"] < 1 and 0 < r["entropy"] <= math.log2(24) + 1e-9
