@@ -219,6 +219,23 @@ def rebound(model: ScratchLM, world: World, packed, step: int, tcfg: TrainConfig
     return {"resumed_steps": steps_per_epoch(rest, tcfg.batch_size), "facts": out}
 
 
+def _by_placement(entries: list[dict], tier: int, name: str) -> dict[str, Any]:
+    """Per placement: geometric-mean r50 of the known facts of ``tier`` (CI over seeds) and the share known."""
+    out = {}
+    for pl in sorted({f["placement"] for e in entries for f in e["facts"]}):
+        per_seed, known = [], []
+        for e in entries:
+            fs = [f for f in e["facts"] if f["tier"] == tier and f["placement"] == pl]
+            kn = [f for f in fs if f[name]["known"]]
+            if fs:
+                known.append(len(kn) / len(fs))
+            if kn:
+                per_seed.append(float(np.exp(np.mean([math.log(f[name]["r50"]) for f in kn]))))
+        out[pl] = {"r50_geomean": metrics.mean_ci(per_seed, method="bootstrap").to_dict(),
+                   "known_share": metrics.mean_ci(known, method="bootstrap").to_dict()}
+    return out
+
+
 def summarize(runs: list[dict[str, Any]], cfg: InertiaConfig) -> dict[str, Any]:
     """Gamma with bootstrap CIs over seeds, r50 per tier, depth and size effects, rebound per tier."""
     def ci(vals):
@@ -249,6 +266,8 @@ def summarize(runs: list[dict[str, Any]], cfg: InertiaConfig) -> dict[str, Any]:
                         if kn:
                             per_seed.append(float(np.exp(np.mean([math.log(f[name]["r50"]) for f in kn]))))
                     by_tier[str(t)] = {"r50_geomean": ci(per_seed), "known_share": ci(known_share)}
+                    if len(set(cfg.world.placements)) > 1:
+                        by_tier[str(t)]["by_placement"] = _by_placement(entries, t, name)
                 summary["r50_by_tier"][key][name] = by_tier
             reb = [e["rebound"] for e in entries if "rebound" in e]
             if reb:

@@ -49,6 +49,14 @@ def inertia_markdown(result: dict[str, Any]) -> str:
             cells = [f"{_fmt_ci(by[t]['r50_geomean'], 1)} (known {by[t]['known_share']['mean']:.2f})"
                      if by[t]["known_share"]["mean"] is not None else "n/a" for t in tiers]
             lines.append(f"| {key} | {name} r50 | " + " | ".join(cells) + " |")
+            places = sorted({pl for t in tiers for pl in by[t].get("by_placement", {})})
+            for pl in places:
+                cells = []
+                for t in tiers:
+                    v = by[t]["by_placement"].get(pl)
+                    cells.append("n/a" if v is None or v["known_share"]["mean"] is None else
+                                 f"{_fmt_ci(v['r50_geomean'], 1)} (known {v['known_share']['mean']:.2f})")
+                lines.append(f"| {key} | {name} r50, {pl} | " + " | ".join(cells) + " |")
     for key, by in s.get("rebound_by_tier", {}).items():
         for name, bt in by.items():
             lines.append(f"| {key} | {name} reverted after resumed pretraining | "
