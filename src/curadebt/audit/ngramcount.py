@@ -88,8 +88,7 @@ def ngram_batch(keys: np.ndarray, pos: np.ndarray, data: bytes, starts: np.ndarr
     if len(keys) == 0:
         e = np.empty(0, dtype=np.int64)
         return NgramBatch(np.empty(0, dtype=np.uint64), e, e, e, np.empty(0, dtype=np.uint8), occurrences)
-    order = argsort_u64(keys)
-    sk = keys[order]
+    order, sk = argsort_u64(keys, return_sorted=True)
     head = np.flatnonzero(np.concatenate([[True], sk[1:] != sk[:-1]]))
     ukeys = sk[head]
     counts = np.diff(np.append(head, len(sk)))
@@ -175,8 +174,7 @@ class HashedNgramCounter:
         else:  # combine the runs first: one sort over the pending keys only
             base = np.cumsum([0] + [len(r.arena) for r in runs[:-1]])
             k = np.concatenate([r.keys for r in runs])
-            order = argsort_u64(k)
-            k = k[order]
+            order, k = argsort_u64(k, return_sorted=True)
             c = np.concatenate([r.counts for r in runs])[order]
             s = np.concatenate([r.text_start + b for r, b in zip(runs, base)])[order]
             ln = np.concatenate([r.text_len for r in runs])[order]
