@@ -8,10 +8,11 @@ would only be merged on a 64-bit collision (probability about ``d**2 / 2**65`` f
 n-grams: ~3e-6 for 10 million). Each key keeps one copy of its text in a byte arena, so the top
 n-grams are decoded at the end only.
 
-Batches are added as sorted runs (``pending``) and merged into the main sorted arrays lazily: when
-the pending runs outgrow the main arrays, and whenever ``len(main) + len(pending)`` (an upper bound
-on the distinct count) passes ``budget * slack``, at which point the exact distinct count decides a
-prune, as BoundedCounter decides after every update.
+Per batch, the n-gram keys are sorted (a radix argsort) and counted; keys already in the main
+sorted arrays are added in place, the new ones (with their texts) become a sorted run (``pending``).
+Runs are merged into the main arrays lazily: when they outgrow the main arrays, and whenever
+``len(main) + len(pending)`` (an upper bound on the distinct count) passes ``budget * slack``, at
+which point the exact distinct count decides a prune, as BoundedCounter decides after every update.
 """
 from __future__ import annotations
 
@@ -59,7 +60,9 @@ class NgramBatch:
     text_start: np.ndarray  # int64, into arena
     text_len: np.ndarray    # int64
     arena: np.ndarray      # uint8
-    occurrences: int       # n-grams counted (sum of counts)
+    occurrences: int       # n-grams counted in the batch (all of them, known ones included)
+    known_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # rows of ``known``
+    known_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # and their counts
 
 
 def ngram_keys(token_hashes: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +86,8 @@ def ngram_batch(keys: np.ndarray, pos: np.ndarray, data: bytes, starts: np.ndarr
     """Distinct ``keys`` with their counts and texts; ``pos`` is each occurrence's first token, whose
     n tokens (byte spans ``starts``/``lengths`` into ``data``, see
     :func:`curadebt.text.wordhash.word_spans`) joined by single spaces are the n-gram's text.
-    ``known``: sorted keys whose text is stored already (not copied again: ``text_len`` -1)."""
+    ``known``: the sorted keys already counted elsewhere: those of the batch are returned apart, as
+    rows of ``known`` with their counts (``known_rows``, ``known_counts``), without their text."""
     occurrences = len(keys)
     if len(keys) == 0:
         e = np.empty(0, dtype=np.int64)
@@ -92,13 +96,15 @@ def ngram_batch(keys: np.ndarray, pos: np.ndarray, data: bytes, starts: np.ndarr
     head = np.flatnonzero(np.concatenate([[True], sk[1:] != sk[:-1]]))
     ukeys = sk[head]
     counts = np.diff(np.append(head, len(sk)))
+    counts = counts.astype(np.int64, copy=False)
     t0 = pos[order[head]]
-    need = None
+    known_rows = known_counts = np.empty(0, dtype=np.int64)
     if known is not None and len(known):
         i = np.searchsorted(known, ukeys)  # sorted needles: cheap
         np.minimum(i, len(known) - 1, out=i)
         need = known[i] != ukeys
-        t0 = t0[need]
+        known_rows, known_counts = i[~need], counts[~need]
+        ukeys, counts, t0 = ukeys[need], counts[need], t0[need]
     buf = np.frombuffer(data + b" ", dtype=np.uint8)
     k = len(t0)
     src = np.empty((k, 2 * n - 1), dtype=np.int64)  # pieces: token, space, token, ...
@@ -109,17 +115,11 @@ def ngram_batch(keys: np.ndarray, pos: np.ndarray, data: bytes, starts: np.ndarr
         if i:
             src[:, 2 * i - 1] = len(data)
             ln[:, 2 * i - 1] = 1
-    lens = ln.sum(axis=1)
-    starts_k = np.zeros(k, dtype=np.int64)
-    np.cumsum(lens[:-1], out=starts_k[1:])
+    text_len = ln.sum(axis=1)
+    text_start = np.zeros(k, dtype=np.int64)
+    np.cumsum(text_len[:-1], out=text_start[1:])
     arena = _ragged_gather(buf, src.ravel(), ln.ravel())
-    if need is None:
-        text_start, text_len = starts_k, lens
-    else:
-        text_len = np.full(len(ukeys), -1, dtype=np.int64)
-        text_start = np.zeros(len(ukeys), dtype=np.int64)
-        text_len[need], text_start[need] = lens, starts_k
-    return NgramBatch(ukeys, counts.astype(np.int64, copy=False), text_start, text_len, arena, occurrences)
+    return NgramBatch(ukeys, counts, text_start, text_len, arena, occurrences, known_rows, known_counts)
 
 
 @dataclass
@@ -149,13 +149,17 @@ class HashedNgramCounter:
 
     def count(self, data: bytes, starts: np.ndarray, lengths: np.ndarray, offsets: np.ndarray,
               token_hashes: np.ndarray, n: int) -> None:
-        """Count the n-grams of a batch of token spans (texts copied only for keys not stored yet)."""
+        """Count the n-grams of a batch of token spans: keys already in the main arrays are added in
+        place; the others (with their texts) wait in a pending run."""
         keys, pos = ngram_keys(token_hashes, offsets, n)
         self.add(ngram_batch(keys, pos, data, starts, lengths, n, known=self.keys))
 
     def add(self, batch: NgramBatch) -> None:
-        """Count one batch's n-grams, then prune if the distinct count passed ``budget * slack``."""
+        """Count one batch's n-grams (``known_rows`` must be rows of the current main arrays), then
+        prune if the distinct count passed ``budget * slack``."""
         self.total += batch.occurrences
+        if len(batch.known_rows):
+            self.counts[batch.known_rows] += batch.known_counts  # distinct rows
         if len(batch.keys):
             self.pending.append(batch)
         bound = len(self.keys) + sum(len(p.keys) for p in self.pending)
