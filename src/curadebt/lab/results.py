@@ -173,6 +173,10 @@ def _r50_text(d: dict) -> str:
     return f"< {lo:g}:1" if r["status"] == "below_range" else f"> {hi:g}:1"
 
 
+#: a perplexity rise above this (+50%) on held-out generic text is flagged as a damaged model
+DAMAGE_WARN = 0.5
+
+
 def summary_lines(result: OverwriteResult | dict, timing: bool = True) -> list[str]:
     d = _as_dict(result)
     cfg = d["config"]
@@ -186,6 +190,10 @@ def summary_lines(result: OverwriteResult | dict, timing: bool = True) -> list[s
         f"r50 (efficacy crosses 0.5): {_r50_text(d)}; base perplexity of held-out text {d['ppl_base']:.2f}",
         f"intervals: {cfg.get('ci_note', '')}",
     ]
+    worst = max(((r["ppl_change"].get("mean") or 0.0, r["label"]) for r in d["rows"]), default=(0.0, ""))
+    if worst[0] > DAMAGE_WARN:
+        lines.append(f"warning: fine-tuning damaged the model: perplexity of held-out text rose by {worst[0]:.0%} "
+                     f"at {worst[1]}; the overwrite numbers describe a broken model (try a lower --lr)")
     t = d.get("timing", {}) if timing else {}
     if t:
         lines.append(f"time: {t.get('total_seconds', 0):.0f} s ({t.get('train_seconds', 0):.0f} s training at "
