@@ -351,9 +351,9 @@ def test_html_escapes_fact_text(one_seed_run):
     d["facts"][0]["subject"] = "<i>Zorbia & co</i>"
     frag = R.render_overwrite_html(d, include_plot=False)
     assert "<i>" not in frag and "&lt;i&gt;Zorbia &amp; co&lt;/i&gt;" in frag
-    assert not any(line.startswith("warning") for line in R.summary_lines(d))
+    assert not any(line.startswith("warning") for line in R.summary_lines(d, timing=False))
     d["rows"][-1]["ppl_change"]["mean"] = 2.0  # +200% perplexity: the model was damaged
-    assert R.summary_lines(d)[-1].startswith("warning: fine-tuning damaged the model")
+    assert R.summary_lines(d, timing=False)[-1].startswith("warning: fine-tuning damaged the model")
 
 
 def test_data_side_odds_from_a_corpus(tmp_path, one_seed_run):
