@@ -42,13 +42,18 @@ def _mix64(h: np.ndarray) -> np.ndarray:
 
 def _ragged_gather(buf: np.ndarray, src: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Concatenation of ``buf[src[i]:src[i] + lens[i]]`` for every i (vectorised)."""
+    keep = lens > 0
+    if not keep.all():
+        src, lens = src[keep], lens[keep]
     total = int(lens.sum())
     if total == 0:
         return np.empty(0, dtype=buf.dtype)
-    starts = np.zeros(len(lens), dtype=np.int64)
-    np.cumsum(lens[:-1], out=starts[1:])
-    idx = np.repeat(src - starts, lens) + np.arange(total, dtype=np.int64)
-    return buf[idx]
+    # index of every output byte as a cumulative sum of steps: +1 inside a piece, a jump between pieces
+    starts = np.cumsum(lens[:-1])
+    step = np.ones(total, dtype=np.int64)
+    step[0] = src[0]
+    step[starts] = src[1:] - (src[:-1] + lens[:-1] - 1)
+    return buf[np.cumsum(step)]
 
 
 @dataclass
