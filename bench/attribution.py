@@ -1,7 +1,7 @@
 """Attribution on a synthetic world with known sources: TracIn (exact, cosine, projected) against
 BM25 and exact n-gram match (the token index). See curadebt.trace.attribution_eval.
 
-    python bench/attribution.py                       # 3 seeds, about 8 minutes (a seed ~165 s on a busy 2-core box)
+    python bench/attribution.py                       # 3 seeds: 6.6 minutes, 1.7 GB on a busy 2-core box
     python bench/attribution.py --seeds 5 --jobs 2    # the run reported in docs/results.md
 
 Prints a table (mean over seeds and 95% t-interval, the difference to BM25 paired by seed, and the
