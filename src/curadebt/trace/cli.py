@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from curadebt.report.writer import write_text_atomic
 from curadebt.trace.build import DEFAULT_SHARD_TOKENS, IndexBuildError, build_index
 from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, IndexError_, TokenIndex
 
@@ -263,22 +264,15 @@ def trace(
         if str(json_out) == "-":
             sys.stdout.write(payload)
         else:
-            _atomic_write(json_out, payload)
+            write_text_atomic(json_out, payload)
     if html_out is not None:
         from curadebt.trace.html import render_trace_html
 
-        _atomic_write(html_out, render_trace_html(res, prompt=prompt))
+        write_text_atomic(html_out, render_trace_html(res, prompt=prompt))
     if str(json_out) != "-":
         _print_spans(res)
         err.print(f"traced {res.n_tokens:,} tokens in {secs * 1e3:.0f} ms"
                   + (f"; JSON: {json_out}" if json_out else "") + (f"; HTML: {html_out}" if html_out else ""), highlight=False)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 # A stand-alone app, for `python -m curadebt.trace.cli` and for tests; curadebt.cli mounts the two pieces.
