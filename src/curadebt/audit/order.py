@@ -101,7 +101,9 @@ def order_measure(prefix_batches: Iterable[Batch], total_tokens: int, overall_so
     for i, f in enumerate(fractions):
         wt = win_tokens[i]
         shares = {s: c / wt for s, c in top_items(win_sources[i], len(win_sources[i]))} if wt else {}
-        tvd = 0.5 * sum(abs(shares.get(s, 0.0) - overall_share.get(s, 0.0)) for s in set(shares) | set(overall_share)) if wt else None
+        # sources in a fixed order: a float sum over a set of strings would depend on PYTHONHASHSEED
+        srcs = sorted(set(shares) | set(overall_share), key=lambda s: (s is None, str(s)))
+        tvd = 0.5 * sum(abs(shares.get(s, 0.0) - overall_share.get(s, 0.0)) for s in srcs) if wt else None
         n_ent = sum(win_entities[i].values())
         result.windows.append(Window(
             fraction=f, tokens=wt, documents=win_docs[i], source_shares=shares, source_tvd=tvd,
