@@ -144,6 +144,7 @@ def run_seed(seed: int, cfg: CvcConfig, workdir: Path, log: Callable[[str], None
     held = pack(encode(tok, held_texts), cfg.train.ctx).rows
     S = steps_per_epoch(raw.rows, cfg.train.batch_size)
     marks = sorted({max(1, round(f * S)) for f in cfg.fractions})
+    frac_of = {max(1, round(f * S)): f for f in sorted(cfg.fractions)}
     points: list[dict[str, Any]] = []
     left = statements_left(cur_texts, world)
     log(f"seed {seed}: curated {len(world.docs)} -> {len(cur_texts)} documents; raw {raw.n_rows} rows, "
@@ -161,7 +162,8 @@ def run_seed(seed: int, cfg: CvcConfig, workdir: Path, log: Callable[[str], None
             model = snaps[step]
             tokens = int(cum[step])
             ev = evaluate(model, world, cfg, held)
-            points.append({"arm": arm, "step": step, "tokens": tokens, "flops": flops(n_params, tokens), **ev})
+            points.append({"arm": arm, "fraction": frac_of[step], "step": step, "tokens": tokens,
+                           "flops": flops(n_params, tokens), **ev})
             if arm == "raw":
                 # (c) fix later: fine-tune this checkpoint on the facts it gets wrong
                 wrong = [i for i, a in enumerate(ev["per_fact_train"]) if a < 0.5]
@@ -175,7 +177,7 @@ def run_seed(seed: int, cfg: CvcConfig, workdir: Path, log: Callable[[str], None
                         train_step(fixed, opt, batch, cfg.fix_lr, cfg.train.clip)
                         ft_tokens += int((batch != PAD).sum())
                 ev2 = evaluate(fixed, world, cfg, held)
-                points.append({"arm": "raw+fix", "step": step, "tokens": tokens + ft_tokens,
+                points.append({"arm": "raw+fix", "fraction": frac_of[step], "step": step, "tokens": tokens + ft_tokens,
                                "flops": flops(n_params, tokens + ft_tokens), "fixed_facts": len(wrong),
                                "fix_tokens": ft_tokens, **ev2})
         log(f"seed {seed} {arm}: final loss {np.mean(tlog.losses[-20:]):.3f}")
@@ -195,8 +197,9 @@ def summarize(runs: list[dict[str, Any]], cfg: CvcConfig) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for arm in ARMS:
-        for frac, step in zip(sorted(cfg.fractions), sorted({p["step"] for p in runs[0]["points"]})):
-            pts = [p for r in runs for p in r["points"] if p["arm"] == arm and p["step"] == step]
+        for frac in sorted(cfg.fractions):
+            # seeds differ in steps per epoch by a few, so points are matched by fraction, not step
+            pts = [p for r in runs for p in r["points"] if p["arm"] == arm and p["fraction"] == frac]
             if not pts:
                 continue
             key = f"{arm}@{frac:g}"
