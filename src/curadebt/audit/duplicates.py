@@ -33,8 +33,8 @@ Measured on WikiText-2 (2,938 paragraphs of >= 50 words; tests/test_duplicates.p
 300 planted copies with 0-10% word edits plus 200 distractors with 15-40% edits: recall 0.993-1.000
 (mean 0.998); reported pairs with true Jaccard >= threshold - 0.05: 98.7-100% (mean 99.5%). With
 exactly 10% edits (seeds 0-4): recall 0.977-0.993. bench/neardup.py (100 MB, same parameters, a
-shared 2-core machine): 3.9k docs/s in one process, 10.6x the docs/s of datasketch MinHash +
-MinHashLSH (12x in CPU time) and 1.3x rensa's, with a fifth of their peak memory (README, Performance).
+shared 2-core machine): 7.4k docs/s in one process, 11.6x the docs/s of datasketch MinHash +
+MinHashLSH (11.3x in CPU time) and 2.0x rensa's, with a fifth of their peak memory (README, Performance).
 """
 from __future__ import annotations
 
