@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 from rich.markup import escape  # error messages may contain [brackets]
-from rich.console import Console
+from curadebt.console import console, err
 from rich.table import Table
 
 from curadebt import __version__
@@ -20,8 +20,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
-err = Console(stderr=True)
 
 EXIT_CORPUS_ERROR = 3
 EXIT_RECONCILIATION = 4

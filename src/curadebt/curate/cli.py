@@ -7,11 +7,9 @@ from typing import Optional
 
 import typer
 from rich.markup import escape  # error messages may contain [brackets]
-from rich.console import Console
+from curadebt.console import console, err
 from rich.table import Table
 
-console = Console()
-err = Console(stderr=True)
 
 EXIT_RECIPE_ERROR = 2
 EXIT_CORPUS_ERROR = 3

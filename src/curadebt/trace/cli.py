@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from curadebt.console import console, err
+from rich.markup import escape
 from rich.table import Table
 
 from curadebt.report.writer import write_text_atomic
 from curadebt.trace.build import DEFAULT_SHARD_TOKENS, IndexBuildError, build_index
 from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, IndexError_, TokenIndex
 
-console = Console()
-err = Console(stderr=True)
 
 EXIT_USAGE = 2
 EXIT_CORPUS_ERROR = 3
@@ -42,7 +41,7 @@ def _open(index: Path) -> TokenIndex:
     try:
         return TokenIndex.open(index)
     except IndexError_ as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_USAGE)
 
 
@@ -96,10 +95,10 @@ def build(
                              store_text=store_text, overwrite=force, quarantine_path=quarantine,
                              workers=workers or min(os.cpu_count() or 1, 8), on_batch=on_batch)
     except CorpusError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_CORPUS_ERROR)
     except (IndexBuildError, ValueError) as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_USAGE)
     if as_json:
         _dump(report.to_json())
@@ -161,7 +160,7 @@ def docs(
     try:
         res = idx.documents(q, limit=limit, context_chars=context_chars, order=order)
     except ValueError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_USAGE)
     if as_json:
         _dump(res.to_json())
