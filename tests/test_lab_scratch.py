@@ -251,3 +251,15 @@ def test_smoke_salience_runs_and_reports_every_metric():
     assert res["summary"]["4"]["data_tom_share"] > res["summary"]["1"]["data_tom_share"]
     for r in res["runs"]:
         assert 0 < r["tom_share"] < 1 and 0 < r["entropy"] <= math.log2(24) + 1e-9
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    import os
+
+    from curadebt.lab.scratch_io import write_json
+
+    p = write_json(tmp_path / "x.json", {"a": float("nan"), "b": (1, 2)})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (p.stat().st_mode & 0o777) == (0o666 & ~umask)
+    assert json.loads(p.read_text()) == {"a": None, "b": [1, 2]}
