@@ -64,7 +64,7 @@ BUCKET_WINDOW = 32
 SHINGLE_BLOCK = 8192
 
 
-def _mix64(h: np.ndarray) -> np.ndarray:
+def mix64(h: np.ndarray) -> np.ndarray:
     """murmur3 fmix64 finaliser, in place on a uint64 array."""
     h ^= h >> np.uint64(33)
     h *= np.uint64(0xFF51AFD7ED558CCD)
@@ -167,7 +167,7 @@ def shingle_hashes(token_hashes: np.ndarray, offsets: np.ndarray, k: int) -> tup
             term[n_short <= i] = 0
             part += term
         acc[short_rows] = part ^ (n_short * _LEN_MULT)
-    _mix64(acc)
+    mix64(acc)
     return (acc >> np.uint64(32)).astype(np.uint32), sh_offsets
 
 
@@ -269,7 +269,7 @@ def band_keys(signatures: np.ndarray, bands: int, seed: int = 0) -> np.ndarray:
     keys = sig[:, :, 0] * mult[0]
     for j in range(1, rows):
         keys += sig[:, :, j] * mult[j]
-    return _mix64(keys)
+    return mix64(keys)
 
 
 def bucket_pairs(keys: np.ndarray, window: int = BUCKET_WINDOW) -> np.ndarray:

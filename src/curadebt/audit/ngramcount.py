@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from curadebt.audit.minhash import mix64
 from curadebt.audit.radix import argsort_u64
 from curadebt.audit.sketch import BoundedCounter
 
@@ -29,15 +30,6 @@ _MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x
                   0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
                  dtype=np.uint64)
 _LEN = np.uint64(0x27D4EB2F165667C5)
-
-
-def _mix64(h: np.ndarray) -> np.ndarray:
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
 
 
 def _ragged_gather(buf: np.ndarray, src: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -83,7 +75,7 @@ def ngram_keys(token_hashes: np.ndarray, offsets: np.ndarray, n: int) -> tuple[n
     for i in range(1, n):
         keys += token_hashes[pos + i] * mult[i]
     keys ^= np.uint64(n) * _LEN
-    return _mix64(keys), pos
+    return mix64(keys), pos
 
 
 def ngram_batch(keys: np.ndarray, pos: np.ndarray, data: bytes, starts: np.ndarray, lengths: np.ndarray,
