@@ -6,50 +6,11 @@ import html
 import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
-from typing import Any
 
 from curadebt.lab.overwrite import UNIT_METRICS, OverwriteResult
-
-# ---------------------------------------------------------------------------- atomic files
-
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-def _atomic_write(path: str | Path, data: str | bytes) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def _clean(x: Any) -> Any:
-    """JSON-safe: NaN/inf become None (strict JSON has no NaN)."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    return x
-
+from curadebt.lab.scratch_io import atomic_write as _atomic_write
+from curadebt.lab.scratch_io import clean as _clean
 
 def _as_dict(result: OverwriteResult | dict) -> dict:
     return result.to_dict() if isinstance(result, OverwriteResult) else result

@@ -1,4 +1,4 @@
-"""Atomic files and strict JSON for the from-scratch lab experiments."""
+"""Atomic files and strict JSON for the lab experiments (overwrite and from-scratch)."""
 from __future__ import annotations
 
 import json
