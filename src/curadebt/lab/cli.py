@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
+
+from curadebt.console import console, err
 
 lab_app = typer.Typer(
     name="lab",
@@ -18,8 +20,6 @@ lab_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
-err = Console(stderr=True)
 
 
 @lab_app.callback()
@@ -99,7 +99,7 @@ def overwrite(
         try:
             load = load_counterfact(None if counterfact == "default" else counterfact, limit=n_facts, offset=offset)
         except FileNotFoundError as e:
-            err.print(f"[red]{e}[/red]")
+            err.print(f"[red]{escape(str(e))}[/red]")
             raise typer.Exit(2)
         facts, skipped = load.facts, load.skipped
         tag = f"counterfact{len(facts)}"
@@ -123,11 +123,11 @@ def overwrite(
         try:
             report = json.loads(probes_report.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            err.print(f"[red]cannot read --probes-report {probes_report}: {e}[/red]")
+            err.print(f"[red]cannot read --probes-report {escape(str(probes_report))}: {escape(str(e))}[/red]")
             raise typer.Exit(2)
     missing = [str(p) for p in corpus or [] if not p.exists()]
     if missing:
-        err.print(f"[red]--corpus: no such file or folder: {', '.join(missing)}[/red]")
+        err.print(f"[red]--corpus: no such file or folder: {escape(', '.join(missing))}[/red]")
         raise typer.Exit(2)
     out_dir = out or Path("lab-out") / f"overwrite-{_slug(model if len(model) < 40 else Path(model).name)}-{_slug(tag)}"
 
@@ -136,7 +136,7 @@ def overwrite(
         with console.status(f"loading {model} ..."):
             lm = load_model(resolve_model(model), threads=threads)
     except ModelNotAvailable as e:
-        err.print(f"[red]model not available:[/red] {e}")
+        err.print(f"[red]model not available:[/red] {escape(str(e))}")
         raise typer.Exit(2)
     n_groups = -(-len(facts) // (edit_batch or len(facts)))
     console.print(f"loaded {lm.name} ({lm.n_params() / 1e6:.0f}M parameters) in {lm.load_seconds:.0f} s; "
@@ -154,7 +154,7 @@ def overwrite(
         result.probes = probe_odds(report, result)
     if odds_source and not result.probes:
         err.print(f"[yellow]no probe in {odds_source} has both answers "
-                  f"({facts[0].old!r}, {facts[0].new!r}) for a matching subject[/yellow]")
+                  f"({escape(repr(facts[0].old))}, {escape(repr(facts[0].new))}) for a matching subject[/yellow]")
     result.timing["wall_seconds"] = time.perf_counter() - t0
     paths = R.write_all(result, out_dir, plot=plot, audit_report=report)
     console.print(R.rich_table(result))

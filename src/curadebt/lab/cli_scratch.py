@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
-console = Console()
-err = Console(stderr=True)
+from curadebt.console import console, err
+
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
@@ -232,7 +232,7 @@ def cost(
         est = C.estimate(inertia_res, ex, n_params=n_params, corpus_tokens=corpus_tokens,
                          tokens_per_counter=tokens_per_counter, replay=replay, depth=depth, prompts=prompts, cvc=cvc_res)
     except FileNotFoundError as e:
-        err.print(f"[red]{e}[/red]")
+        err.print(f"[red]{escape(str(e))}[/red]")
         raise typer.Exit(2)
     except (ValueError, KeyError) as e:
         raise typer.BadParameter(str(e))

@@ -21,7 +21,6 @@ the same for every method. Means over facts per seed, then mean and 95% t-interv
 """
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
