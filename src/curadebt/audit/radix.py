@@ -2,7 +2,11 @@
 its comparison sorts for 64-bit ones."""
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+
+_LITTLE = sys.byteorder == "little"
 
 
 def argsort_u64(keys: np.ndarray, return_sorted: bool = False):
@@ -13,20 +17,25 @@ def argsort_u64(keys: np.ndarray, return_sorted: bool = False):
     if len(keys) < 2:
         order = np.arange(len(keys), dtype=np.int64)
         return (order, keys[order]) if return_sorted else order
-    digit_hi = (keys >> np.uint64(48)).astype(np.uint16)
-    o1 = np.argsort((keys >> np.uint64(32)).astype(np.uint16), kind="stable")
+    if _LITTLE and keys.dtype == np.uint64 and keys.flags.c_contiguous:
+        digits = keys.view(np.uint16).reshape(-1, 4)  # the 16-bit digits, without shifting copies
+        digit_hi, digit_mid = digits[:, 3], np.ascontiguousarray(digits[:, 2])
+    else:
+        digit_hi = (keys >> np.uint64(48)).astype(np.uint16)
+        digit_mid = (keys >> np.uint64(32)).astype(np.uint16)
+    o1 = np.argsort(digit_mid, kind="stable")
     order = o1[np.argsort(digit_hi[o1], kind="stable")]
     sk = keys[order]
     bad = np.flatnonzero(sk[1:] < sk[:-1])
     if len(bad):
-        hi = sk >> np.uint64(32)
-        for h in np.unique(hi[bad + 1]).tolist():
-            a = int(np.searchsorted(hi, np.uint64(h), side="left"))
-            b = int(np.searchsorted(hi, np.uint64(h), side="right"))
+        # sk is ordered by the high 32 bits, so a run of equal high bits is found by binary search on sk
+        for h in np.unique(sk[bad + 1] >> np.uint64(32)).tolist():
+            a = int(np.searchsorted(sk, np.uint64(h << 32), side="left"))
+            b = int(np.searchsorted(sk, np.uint64((h << 32) | 0xFFFFFFFF), side="right"))
             seg = order[a:b]
-            order[a:b] = seg[np.argsort(keys[seg], kind="stable")]
-        if return_sorted:
-            sk = keys[order]
+            o = np.argsort(keys[seg], kind="stable")
+            order[a:b] = seg[o]
+            sk[a:b] = sk[a:b][o]
     return (order, sk) if return_sorted else order
 
 
