@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from curadebt.trace.tracin import Checkpoint, tracin, train_with_checkpoints  # noqa: E402
+from curadebt.trace.tracin import Checkpoint, tracin  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -52,30 +52,9 @@ def test_tracin_equals_closed_form_gradients():
     assert res.parameters == 4 and res.checkpoints == 2
 
 
-SENTENCES = [
-    "the red fox jumps over the lazy dog",
-    "paris is the capital of france",
-    "water boils at one hundred degrees",
-    "the violin sings in the quiet hall",
-    "seven ships sailed across the cold sea",
-    "my grandmother bakes bread every sunday",
-    "a comet crossed the night sky",
-    "rain falls softly on green hills",
-]
-
-
-def test_tiny_gpt2_proponents_are_the_repeated_examples():
-    transformers = pytest.importorskip("transformers")
-    vocab = {w: i for i, w in enumerate(sorted({w for s in SENTENCES for w in s.split()} | {"quickly"}))}
-    enc = lambda s: [vocab[w] for w in s.split()]  # noqa: E731
-    torch.manual_seed(0)
-    cfg = transformers.GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=1, n_head=2, n_positions=32,
-                                  resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
-    model = transformers.GPT2LMHeadModel(cfg)
-    train = [enc(s) for s in SENTENCES]
-    run = train_with_checkpoints(model, train, epochs=12, lr=0.05, every=4, seed=0)
+def test_tiny_gpt2_proponents_are_the_repeated_examples(tiny_gpt2_run):
+    model, run, train, test = tiny_gpt2_run
     assert len(run.checkpoints) == 3 and run.losses[-1] < run.losses[0]
-    test = [train[1], train[4], enc("my grandmother bakes bread quickly")]
     before = {k: v.clone() for k, v in model.state_dict().items()}
     res = tracin(model, run.checkpoints, train, test)
     assert res.scores.shape == (3, len(train))

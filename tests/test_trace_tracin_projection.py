@@ -10,19 +10,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from curadebt.trace.tracin import (GradientFeatures, GradientProjector, Projection, _flat_grad,  # noqa: E402
-                                   causal_lm_loss, gradient_features, tracin, train_with_checkpoints)
-
-SENTENCES = [
-    "the red fox jumps over the lazy dog",
-    "paris is the capital of france",
-    "water boils at one hundred degrees",
-    "the violin sings in the quiet hall",
-    "seven ships sailed across the cold sea",
-    "my grandmother bakes bread every sunday",
-    "a comet crossed the night sky",
-    "rain falls softly on green hills",
-]
-
+                                   causal_lm_loss, gradient_features, tracin)
 
 @pytest.fixture(autouse=True)
 def one_thread():
@@ -32,28 +20,14 @@ def one_thread():
     torch.set_num_threads(n)
 
 
-@pytest.fixture(scope="module")
-def trained():
-    vocab = {w: i for i, w in enumerate(sorted({w for s in SENTENCES for w in s.split()} | {"quickly"}))}
-    enc = lambda s: [vocab[w] for w in s.split()]  # noqa: E731
-    torch.manual_seed(0)
-    cfg = transformers.GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=1, n_head=2, n_positions=32,
-                                  resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
-    model = transformers.GPT2LMHeadModel(cfg)
-    train = [enc(s) for s in SENTENCES]
-    run = train_with_checkpoints(model, train, epochs=12, lr=0.05, every=4, seed=0)
-    test = [train[1], train[4], enc("my grandmother bakes bread quickly")]
-    return model, run, train, test
-
-
 def _grads(model, examples):
     params = [p for p in model.parameters()]
     return torch.stack([_flat_grad(model, params, causal_lm_loss(model, z)) for z in examples])
 
 
 @pytest.mark.parametrize("kind", ["rademacher", "gaussian", "countsketch"])
-def test_projected_dot_products_approximate_exact(trained, kind):
-    model, run, train, test = trained
+def test_projected_dot_products_approximate_exact(tiny_gpt2_run, kind):
+    model, run, train, test = tiny_gpt2_run
     g = _grads(model, train + test)  # real per-example gradients of a tiny GPT-2 (~15k parameters)
     exact = (g.double() @ g.double().T).numpy()
     norms = np.sqrt(np.diag(exact))
@@ -70,8 +44,8 @@ def test_projected_dot_products_approximate_exact(trained, kind):
     assert rms[4096] < rms[256] / 2  # 16x the dimensions, about 4x less error
 
 
-def test_projected_tracin_ranks_like_exact(trained):
-    model, run, train, test = trained
+def test_projected_tracin_ranks_like_exact(tiny_gpt2_run):
+    model, run, train, test = tiny_gpt2_run
     exact = tracin(model, run.checkpoints, train, test)
     proj = tracin(model, run.checkpoints, train, test, projection=Projection(2048, seed=3))
     assert proj.projection == Projection(2048, 3) and proj.parameters == exact.parameters
@@ -83,8 +57,8 @@ def test_projected_tracin_ranks_like_exact(trained):
     assert cos.top(0, 1)[0][0] == 1 and cos.top(1, 1)[0][0] == 4
 
 
-def test_features_score_like_tracin_and_round_trip(trained, tmp_path):
-    model, run, train, test = trained
+def test_features_score_like_tracin_and_round_trip(tiny_gpt2_run, tmp_path):
+    model, run, train, test = tiny_gpt2_run
     p = Projection(64, seed=7, kind="gaussian")
     f_train = gradient_features(model, run.checkpoints, train, p, chunk=3)
     f_test = gradient_features(model, run.checkpoints, test, p)
@@ -112,12 +86,12 @@ def test_projector_large_blocks_match_small_blocks():
         a(torch.randn(2, 999))
 
 
-def test_bad_projection_and_masked_loss(trained):
+def test_bad_projection_and_masked_loss(tiny_gpt2_run):
     with pytest.raises(ValueError, match="dim"):
         Projection(0)
     with pytest.raises(ValueError, match="kind"):
         Projection(8, kind="sparse")
-    model, run, train, test = trained
+    model, run, train, test = tiny_gpt2_run
     ids = train[1]
     labels = [-100] * 3 + ids[3:]
     loss = causal_lm_loss(model, (ids, labels))
@@ -130,10 +104,10 @@ def test_bad_projection_and_masked_loss(trained):
         tracin(model, run.checkpoints, [], test)
 
 
-def test_variants_from_one_pass_equal_separate_calls(trained):
+def test_variants_from_one_pass_equal_separate_calls(tiny_gpt2_run):
     from curadebt.trace.tracin import Variant, tracin_variants
 
-    model, run, train, test = trained
+    model, run, train, test = tiny_gpt2_run
     p = Projection(128, seed=2, kind="countsketch")
     both = tracin_variants(model, run.checkpoints, train, test,
                            [Variant(), Variant(normalize=True), Variant(p), Variant(p, normalize=True)], chunk=5)
