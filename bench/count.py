@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _corpus import make_big_corpus  # noqa: E402
+from _datatrove import same_word_tokenizer  # noqa: E402
 from _measure import Meter, print_table, run_worker  # noqa: E402
 from curadebt.text.tokenize import word_tokenize  # noqa: E402
 
@@ -92,17 +93,6 @@ def _datatrove(texts, a, meter, stats: bool):
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.stats import WordStats
-    from datatrove.utils.word_tokenizers import WordTokenizer
-
-    class Words(WordTokenizer):
-        def word_tokenize(self, text):
-            return word_tokenize(text)
-
-        def sent_tokenize(self, text):
-            return [text]
-
-        def span_tokenize(self, text):
-            return [(0, len(text))]
 
     tmp = Path(tempfile.mkdtemp(prefix="count-datatrove-"))
     (tmp / "in").mkdir()
@@ -111,7 +101,7 @@ def _datatrove(texts, a, meter, stats: bool):
             fh.write(json.dumps({"id": str(i), "text": t}) + "\n")
     steps = [JsonlReader(str(tmp / "in"))]
     if stats:
-        steps.append(WordStats(str(tmp / "stats"), language=Words(), groups_to_compute=["summary"]))
+        steps.append(WordStats(str(tmp / "stats"), language=same_word_tokenizer(), groups_to_compute=["summary"]))
     ex = LocalPipelineExecutor(steps, tasks=1, workers=1, logging_dir=str(tmp / "logs"), skip_completed=False)
     with meter:
         ex.run()

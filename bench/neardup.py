@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _datatrove import same_word_tokenizer  # noqa: E402
 from _measure import Meter, print_table, run_worker  # noqa: E402
 from curadebt.text.tokenize import WORD_RE, word_tokenize  # noqa: E402
 
@@ -280,17 +281,6 @@ def run_datatrove(texts, a, meter):
                                                   MinhashDedupSignature)
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.utils.text import TextNormConfig
-    from datatrove.utils.word_tokenizers import WordTokenizer
-
-    class Words(WordTokenizer):  # the same word tokenizer as every other system
-        def word_tokenize(self, text):
-            return word_tokenize(text)
-
-        def sent_tokenize(self, text):
-            return [text]
-
-        def span_tokenize(self, text):
-            return [(0, len(text))]
 
     workers = 2
     tmp = Path(tempfile.mkdtemp(prefix="neardup-datatrove-"))
@@ -305,7 +295,7 @@ def run_datatrove(texts, a, meter):
     cfg = MinhashConfig(n_grams=a.shingle, num_buckets=a.bands, hashes_per_bucket=a.num_perm // a.bands,
                         seed=a.seed, norm_config=norm)
     common = {"skip_completed": False, "start_method": "fork"}
-    signature = MinhashDedupSignature(str(tmp / "sigs"), config=cfg, language=Words())
+    signature = MinhashDedupSignature(str(tmp / "sigs"), config=cfg, language=same_word_tokenizer())
     signature._hash_func = xxh64_str  # its default xxhash64, on UTF-8 bytes (xxhash>=3 rejects str)
     stage1 = LocalPipelineExecutor(
         [JsonlReader(str(tmp / "in")), signature],
