@@ -54,16 +54,22 @@ def _group_keep(groups: np.ndarray, members: np.ndarray, priority: np.ndarray) -
     return keeper, keeper == members
 
 
+def _kept_sharing_a_group(ctx: OpContext, group_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Still-kept documents whose group has at least one other still-kept member: (their ordinals,
+    their group ids, kept members per group id)."""
+    kept = np.flatnonzero(ctx.plan.kept)
+    groups = group_of[kept]
+    sizes = np.bincount(groups, minlength=ctx.table.n)
+    multi = sizes[groups] >= 2
+    return kept[multi], groups[multi], sizes
+
+
 def exact_dedup(ctx: OpContext, op: ExactDedup, index: int) -> OpSummary:
     a = _check(ctx)
     _annotate_clusters(ctx)
     plan = ctx.plan
     s = plan.begin(op.name, op.params())
-    kept = np.flatnonzero(plan.kept)
-    groups = a.exact_of[kept]
-    sizes = np.bincount(groups, minlength=ctx.table.n)
-    multi = sizes[groups] >= 2
-    members, groups = kept[multi], groups[multi]
+    members, groups, sizes = _kept_sharing_a_group(ctx, a.exact_of)
     if len(members):
         keeper, is_keeper = _group_keep(groups, members, np.zeros(len(members), dtype=np.int64))
         drop = members[~is_keeper]
@@ -84,11 +90,7 @@ def near_dedup(ctx: OpContext, op: NearDedup, index: int) -> OpSummary:
     _annotate_clusters(ctx)
     plan = ctx.plan
     s = plan.begin(op.name, op.params())
-    kept = np.flatnonzero(plan.kept)
-    groups = a.representative[kept]
-    sizes = np.bincount(groups, minlength=ctx.table.n)
-    multi = sizes[groups] >= 2
-    members, groups = kept[multi], groups[multi]
+    members, groups, sizes = _kept_sharing_a_group(ctx, a.representative)
     if len(members):
         if op.keep == "longest":
             priority = -ctx.table.tokens[members]
