@@ -15,24 +15,22 @@ from curadebt.console import console, err
 
 
 
-def _ints(text: str, what: str) -> tuple[int, ...]:
+def _numbers(text: str, what: str, kind: type, kind_name: str) -> tuple:
     try:
-        vals = tuple(int(x) for x in re.split(r"[,\s]+", text.strip()) if x)
+        vals = tuple(kind(x) for x in _words(text))
     except ValueError:
-        raise typer.BadParameter(f"{what} must be integers separated by commas, got {text!r}")
+        raise typer.BadParameter(f"{what} must be {kind_name} separated by commas, got {text!r}")
     if not vals:
         raise typer.BadParameter(f"{what}: give at least one value")
     return vals
+
+
+def _ints(text: str, what: str) -> tuple[int, ...]:
+    return _numbers(text, what, int, "integers")
 
 
 def _floats(text: str, what: str) -> tuple[float, ...]:
-    try:
-        vals = tuple(float(x) for x in re.split(r"[,\s]+", text.strip()) if x)
-    except ValueError:
-        raise typer.BadParameter(f"{what} must be numbers separated by commas, got {text!r}")
-    if not vals:
-        raise typer.BadParameter(f"{what}: give at least one value")
-    return vals
+    return _numbers(text, what, float, "numbers")
 
 
 def _words(text: str) -> tuple[str, ...]:
