@@ -445,6 +445,13 @@ def _scaled(count: int, n_docs: int, minimum: int = 1) -> int:
     return max(minimum, round(count * n_docs / DEFAULT_DOCS))
 
 
+#: template slots filled per sentence (not from the document's context): a word drawn from a list ...
+_CHOICE_SLOTS = {"adj": ADJ, "good": GOODS, "good2": GOODS, "month": MONTHS, "weekday": WEEKDAYS}
+#: ... or an integer drawn from an inclusive range
+_INT_SLOTS = {"digit": (0, 9), "teen": (14, 18), "n4": (5, 400), "day": (1, 28), "year": (1950, 2023),
+              "num": (2, 95), "n2": (3, 40), "n3": (5, 400), "pct": (2, 60)}
+
+
 class _Writer:
     """Draws slot values and assembles documents from templates."""
 
@@ -482,32 +489,10 @@ class _Writer:
         for slot in _SLOT_RE.findall(template):
             if slot in local:
                 continue
-            if slot == "adj":
-                local[slot] = rng.choice(ADJ)
-            elif slot in ("good", "good2"):
-                local[slot] = rng.choice(GOODS)
-            elif slot == "month":
-                local[slot] = rng.choice(MONTHS)
-            elif slot == "weekday":
-                local[slot] = rng.choice(WEEKDAYS)
-            elif slot == "digit":
-                local[slot] = str(rng.randint(0, 9))
-            elif slot == "teen":
-                local[slot] = str(rng.randint(14, 18))
-            elif slot == "n4":
-                local[slot] = str(rng.randint(5, 400))
-            elif slot == "day":
-                local[slot] = str(rng.randint(1, 28))
-            elif slot == "year":
-                local[slot] = str(rng.randint(1950, 2023))
-            elif slot == "num":
-                local[slot] = str(rng.randint(2, 95))
-            elif slot == "n2":
-                local[slot] = str(rng.randint(3, 40))
-            elif slot == "n3":
-                local[slot] = str(rng.randint(5, 400))
-            elif slot == "pct":
-                local[slot] = str(rng.randint(2, 60))
+            if slot in _CHOICE_SLOTS:
+                local[slot] = rng.choice(_CHOICE_SLOTS[slot])
+            elif slot in _INT_SLOTS:
+                local[slot] = str(rng.randint(*_INT_SLOTS[slot]))
             else:  # pragma: no cover - a template typo
                 raise KeyError(f"unknown slot {slot!r} in {template!r}")
         return template.format(**local)
