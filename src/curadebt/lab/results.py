@@ -253,43 +253,42 @@ def plot_figure(result: OverwriteResult | dict):
     x = [r["ratio"] for r in rows]
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for key, label, color in (("p_new", "P(new)", "tab:red"), ("p_old", "P(old)", "tab:blue")):
-        m = [_nan(r[key]["mean"]) for r in rows]
-        lo = [_nan(r[key]["low"]) for r in rows]
-        hi = [_nan(r[key]["high"]) for r in rows]
-        ax.plot(x, m, marker="o", color=color, label=label)
-        ax.fill_between(x, lo, hi, color=color, alpha=0.2, linewidth=0)
+        _mean_with_band(ax, x, rows, key, label, color, alpha=0.2)
         if base:
             ax.axhline(_nan(base[key]["mean"]), color=color, linestyle=":", linewidth=1,
                        label=f"{label}, base model")
     ax.plot(x, [v / (1 + v) for v in x], color="grey", linestyle="--", linewidth=1,
             label="share of new statements r/(1+r)")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(x, [f"{v:g}" for v in x])
-    ax.set_xlabel("new:old statements in fine-tuning")
-    ax.set_ylabel("probability on the rewrite prompt")
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    _ratio_axes(ax, x, "probability on the rewrite prompt")
     for key, label, color in (("efficacy", "efficacy", "tab:red"), ("paraphrase", "paraphrase", "tab:orange"),
                               ("neighbourhood", "neighbourhood", "tab:green")):
-        m = [_nan(r[key]["mean"]) for r in rows]
-        ax2.plot(x, m, marker="o", color=color, label=label)
-        ax2.fill_between(x, [_nan(r[key]["low"]) for r in rows], [_nan(r[key]["high"]) for r in rows],
-                         color=color, alpha=0.15, linewidth=0)
+        _mean_with_band(ax2, x, rows, key, label, color, alpha=0.15)
     ax2.axhline(0.5, color="grey", linestyle="--", linewidth=1)
-    ax2.set_xscale("log", base=2)
-    ax2.set_xticks(x, [f"{v:g}" for v in x])
-    ax2.set_xlabel("new:old statements in fine-tuning")
-    ax2.set_ylabel("score (share of prompts)")
-    ax2.set_ylim(-0.02, 1.02)
-    ax2.legend(fontsize=8)
-    ax2.grid(alpha=0.3)
+    _ratio_axes(ax2, x, "score (share of prompts)")
     facts = d["facts"]
     what = (f"{facts[0]['subject']}: {facts[0]['old']} -> {facts[0]['new']}" if len(facts) == 1
             else f"{len(facts)} CounterFact facts" if facts[0].get("source") == "counterfact" else f"{len(facts)} facts")
     fig.suptitle(f"{d['model']['name']}: {what}; r50 = {_r50_text(d)} (bands: 95% CI)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _mean_with_band(ax, x, rows, key: str, label: str, color: str, alpha: float) -> None:
+    """The mean of ``key`` per ratio as a line, its confidence interval as a band."""
+    ax.plot(x, [_nan(r[key]["mean"]) for r in rows], marker="o", color=color, label=label)
+    ax.fill_between(x, [_nan(r[key]["low"]) for r in rows], [_nan(r[key]["high"]) for r in rows],
+                    color=color, alpha=alpha, linewidth=0)
+
+
+def _ratio_axes(ax, x, ylabel: str) -> None:
+    """A log2 ratio axis with one tick per ratio and a 0..1 value axis."""
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(x, [f"{v:g}" for v in x])
+    ax.set_xlabel("new:old statements in fine-tuning")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
 
 
 def _nan(v):
