@@ -99,3 +99,46 @@ def test_radix_argsort_equals_stable_argsort():
         base[:q] = (base[:q] & np.uint64(0xFFFFFFFF)) | np.uint64(0xABCD << 32)
         keys = base[rng.integers(0, len(base), n)] if n else np.empty(0, dtype=np.uint64)
         assert np.array_equal(argsort_u64(keys), np.argsort(keys, kind="stable"))
+
+
+def _wide_texts(n_docs: int, seed: int) -> list[str]:
+    """Documents over a large vocabulary: tens of thousands of distinct n-grams in one batch, more
+    than the count table starts with, so it must grow in the middle of a batch."""
+    rng = random.Random(seed)
+    return [" ".join(f"t{rng.randrange(30_000)}" for _ in range(rng.randrange(50, 150))) for _ in range(n_docs)]
+
+
+def test_table_grows_inside_one_batch():
+    texts = _wide_texts(800, 3)
+    m = FrequencyMeasure(max_n=3, budget=200_000, top_k=40)
+    state = m.accumulate(m.empty(), _batches(texts, 10_000)[0])
+    ref = _reference(texts, 10_000, 3, 200_000)
+    for n in (1, 2, 3):
+        got, want = state[n], ref[n]
+        assert len(got) == len(want.counts)
+        assert n == 1 or len(got) > (1 << 15)
+        assert (got.total, got.error) == (want.total, want.error)
+        assert got.top(40) == top_items(want.counts, 40)
+        assert np.array_equal(got.sorted_counts(), np.array(sorted(want.counts.values(), reverse=True)))
+
+
+def test_counting_goes_on_after_a_pickle_with_read_only_arrays():
+    """A state shipped to another process (Ray hands back read-only arrays) keeps counting exactly."""
+    import pickle
+
+    texts = _wide_texts(300, 4) + _texts(5, 300)
+    m = FrequencyMeasure(max_n=2, budget=6_000, top_k=30)
+    batches = _batches(texts, 97)
+    state = m.empty()
+    for i, b in enumerate(batches):
+        state = m.accumulate(state, b)
+        if i in (1, 3):
+            state = pickle.loads(pickle.dumps(state))
+            for counter in state.values():
+                for arr in (counter._keys, counter._counts, counter._text_start, counter._text_len, counter.arena):
+                    arr.flags.writeable = False
+    ref = _reference(texts, 97, 2, 6_000)
+    for n in (1, 2):
+        assert (state[n].total, state[n].error, len(state[n])) == (ref[n].total, ref[n].error, len(ref[n].counts))
+        assert state[n].top(30) == top_items(ref[n].counts, 30)
+    assert not state[2].exact  # the budget was passed: pruned between and after the round trips

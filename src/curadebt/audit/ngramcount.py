@@ -1,21 +1,20 @@
-"""Counting n-grams by 64-bit hash in numpy arrays, with the n-gram text kept as UTF-8 bytes.
+"""Counting n-grams by 64-bit hash in a count table, with the n-gram text kept as UTF-8 bytes.
 
 :class:`HashedNgramCounter` gives exactly the results of :class:`curadebt.audit.sketch.BoundedCounter`
 fed with the space-joined n-gram strings (same totals, distinct counts, Misra-Gries pruning points,
 cuts and error bounds, and the same top items with ties broken by the string), without a Python
 object per n-gram. Keys are 64-bit hashes of the token-hash sequence, so two different n-grams
 would only be merged on a 64-bit collision (probability about ``d**2 / 2**65`` for ``d`` distinct
-n-grams: ~3e-6 for 10 million). A new key at first keeps only the place of its first token in
-the batch it came from (the counter holds that batch's bytes and 32-bit token spans, shared by the
-counters of every n); its text is copied into a byte arena only when needed: for the survivors of a
-prune, for the top n-grams, to merge or pickle, or when the batches held outgrow the counts
-(``4 * keys + 8M`` tokens). The top n-grams are decoded at the end only.
+n-grams: ~3e-6 for 10 million).
 
-Per batch, the n-gram keys are sorted (a radix argsort) and counted; keys already in the main
-sorted arrays are added in place, the new ones (with their texts) become a sorted run (``pending``).
-Runs are merged into the main arrays lazily: when they outgrow the main arrays, and whenever
-``len(main) + len(pending)`` (an upper bound on the distinct count) passes ``budget * slack``, at
-which point the exact distinct count decides a prune, as BoundedCounter decides after every update.
+The keys are computed and counted in one compiled loop per batch (:mod:`curadebt.audit.counttable`):
+a hash index from key to row over dense arrays (keys, counts, text place), rows in order of first
+appearance. A new key at first keeps only the place of its first token in the batch it came from
+(the counter holds that batch's bytes and 32-bit token spans, shared by the counters of every n);
+its text is copied into a byte arena only when needed: for the survivors of a prune, for the top
+n-grams, to merge or pickle, or when the batches held outgrow the counts (``4 * keys + 8M``
+tokens). The top n-grams are decoded at the end only. After every batch, more than
+``budget * slack`` distinct keys trigger a prune, as BoundedCounter decides after every update.
 """
 from __future__ import annotations
 
@@ -24,11 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from curadebt.audit.minhash import mix64
-from curadebt.audit.radix import argsort_u64
+from curadebt.audit import counttable
 from curadebt.audit.sketch import BoundedCounter
 
-# n-gram key = mix64(sum_i h(t_i) * M_i ^ n * L): fixed odd constants, so the order of the tokens matters
+# n-gram key = fmix64(sum_i h(t_i) * M_i ^ n * L): fixed odd constants, so the order of the tokens matters
 _MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
                   0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
                  dtype=np.uint64)
@@ -92,68 +90,6 @@ def ngram_texts(data: bytes, starts: np.ndarray, lengths: np.ndarray, t0: np.nda
     return text_start, text_len, arena
 
 
-@dataclass
-class NgramBatch:
-    """The n-grams of one batch for one n: sorted distinct keys, their counts, and their texts."""
-
-    keys: np.ndarray       # uint64, sorted, unique
-    counts: np.ndarray     # int64
-    text_start: np.ndarray  # int64, into arena
-    text_len: np.ndarray    # int64
-    arena: np.ndarray      # uint8
-    occurrences: int       # n-grams counted in the batch (all of them, known ones included)
-    known_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # rows of ``known``
-    known_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # and their counts
-
-
-def ngram_keys(token_hashes: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit keys of every n-gram inside a document, and the index of its first token."""
-    total_tokens = len(token_hashes)
-    if n == 1:
-        return token_hashes, np.arange(total_tokens, dtype=np.int64)
-    doc_end = np.repeat(offsets[1:], np.diff(offsets))
-    pos = np.flatnonzero(np.arange(total_tokens, dtype=np.int64) + (n - 1) < doc_end)
-    mult = _MULT[:n] if n <= len(_MULT) else np.concatenate(
-        [_MULT, np.random.default_rng(0x6E6772).integers(0, 1 << 63, n - len(_MULT), dtype=np.uint64) | np.uint64(1)])
-    keys = token_hashes[pos] * mult[0]
-    for i in range(1, n):
-        keys += token_hashes[pos + i] * mult[i]
-    keys ^= np.uint64(n) * _LEN
-    return mix64(keys), pos
-
-
-def ngram_batch(keys: np.ndarray, pos: np.ndarray, data: bytes, starts: np.ndarray, lengths: np.ndarray,
-                n: int, known: np.ndarray | None = None, texts: bool = True) -> NgramBatch:
-    """Distinct ``keys`` with their counts and texts; ``pos`` is each occurrence's first token, whose
-    n tokens (byte spans ``starts``/``lengths`` into ``data``, see
-    :func:`curadebt.text.wordhash.word_spans`) joined by single spaces are the n-gram's text.
-    ``known``: the sorted keys already counted elsewhere: those of the batch are returned apart, as
-    rows of ``known`` with their counts (``known_rows``, ``known_counts``), without their text.
-    Without ``texts``, ``text_start`` is each n-gram's first token (``pos``) and ``text_len`` -1."""
-    occurrences = len(keys)
-    if len(keys) == 0:
-        e = np.empty(0, dtype=np.int64)
-        return NgramBatch(np.empty(0, dtype=np.uint64), e, e, e, np.empty(0, dtype=np.uint8), occurrences)
-    order, sk = argsort_u64(keys, return_sorted=True)
-    head = np.flatnonzero(np.concatenate([[True], sk[1:] != sk[:-1]]))
-    ukeys = sk[head]
-    counts = np.diff(np.append(head, len(sk)))
-    counts = counts.astype(np.int64, copy=False)
-    t0 = pos[order[head]]
-    known_rows = known_counts = np.empty(0, dtype=np.int64)
-    if known is not None and len(known):
-        i = np.searchsorted(known, ukeys)  # sorted needles: cheap
-        np.minimum(i, len(known) - 1, out=i)
-        need = known[i] != ukeys
-        known_rows, known_counts = i[~need], counts[~need]
-        ukeys, counts, t0 = ukeys[need], counts[need], t0[need]
-    if not texts:  # the first token of each n-gram stands for its text (see HashedNgramCounter)
-        return NgramBatch(ukeys, counts, t0, np.full(len(t0), -1, dtype=np.int64), np.empty(0, dtype=np.uint8),
-                          occurrences, known_rows, known_counts)
-    text_start, text_len, arena = ngram_texts(data, starts, lengths, t0, n)
-    return NgramBatch(ukeys, counts, text_start, text_len, arena, occurrences, known_rows, known_counts)
-
-
 _HELD: list = [None]  # the last batch's spans as held, shared by the counters of n = 1, 2, 3
 
 
@@ -171,6 +107,23 @@ def _held_spans(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> tuple:
     return spans
 
 
+def _multipliers(n: int) -> np.ndarray:
+    if n <= len(_MULT):
+        return _MULT[:n]
+    extra = np.random.default_rng(0x6E6772).integers(0, 1 << 63, n - len(_MULT), dtype=np.uint64) | np.uint64(1)
+    return np.concatenate([_MULT, extra])
+
+
+def _grown(arr: np.ndarray, live: int, size: int) -> np.ndarray:
+    """A writable array of ``size`` entries starting with ``arr[:live]``."""
+    out = np.empty(size, dtype=arr.dtype)
+    out[:live] = arr[:live]
+    return out
+
+
+_ROW_ARRAYS = ("_keys", "_counts", "_text_start", "_text_len")
+
+
 @dataclass
 class HashedNgramCounter:
     """Exact counts under a memory budget, degrading to Misra-Gries (the rules of BoundedCounter)."""
@@ -179,16 +132,20 @@ class HashedNgramCounter:
     slack: float = 1.5
     total: int = 0
     error: int = 0
-    keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
-    counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    text_start: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    text_len: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    arena: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint8))
-    pending: list = field(default_factory=list)
     n: int = 0
+    # row i (i < rows) is one distinct key: its count, and its text ``arena[text_start:text_start +
+    # text_len]``; text_len -1 means not copied yet: text_start is then the global index of the
+    # n-gram's first token among the batches held (``sources``). The arrays have spare room past rows.
+    rows: int = 0
+    _keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+    _counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _text_start: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _text_len: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    arena: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint8))
+    # the hash index over the rows (slot_keys, slot_rows); None until needed (not pickled)
+    _index: tuple | None = None
     # batches whose texts are not copied yet: (data, starts, lengths), the global index of their
-    # first token, and the tokens held; a row with text_len -1 has its first token's global index
-    # in text_start instead of a place in the arena
+    # first token, and the tokens held
     sources: list = field(default_factory=list)
     source_base: list = field(default_factory=list)
     source_tokens: int = 0
@@ -198,15 +155,41 @@ class HashedNgramCounter:
         return self.error == 0
 
     def __len__(self) -> int:
-        self._compact()
-        return len(self.keys)
+        return self.rows
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self._keys[:self.rows]
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self._counts[:self.rows]
+
+    @property
+    def text_start(self) -> np.ndarray:
+        return self._text_start[:self.rows]
+
+    @property
+    def text_len(self) -> np.ndarray:
+        return self._text_len[:self.rows]
 
     # -- adding ------------------------------------------------------------------------------
 
+    def _make_room(self, extra: int) -> None:
+        """Room for ``extra`` more rows in the arrays and the index (arrays made writable: they
+        may come read-only from another process)."""
+        need = self.rows + extra
+        if need > len(self._keys) or not all(getattr(self, a).flags.writeable for a in _ROW_ARRAYS):
+            size = max(need, len(self._keys) * 3 // 2, 1 << 12)
+            for a in _ROW_ARRAYS:
+                setattr(self, a, _grown(getattr(self, a), self.rows, size))
+        if self._index is None or 2 * need > len(self._index[0]):
+            self._index = counttable.build_index(self._keys, self.rows, need)
+
     def count(self, data: bytes, starts: np.ndarray, lengths: np.ndarray, offsets: np.ndarray,
               token_hashes: np.ndarray, n: int) -> None:
-        """Count the n-grams of a batch of token spans: keys already in the main arrays are added in
-        place; the others (with their texts) wait in a pending run."""
+        """Count the n-grams of a batch of token spans (see :func:`curadebt.text.wordhash.word_spans`),
+        then prune if the distinct count passed ``budget * slack``."""
         if self.n and n != self.n and self.sources:
             self._materialise()
         self.n = n
@@ -215,23 +198,28 @@ class HashedNgramCounter:
             self.sources.append(spans)
             self.source_base.append(self.source_tokens)
             self.source_tokens += len(starts)
-        keys, pos = ngram_keys(token_hashes, offsets, n)
-        batch = ngram_batch(keys, pos, data, starts, lengths, n, known=self.keys, texts=False)
-        batch.text_start += self.source_base[-1]
-        self.add(batch)
-        if self.sources and self.source_tokens > 4 * (len(self.keys) + sum(len(p.keys) for p in self.pending)) + (1 << 23):
+        before, done, todo = self.rows, 0, counttable.ngrams_in(offsets, n)
+        self._make_room(0)
+        while True:
+            self.rows, done = counttable.count_ngrams(
+                token_hashes, offsets, n, _multipliers(n), np.uint64(n) * _LEN, done, *self._index,
+                self._keys, self._counts, self._text_start, self.rows, self.source_base[-1])
+            if done == todo:
+                break
+            self._make_room(max(self.rows // 2, 1 << 12))  # the table is full: grow it by half
+        self._text_len[before:self.rows] = -1
+        self.total += todo
+        self._maybe_prune()
+        if self.sources and self.source_tokens > 4 * self.rows + (1 << 23):
             self._materialise()  # bound the batches held to the size of the counts
 
     def _materialise(self, rows: np.ndarray | None = None) -> None:
         """Copy the texts of ``rows`` (default: all, then the batches are let go) into the arena."""
-        if rows is None:
-            self._compact()
-            lazy = np.flatnonzero(self.text_len < 0)
-        else:
-            lazy = rows[self.text_len[rows] < 0]
+        text_start, text_len = self.text_start, self.text_len
+        lazy = np.flatnonzero(text_len < 0) if rows is None else rows[text_len[rows] < 0]
         if len(lazy):
             bases = np.asarray(self.source_base, dtype=np.int64)
-            src = np.searchsorted(bases, self.text_start[lazy], side="right") - 1
+            src = np.searchsorted(bases, text_start[lazy], side="right") - 1
             if len(bases) < (1 << 15):
                 src = src.astype(np.int16)  # a radix sort
             order = np.argsort(src, kind="stable")
@@ -243,9 +231,9 @@ class HashedNgramCounter:
                 if not len(sel):
                     continue
                 data, starts, lengths = self.sources[si]
-                ts, tl, ar = ngram_texts(data, starts, lengths, self.text_start[sel] - self.source_base[si], self.n)
-                self.text_start[sel] = ts + base
-                self.text_len[sel] = tl
+                ts, tl, ar = ngram_texts(data, starts, lengths, text_start[sel] - self.source_base[si], self.n)
+                text_start[sel] = ts + base
+                text_len[sel] = tl
                 base += len(ar)
                 parts.append(ar)
             self.arena = np.concatenate(parts)
@@ -254,68 +242,11 @@ class HashedNgramCounter:
 
     def __getstate__(self):
         self._materialise()
-        return self.__dict__.copy()
-
-    def add(self, batch: NgramBatch) -> None:
-        """Count one batch's n-grams (``known_rows`` must be rows of the current main arrays), then
-        prune if the distinct count passed ``budget * slack``."""
-        self.total += batch.occurrences
-        if len(batch.known_rows):
-            self.counts[batch.known_rows] += batch.known_counts  # distinct rows
-        if len(batch.keys):
-            self.pending.append(batch)
-        bound = len(self.keys) + sum(len(p.keys) for p in self.pending)
-        if bound > self.budget * self.slack or bound - len(self.keys) > max(4 * len(self.keys), 1 << 18):
-            self._compact()
-            self._maybe_prune()
-
-    def _compact(self) -> None:
-        """Merge the pending runs into the main sorted arrays."""
-        if not self.pending:
-            return
-        runs, self.pending = self.pending, []
-        if len(runs) == 1:
-            p = runs[0]
-            pk, pc, ps, pl, pa = p.keys, p.counts, p.text_start, p.text_len, p.arena
-        else:  # combine the runs first: one sort over the pending keys only
-            base = np.cumsum([0] + [len(r.arena) for r in runs[:-1]])
-            k = np.concatenate([r.keys for r in runs])
-            order, k = argsort_u64(k, return_sorted=True)
-            c = np.concatenate([r.counts for r in runs])[order]
-            s = np.concatenate([np.where(r.text_len >= 0, r.text_start + b, r.text_start)
-                                for r, b in zip(runs, base)])[order]
-            ln = np.concatenate([r.text_len for r in runs])[order]
-            head = np.concatenate([[True], k[1:] != k[:-1]])
-            first = np.flatnonzero(head)
-            pk, pc, ps, pl = k[first], np.add.reduceat(c, first), s[first], ln[first]
-            pa = np.concatenate([r.arena for r in runs])
-        idx = np.searchsorted(self.keys, pk)
-        found = np.zeros(len(pk), dtype=bool)
-        inside = idx < len(self.keys)
-        found[inside] = self.keys[idx[inside]] == pk[inside]
-        if found.any():
-            self.counts[idx[found]] += pc[found]  # distinct keys: no repeated index
-        new = ~found
-        if new.any():
-            # as np.insert at idx[new] (nondecreasing), with the places worked out once for the four arrays
-            at = idx[new]
-            base = len(self.arena)
-            place = at + np.arange(len(at))
-            old = np.ones(len(self.keys) + len(at), dtype=bool)
-            old[place] = False
-
-            def insert(arr, values):
-                out = np.empty(len(old), dtype=arr.dtype)
-                out[place] = values
-                out[old] = arr
-                return out
-
-            self.keys = insert(self.keys, pk[new])
-            self.counts = insert(self.counts, pc[new])
-            self.text_start = insert(self.text_start, np.where(pl[new] >= 0, ps[new] + base, ps[new]))
-            self.text_len = insert(self.text_len, pl[new])
-            self.arena = np.concatenate([self.arena, pa])
-        self._maybe_shrink_arena()
+        state = self.__dict__.copy()
+        for a in _ROW_ARRAYS:  # without the spare room or the index
+            state[a] = getattr(self, a)[:self.rows].copy()
+        state["_index"] = None
+        return state
 
     def _maybe_shrink_arena(self) -> None:
         copied = np.flatnonzero(self.text_len >= 0)
@@ -328,27 +259,36 @@ class HashedNgramCounter:
             self.text_start[copied] = ts
 
     def _maybe_prune(self) -> None:
-        if len(self.keys) <= self.budget * self.slack:
+        if self.rows <= self.budget * self.slack:
             return
+        counts = self.counts
         # the (budget+1)-th largest count, as BoundedCounter: sorted(values, reverse=True)[budget]
-        cut = int(-np.partition(-self.counts, self.budget)[self.budget])
+        cut = int(-np.partition(-counts, self.budget)[self.budget])
         self.error += cut
-        keep = self.counts > cut
-        self.keys, self.text_start, self.text_len = self.keys[keep], self.text_start[keep], self.text_len[keep]
-        self.counts = self.counts[keep] - cut
+        keep = np.flatnonzero(counts > cut)
+        self._keys, self._text_start, self._text_len = self.keys[keep], self.text_start[keep], self.text_len[keep]
+        self._counts = counts[keep] - cut
+        self.rows = len(keep)
+        self._index = None  # rebuilt for the survivors on the next count
         self._materialise()  # the survivors' texts: the batches are let go
         self._maybe_shrink_arena()
 
     def merge(self, other: "HashedNgramCounter") -> "HashedNgramCounter":
+        """The counts of both (neither changes, apart from copying their pending texts)."""
         self._materialise()
         other._materialise()
         out = HashedNgramCounter(self.budget, self.slack, self.total + other.total, self.error + other.error,
-                                 self.keys.copy(), self.counts.copy(), self.text_start.copy(), self.text_len.copy(),
-                                 self.arena.copy(), n=self.n or other.n)
-        if len(other.keys):
-            out.pending.append(NgramBatch(other.keys, other.counts, other.text_start, other.text_len, other.arena, 0))
-        out._compact()
+                                 self.n or other.n, self.rows, arena=self.arena.copy())
+        for a in _ROW_ARRAYS:
+            setattr(out, a, _grown(getattr(self, a), self.rows, self.rows + other.rows))
+        out._make_room(other.rows)
+        before = out.rows
+        out.rows, new = counttable.add_counts(other.keys, other.counts, *out._index, out._keys, out._counts, out.rows)
+        out._text_start[before:out.rows] = other.text_start[new] + len(out.arena)
+        out._text_len[before:out.rows] = other.text_len[new]
+        out.arena = np.concatenate([out.arena, other.arena])
         out._maybe_prune()
+        out._maybe_shrink_arena()
         return out
 
     # -- reading -----------------------------------------------------------------------------
@@ -361,21 +301,20 @@ class HashedNgramCounter:
 
     def sorted_counts(self) -> np.ndarray:
         """All counts, largest first."""
-        self._compact()
         return np.sort(self.counts)[::-1]
 
     def top(self, k: int) -> list[tuple[str, int]]:
         """The k most frequent n-grams, by count descending then text ascending (as ``top_items``)."""
-        self._compact()
-        if k <= 0 or len(self.counts) == 0:
+        counts = self.counts
+        if k <= 0 or len(counts) == 0:
             return []
-        if k < len(self.counts):
-            kth = int(-np.partition(-self.counts, k - 1)[k - 1])
-            cand = np.flatnonzero(self.counts >= kth)
+        if k < len(counts):
+            kth = int(-np.partition(-counts, k - 1)[k - 1])
+            cand = np.flatnonzero(counts >= kth)
         else:
-            cand = np.arange(len(self.counts))
+            cand = np.arange(len(counts))
         self._materialise(cand)
-        items = [(self.text(i), int(self.counts[i])) for i in cand.tolist()]
+        items = [(self.text(i), int(counts[i])) for i in cand.tolist()]
         items.sort(key=lambda kv: (-kv[1], kv[0]))
         return items[:k]
 
@@ -386,4 +325,4 @@ class HashedNgramCounter:
         return BoundedCounter(self.budget, counts, self.total, self.error, self.slack)
 
 
-__all__ = ["HashedNgramCounter", "NgramBatch", "ngram_batch", "ngram_keys", "ngram_texts"]
+__all__ = ["HashedNgramCounter", "ngram_texts"]
