@@ -345,13 +345,16 @@ def worker(a) -> None:
 # main
 # ---------------------------------------------------------------------------------------------
 
-def evaluate(texts, source_of, roots, pairs, a):
+def evaluate(texts, source_of, roots, pairs, a) -> dict:
+    """precision, recall, and recall over the planted copies whose true Jaccard with their source
+    is at least the threshold (``recall_in_scope``: the ones a threshold-``a.threshold`` dedup is
+    asked to find; edits of up to 10% can bring a short passage just below it)."""
     from curadebt.audit.minhash import shingle_sets
 
     src = np.array(source_of)
     planted = np.flatnonzero(src >= 0)
     roots = np.array(roots)
-    recall = float(np.mean(roots[planted] == roots[src[planted]])) if len(planted) else 1.0
+    found = roots[planted] == roots[src[planted]]
     cache: dict[int, set] = {}
 
     def sh(i):
@@ -359,12 +362,86 @@ def evaluate(texts, source_of, roots, pairs, a):
             cache[i] = shingle_sets([word_tokenize(texts[i])], a.shingle)[0]
         return cache[i]
 
-    ok = 0
-    for i, j in pairs:
+    def jaccard(i, j):
         x, y = sh(i), sh(j)
-        ok += (len(x & y) / len(x | y) if x or y else 1.0) >= a.threshold - 0.05
-    precision = ok / len(pairs) if pairs else 1.0
-    return precision, recall
+        return len(x & y) / len(x | y) if x or y else 1.0
+
+    ok = sum(jaccard(i, j) >= a.threshold - 0.05 for i, j in pairs)
+    in_scope = np.array([jaccard(int(i), int(src[i])) >= a.threshold for i in planted], dtype=bool)
+    return {"precision": ok / len(pairs) if pairs else 1.0,
+            "recall": float(found.mean()) if len(planted) else 1.0,
+            "recall_in_scope": float(found[in_scope].mean()) if in_scope.any() else 1.0,
+            "in_scope": int(in_scope.sum())}
+
+
+def run_tools(texts, source_of, tools, a, seed, quiet=False) -> dict:
+    """Run each tool in its own subprocess on ``texts`` with hash seed ``seed``; evaluate each."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "texts.json"
+        corpus.write_text(json.dumps(texts), encoding="utf-8")
+        for tool in tools:
+            cmd = [sys.executable, __file__, "--worker", tool, "--corpus", str(corpus),
+                   "--num-perm", str(a.num_perm), "--bands", str(a.bands), "--shingle", str(a.shingle),
+                   "--threshold", str(a.threshold), "--seed", str(seed), "--batch-size", str(a.batch_size)]
+            r, err = run_worker(cmd, env={"RAYON_NUM_THREADS": "2"})
+            if r is None:
+                print(f"{tool}: failed\n{err}", flush=True)
+                continue
+            r.update(evaluate(texts, source_of, r["roots"], r["pairs"], a))
+            r["n_pairs"] = len(r["pairs"])
+            del r["roots"], r["pairs"]
+            results[tool] = r
+            if not quiet:
+                print(f"  {tool}: {r['seconds']:.1f}s wall, {r['cpu_seconds']:.1f}s CPU", flush=True)
+    return results
+
+
+def _mean_ci(x) -> str:
+    """mean [95% CI] (Student t) of per-seed values."""
+    from scipy import stats
+
+    x = np.asarray(x, dtype=float)
+    m = x.mean()
+    if len(x) < 2 or x.std(ddof=1) == 0:
+        return f"{m:+.5f}" if (x < 0).any() else f"{m:.5f}"
+    h = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    fmt = "{:+.5f}" if m - h < 0 else "{:.5f}"
+    return f"{fmt.format(m)} [{fmt.format(m - h)}, {fmt.format(m + h)}]"
+
+
+def quality(a) -> str:
+    """Recall and precision over seeds 1..K (a new corpus and new hash functions each), paired per
+    seed against curadebt: is a difference more than the noise of random hash families?"""
+    tools = a.quality_tools.split(",")
+    per = {t: [] for t in tools}
+    planted = []
+    for seed in range(1, a.quality_seeds + 1):
+        texts, _, source_of = build_corpus(a.source, a.quality_mb, a.near, a.exact, seed, a.distractors)
+        res = run_tools(texts, source_of, tools, a, seed, quiet=True)
+        planted.append(sum(x >= 0 for x in source_of))
+        for t in tools:
+            per[t].append(res.get(t))
+        print(f"  seed {seed}: " + ", ".join(f"{t} {r['recall']:.4f}/{r['recall_in_scope']:.4f}/{r['precision']:.4f}"
+                                             for t, r in res.items()) + " (recall/in scope/precision)", flush=True)
+    base = per.get("curadebt")
+    rows = []
+    for t in tools:
+        rs = per[t]
+        if any(r is None for r in rs):
+            continue
+        row = [t]
+        for key in ("recall", "recall_in_scope", "precision"):
+            row.append(_mean_ci([r[key] for r in rs]))
+        for key in ("recall", "recall_in_scope", "precision"):
+            row.append("" if t == "curadebt" or not base else
+                       _mean_ci([b[key] - r[key] for b, r in zip(base, rs)]))
+        rows.append(row)
+    head = (f"quality over {a.quality_seeds} seeds ({a.quality_mb:g} MB each, {int(np.mean(planted)):,} planted copies "
+            f"per seed on average, a new corpus and new hash functions per seed); means with 95% CIs; "
+            f"'curadebt minus' = paired per-seed difference (positive: curadebt higher)")
+    return print_table(["system", "recall", "recall in scope", "precision", "curadebt minus: recall",
+                        "in scope", "precision"], rows, title=head)
 
 
 def main(argv=None) -> None:
@@ -376,7 +453,7 @@ def main(argv=None) -> None:
     p.add_argument("--distractors", type=float, default=0.05,
                    help="copies with 15-40%% of the words edited (not targets), share of originals")
     p.add_argument("--tools", default="curadebt,curadebt-x2,datasketch,rensa,datatrove",
-                   help=f"comma-separated, from {', '.join(TOOLS)}")
+                   help=f"comma-separated, from {', '.join(TOOLS)} (empty: quality comparison only)")
     p.add_argument("--base", default="curadebt-x2", help="the row the ratios compare with (default curadebt-x2)")
     p.add_argument("--num-perm", type=int, default=128)
     p.add_argument("--bands", type=int, default=32)
@@ -384,20 +461,35 @@ def main(argv=None) -> None:
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--quality-seeds", type=int, default=0,
+                   help="also compare recall and precision over this many seeds (1..K: a new corpus and new hash "
+                        "functions each), paired against curadebt, with 95%% CIs")
+    p.add_argument("--quality-mb", type=float, default=10.0, help="corpus size of each quality seed (default 10)")
+    p.add_argument("--quality-tools", default="curadebt,datasketch,rensa",
+                   help="tools of the quality comparison (default curadebt,datasketch,rensa)")
     p.add_argument("--markdown", type=Path, help="also write the table (Markdown) to this file")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--corpus", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         return worker(a)
-    unknown = [t for t in a.tools.split(",") if t not in TOOLS]
+    tools = [t for t in a.tools.split(",") if t]
+    unknown = [t for t in tools + a.quality_tools.split(",") if t not in TOOLS]
     if unknown:
         sys.exit(f"unknown tool(s) {unknown}; choose from {list(TOOLS)}")
     if not a.source.exists():
         sys.exit(f"needs {a.source} (the shared real-data folder beside the project)")
+    text = speed(tools, a) if tools else ""
+    if a.quality_seeds:
+        text += ("\n\n" if text else "") + quality(a)
+    if a.markdown and text:
+        a.markdown.write_text(text + "\n", encoding="utf-8")
 
+
+def speed(tools, a) -> str:
+    """Every tool once on the ``--mb`` corpus: throughput, memory, quality, ratios to ``--base``."""
     t0 = time.perf_counter()
-    texts, group, source_of = build_corpus(a.source, a.mb, a.near, a.exact, a.seed, a.distractors)
+    texts, _, source_of = build_corpus(a.source, a.mb, a.near, a.exact, a.seed, a.distractors)
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     n_planted = sum(s >= 0 for s in source_of)
     head = (f"corpus: {len(texts):,} docs, {mb:.1f} MB, {n_planted:,} planted copies "
@@ -405,37 +497,23 @@ def main(argv=None) -> None:
             f"rows={a.num_perm // a.bands} shingle={a.shingle} threshold={a.threshold}; "
             f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
     print(head, flush=True)
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "texts.json"
-        corpus.write_text(json.dumps(texts), encoding="utf-8")
-        for tool in a.tools.split(","):
-            cmd = [sys.executable, __file__, "--worker", tool, "--corpus", str(corpus),
-                   "--num-perm", str(a.num_perm), "--bands", str(a.bands), "--shingle", str(a.shingle),
-                   "--threshold", str(a.threshold), "--seed", str(a.seed), "--batch-size", str(a.batch_size)]
-            r, err = run_worker(cmd, env={"RAYON_NUM_THREADS": "2"})
-            if r is None:
-                print(f"{tool}: failed\n{err}", flush=True)
-                continue
-            r["precision"], r["recall"] = evaluate(texts, source_of, r["roots"], r["pairs"], a)
-            r["n_pairs"] = len(r["pairs"])
-            del r["roots"], r["pairs"]
-            results[tool] = r
-            print(f"  {tool}: {r['seconds']:.1f}s wall, {r['cpu_seconds']:.1f}s CPU", flush=True)
-    if not results:
-        return
+    results = run_tools(texts, source_of, tools, a, a.seed)
+    return _speed_table(results, len(texts), mb, a, head) if results else ""
+
+
+def _speed_table(results, n_docs, mb, a, head) -> str:
     base = results.get(a.base)
     rows = []
     for tool, r in results.items():
-        rows.append([tool, f"{len(texts) / r['seconds']:,.0f}", f"{mb / r['seconds']:.2f}", f"{r['seconds']:.1f}",
+        rows.append([tool, f"{n_docs / r['seconds']:,.0f}", f"{mb / r['seconds']:.2f}", f"{r['seconds']:.1f}",
                      f"{r['cpu_seconds']:.1f}", f"{r['peak_mb']:.0f}", f"{r['precision']:.4f}", f"{r['recall']:.4f}",
+                     f"{r['recall_in_scope']:.4f}",
                      f"{r['candidates']:,}", f"{r['n_pairs']:,}",
                      f"{r['seconds'] / base['seconds']:.1f}x" if base else "-",
                      f"{r['cpu_seconds'] / base['cpu_seconds']:.1f}x" if base else "-"])
-    text = print_table(["system", "docs/s", "MB/s", "wall s", "CPU s", "peak MB", "precision", "recall",
-                        "candidates", "pairs", f"{a.base} faster (wall)", f"{a.base} faster (CPU)"], rows, title=head)
-    if a.markdown:
-        a.markdown.write_text(text + "\n", encoding="utf-8")
+    return print_table(["system", "docs/s", "MB/s", "wall s", "CPU s", "peak MB", "precision", "recall",
+                        "recall in scope", "candidates", "pairs", f"{a.base} faster (wall)", f"{a.base} faster (CPU)"],
+                       rows, title=head)
 
 
 if __name__ == "__main__":
