@@ -1,4 +1,4 @@
-"""A count table for 64-bit hash keys: an open-addressing index (linear probing, load at most 1/2)
+"""A count table for 64-bit hash keys: an open-addressing index (linear probing, load at most 3/4)
 from key to row, compiled with numba, over dense row arrays (keys, counts, and a per-row value the
 caller owns, e.g. where the key's text is).
 
@@ -20,6 +20,13 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 _EMPTY = -1  # slot_rows of an empty slot
+
+
+def index_capacity(slots: int) -> int:
+    """Keys an index of ``slots`` slots takes: load 3/4 (linear probing mostly stays within a cache
+    line or two). Against load 1/2, measured at 100 MB (bench/count.py): the same speed within
+    noise, peak memory 727 -> 614 MB."""
+    return slots * 3 // 4
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -77,7 +84,7 @@ def count_ngrams(hashes, offsets, n, mult, salt, start, slot_keys, slot_rows, ke
     n-gram at token p is ``fmix64((sum_i hashes[p+i] * mult[i]) ^ salt)``. A new key gets row
     ``rows`` (then rows + 1), count 1 and ``first = base + p``.
 
-    Stops early when the row arrays are full or the index would pass load 1/2: returns
+    Stops early when the row arrays are full or the index is (:func:`index_capacity`): returns
     ``(rows, the n-grams of the batch done, how many the batch has)``; grow, and call again from there.
     """
     # the keys first, then the lookups: reading the slot of the key _LOOK_AHEAD places ahead
@@ -98,7 +105,7 @@ def count_ngrams(hashes, offsets, n, mult, salt, start, slot_keys, slot_rows, ke
                 batch_pos[j - start] = p
             j += 1
     mask = np.uint64(len(slot_keys) - 1)
-    room = min(len(keys), len(slot_keys) // 2)
+    room = min(len(keys), len(slot_keys) * 3 // 4)  # index_capacity
     m = len(batch_keys)
     for j in range(m):
         if rows >= room:
@@ -144,9 +151,9 @@ def _index_rows(keys, rows, slot_keys, slot_rows):
 
 def build_index(keys: np.ndarray, rows: int, room: int) -> tuple[np.ndarray, np.ndarray]:
     """``(slot_keys, slot_rows)`` indexing ``keys[:rows]`` (distinct), with room for ``room`` keys
-    at load 1/2 (a power of two, at least 2**15 slots)."""
+    (a power of two, at least 2**15 slots)."""
     slots = 1 << 15
-    while slots < 2 * max(room, rows):
+    while index_capacity(slots) < max(room, rows):
         slots <<= 1
     slot_keys = np.empty(slots, dtype=np.uint64)
     slot_rows = np.full(slots, _EMPTY, dtype=np.int64 if slots > (1 << 31) else np.int32)
@@ -160,4 +167,4 @@ def ngrams_in(offsets: np.ndarray, n: int) -> int:
     return int(per_doc[per_doc > 0].sum())
 
 
-__all__ = ["add_counts", "build_index", "count_ngrams", "ngrams_in"]
+__all__ = ["add_counts", "build_index", "count_ngrams", "index_capacity", "ngrams_in"]

@@ -183,7 +183,7 @@ class HashedNgramCounter:
             size = max(need, len(self._keys) * 3 // 2, 1 << 12)
             for a in _ROW_ARRAYS:
                 setattr(self, a, _grown(getattr(self, a), self.rows, size))
-        if self._index is None or 2 * need > len(self._index[0]):
+        if self._index is None or need > counttable.index_capacity(len(self._index[0])):
             self._index = counttable.build_index(self._keys, self.rows, need)
 
     def count(self, data: bytes, starts: np.ndarray, lengths: np.ndarray, offsets: np.ndarray,
@@ -206,7 +206,7 @@ class HashedNgramCounter:
                 self._keys, self._counts, self._text_start, self.rows, self.source_base[-1])
             if done == todo:
                 break
-            self._make_room(max(self.rows // 2, 1 << 12))  # the table is full: grow it by half
+            self._make_room(1)  # full (rows or index): grows the arrays by half, the index 2x
         self._text_len[before:self.rows] = -1
         self.total += todo
         self._maybe_prune()
