@@ -8,6 +8,11 @@ tokenising); one probe into a hash table is about 40 ns, and the n-gram keys are
 same loop, so no array of keys is materialised. Rows are appended in the order keys first appear,
 so a table fed the same batches in the same order is the same table, byte for byte.
 
+Why hand-written: no library at hand keeps a uint64 -> count map across calls without a Python
+object per key. pyarrow's hash kernels rebuild their table on every call: ``pc.index_in`` of one
+batch (210k keys) against a 2.5M-key vocabulary takes 0.51 s, about 80 s over the 100 MB counting
+benchmark, against 3.5 s for the whole measure here; a dict holds a Python int per key.
+
 Functions here only touch arrays; :class:`curadebt.audit.ngramcount.HashedNgramCounter` owns the
 policy (growth, pruning, texts).
 """
