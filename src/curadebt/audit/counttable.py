@@ -24,6 +24,8 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from curadebt.audit.minhash import mix64
+
 _EMPTY = -1  # slot_rows of an empty slot
 
 
@@ -34,15 +36,8 @@ def index_capacity(slots: int) -> int:
     return slots * 3 // 4
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _fmix64(h):
-    """murmur3's fmix64 (as curadebt.audit.minhash.mix64, one value)."""
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
+# murmur3's fmix64 on one value: minhash's array finaliser, compiled for scalars
+_fmix64 = numba.njit(cache=True, nogil=True, inline="always")(mix64)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
