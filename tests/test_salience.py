@@ -193,3 +193,20 @@ def test_real_corpus_counts_match_brute_force(shared_data):
     assert 0 < len(res.outliers) < 0.02 * res.entity_types
     united = next(r for r in res.spillover if r.token == "United")
     assert united.entity == "United States" and united.share > 0.5 and united.lift > 2
+
+
+def test_capitalised_words_from_spans_equal_the_token_filter():
+    """The default filter read off the batch's byte spans keeps exactly the tokens is_capitalised keeps."""
+    from curadebt.audit.salience import capitalised_words, is_capitalised
+    from curadebt.text.tokenize import word_tokenize
+    from curadebt.text.wordhash import word_spans_hashed
+
+    rng = random.Random(11)
+    alphabet = list("aZb Tq9_'’- \n.") + ["É", "é", "Σ", "σ", "ǅ", "Ⅻ", "ⅻ", "ß", "İ", "一", "\u0301", "\U0001D400",
+                                         "\ud800"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30))) for _ in range(3000)]
+    texts += ["Tom Cruise met tom and Émile in Σparta", ""]
+    want = [w for t in texts for w in word_tokenize(t) if is_capitalised(w)]
+    assert capitalised_words(word_spans_hashed(texts)) == want
+    assert any(w[0] == "ǅ" for t in texts for w in word_tokenize(t))  # a titlecase start is tested, and dropped
+    assert not any(w[0] == "ǅ" for w in want)

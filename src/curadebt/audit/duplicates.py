@@ -50,7 +50,6 @@ from curadebt.audit.lsh import best_matches, gather_blocks, lsh_cluster_on
 from curadebt.audit.minhash import BUCKET_WINDOW, MinHasher, lsh_cluster
 from curadebt.corpus.document import Batch
 from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
-from curadebt.text.wordhash import word_token_hashes
 
 DEFAULT_NUM_PERM = 128
 DEFAULT_BANDS = 32
@@ -193,10 +192,16 @@ def _exact_key(text: str) -> int:
 def _token_hashes(batch: Batch, rows) -> tuple[np.ndarray, np.ndarray]:
     """xxh3 hashes of the default word tokens of ``batch.docs[rows]`` (all docs when ``rows`` is None):
     near duplicates are judged on word shingles whatever tokenizer the batch uses for other measures.
-    Vectorised over the batch, with no Python object per token (the same hashes as
-    ``hash_tokens([word_tokenize(text) ...])``; see :mod:`curadebt.text.wordhash`)."""
-    docs = batch.docs
-    return word_token_hashes([docs[i].text for i in rows] if rows is not None else [d.text for d in docs])
+    Read off the batch's shared word spans (:attr:`Batch.words`, no Python object per token; the
+    same hashes as ``hash_tokens([word_tokenize(text) ...])``, see :mod:`curadebt.text.wordhash`)."""
+    words = batch.words
+    if rows is None:
+        return words.hashes, words.offsets
+    starts, ends = words.offsets[rows], words.offsets[np.asarray(rows) + 1]
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(ends - starts, out=offsets[1:])
+    return np.concatenate([words.hashes[a:b] for a, b in zip(starts.tolist(), ends.tolist())] or
+                          [np.empty(0, dtype=np.uint64)]), offsets
 
 
 class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):

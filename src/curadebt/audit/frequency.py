@@ -10,7 +10,6 @@ from curadebt.audit.base import Measure, top_items
 from curadebt.audit.ngramcount import HashedNgramCounter
 from curadebt.corpus.document import Batch
 from curadebt.text.tokenize import word_tokenize
-from curadebt.text.wordhash import word_spans, xxh3_64
 
 COVERAGE_RANKS = (10, 100, 1000)
 
@@ -99,8 +98,7 @@ class FrequencyMeasure(Measure[dict, FrequencyResult]):
         if getattr(batch, "_tokenizer", None) in (None, word_tokenize) and all(
                 isinstance(c, HashedNgramCounter) for c in state.values()):
             # default word tokens: counted by hash, vectorised (no Python object per token or n-gram)
-            data, starts, lengths, offsets = word_spans([d.text for d in batch.docs])
-            hashes = xxh3_64(data, starts, lengths)
+            data, starts, lengths, offsets, hashes = batch.words
             for n, counter in state.items():
                 counter.count(data, starts, lengths, offsets, hashes, n)
             return state

@@ -42,10 +42,10 @@ class MixtureMeasure(Measure[dict, MixtureResult]):
         return self.accumulate({}, batch)
 
     def accumulate(self, state: dict, batch: Batch) -> dict:
-        for doc, toks in zip(batch.docs, batch.tokens):
+        for doc, n_tokens in zip(batch.docs, batch.token_counts):
             cell = state.setdefault(doc.source if doc.source is not None else NO_SOURCE, [0, 0])
             cell[0] += 1
-            cell[1] += len(toks)
+            cell[1] += n_tokens
         return state
 
     def merge(self, a: dict, b: dict) -> dict:

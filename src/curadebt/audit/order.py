@@ -82,18 +82,18 @@ def order_measure(prefix_batches: Iterable[Batch], total_tokens: int, overall_so
     for batch in prefix_batches:
         if done:
             break
-        for doc, toks, ents in zip(batch.docs, batch.tokens, batch.entities):
+        for doc, n_tokens, ents in zip(batch.docs, batch.token_counts, batch.entities):
             if position >= cutoffs[-1]:
                 done = True
                 break
             src = doc.source if doc.source is not None else NO_SOURCE
             for i, cut in enumerate(cutoffs):
                 if position < cut:
-                    win_tokens[i] += len(toks)
+                    win_tokens[i] += n_tokens
                     win_docs[i] += 1
-                    win_sources[i][src] += len(toks)
+                    win_sources[i][src] += n_tokens
                     win_entities[i].update(ents)
-            position += len(toks)
+            position += n_tokens
 
     result = OrderResult(fractions=list(fractions), total_tokens=total_tokens)
     all_src_tokens = sum(overall_sources.values())

@@ -33,6 +33,10 @@ class Batch:
     def __len__(self) -> int:
         return len(self.docs)
 
+    def __getstate__(self) -> dict:
+        """Pickled without what it can compute again (token lists, entities, word spans)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("tokens", "entities", "words")}
+
     def __iter__(self):
         return iter(self.docs)
 
@@ -49,6 +53,31 @@ class Batch:
         else:
             tok = self._tokenizer
         return [tok(d.text) for d in self.docs]
+
+    @cached_property
+    def words(self):
+        """The default word tokens of every document as byte spans with their XXH3-64 hashes
+        (:class:`curadebt.text.wordhash.WordSpans`), whatever tokenizer the batch has: computed once
+        and shared by the measures that count words without a Python object per token."""
+        from curadebt.text.wordhash import word_spans_hashed
+
+        return word_spans_hashed([d.text for d in self.docs])
+
+    @property
+    def token_counts(self) -> list[int]:
+        """Tokens per document under the batch's tokenizer (``len`` of each of ``tokens``); for the
+        default word tokenizer read off :attr:`words` unless the token lists exist already."""
+        if "tokens" not in self.__dict__ and self._uses_word_tokens():
+            offsets = self.words.offsets
+            return (offsets[1:] - offsets[:-1]).tolist()
+        return [len(t) for t in self.tokens]
+
+    def _uses_word_tokens(self) -> bool:
+        if self._tokenizer is None:
+            return True
+        from curadebt.text.tokenize import word_tokenize
+
+        return self._tokenizer is word_tokenize
 
     @cached_property
     def entities(self) -> list[list[str]]:
