@@ -142,3 +142,15 @@ def test_counting_goes_on_after_a_pickle_with_read_only_arrays():
         assert (state[n].total, state[n].error, len(state[n])) == (ref[n].total, ref[n].error, len(ref[n].counts))
         assert state[n].top(30) == top_items(ref[n].counts, 30)
     assert not state[2].exact  # the budget was passed: pruned between and after the round trips
+
+
+def test_unique_values_and_union_sorted_equal_numpy():
+    from curadebt.audit.radix import union_sorted, unique_values
+
+    rng = np.random.default_rng(2)
+    for n in (0, 1, 2, 50, 5000):
+        for dtype, hi in ((np.int64, 40), (np.uint64, 2**64 - 1), (np.int64, 2**62)):
+            x = rng.integers(0, hi, n, dtype=dtype) if n else np.empty(0, dtype=dtype)
+            y = rng.integers(0, hi, n // 2 + 1, dtype=dtype)
+            assert np.array_equal(unique_values(x), np.unique(x))
+            assert np.array_equal(union_sorted(np.unique(x), y), np.union1d(x, y))

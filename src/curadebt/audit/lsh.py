@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from curadebt.audit.minhash import BUCKET_WINDOW, band_keys, bucket_pairs
+from curadebt.audit.radix import unique_values
 
 #: Rows per signature block (a block of 128-slot signatures is 512 bytes a row).
 BLOCK_ROWS = 65_536
@@ -125,14 +126,14 @@ def _bucket_task(blocks: list, starts: np.ndarray, m: int, window: int):
         if len(pr):
             r = rows[lo:hi]
             codes.append(r[pr[:, 0]] * m + r[pr[:, 1]])
-    codes = np.unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
+    codes = unique_values(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
     nb = len(starts) - 1
     out = tuple(c[0] for c in _split_by(_block_of(codes // m, starts), nb, codes))
     return out if nb > 1 else out[0]
 
 
 def _send_task(sigs: np.ndarray, start: int, incoming: list, starts: np.ndarray, m: int):
-    codes = np.unique(np.concatenate(incoming)) if incoming else np.empty(0, dtype=np.int64)
+    codes = unique_values(np.concatenate(incoming)) if incoming else np.empty(0, dtype=np.int64)
     i, j = codes // m, codes % m
     nb = len(starts) - 1
     out = _split_by(_block_of(j, starts), nb, codes, sigs[i - start])

@@ -41,7 +41,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import xxhash
 
-from curadebt.audit.radix import argsort_u64
+from curadebt.audit.radix import argsort_u64, union_sorted
 from curadebt.text.wordhash import word_token_hashes
 
 U32_MAX = np.uint32(0xFFFFFFFF)
@@ -319,7 +319,7 @@ def candidate_pairs(keys: np.ndarray, window: int = BUCKET_WINDOW) -> np.ndarray
     for band in range(keys.shape[1]):
         p = bucket_pairs(keys[:, band], window)
         if len(p):
-            codes = np.union1d(codes, p[:, 0] * n + p[:, 1])
+            codes = union_sorted(codes, p[:, 0] * n + p[:, 1])
     return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)
 
 
