@@ -33,7 +33,7 @@ _MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x
 _LEN = np.uint64(0x27D4EB2F165667C5)
 
 
-def _ragged_gather(buf: np.ndarray, src: np.ndarray, lens: np.ndarray) -> np.ndarray:
+def ragged_gather(buf: np.ndarray, src: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Concatenation of ``buf[src[i]:src[i] + lens[i]]`` for every i (vectorised)."""
     keep = lens > 0
     if not keep.all():
@@ -72,7 +72,7 @@ def ngram_texts(data: bytes, starts: np.ndarray, lengths: np.ndarray, t0: np.nda
     if whole.all():  # every n-gram is one piece of the text
         text_start[0] = 0
         np.cumsum(text_len[:-1], out=text_start[1:])
-        arena = _ragged_gather(buf, tok_s[0], text_len)
+        arena = ragged_gather(buf, tok_s[0], text_len)
     else:
         # one piece of the text for each whole n-gram, then 2n - 1 (token, space, token, ...) for the others
         w, rest = np.flatnonzero(whole), np.flatnonzero(~whole)
@@ -86,7 +86,7 @@ def ngram_texts(data: bytes, starts: np.ndarray, lengths: np.ndarray, t0: np.nda
         for i in range(n):
             src[:, 2 * i] = tok_s[i][rest]
             ln[:, 2 * i] = tok_l[i][rest]
-        arena = np.concatenate([_ragged_gather(buf, tok_s[0][w], wl), _ragged_gather(buf, src.ravel(), ln.ravel())])
+        arena = np.concatenate([ragged_gather(buf, tok_s[0][w], wl), ragged_gather(buf, src.ravel(), ln.ravel())])
     return text_start, text_len, arena
 
 
@@ -253,7 +253,7 @@ class HashedNgramCounter:
         ln = self.text_len[copied]
         live = int(ln.sum())
         if len(self.arena) > 2 * live + (1 << 20):
-            self.arena = _ragged_gather(self.arena, self.text_start[copied], ln)
+            self.arena = ragged_gather(self.arena, self.text_start[copied], ln)
             ts = np.zeros(len(copied), dtype=np.int64)
             np.cumsum(ln[:-1], out=ts[1:])
             self.text_start[copied] = ts
@@ -325,4 +325,4 @@ class HashedNgramCounter:
         return BoundedCounter(self.budget, counts, self.total, self.error, self.slack)
 
 
-__all__ = ["HashedNgramCounter", "ngram_texts"]
+__all__ = ["HashedNgramCounter", "ngram_texts", "ragged_gather"]

@@ -1,8 +1,9 @@
 """The decide pass's per-document features, collected as a mergeable measure inside the input audit.
 
 :class:`ScanMeasure` runs in the same streaming pass as the audit's measures (it reuses the batch's
-cached tokens and entities), so looking at the corpus costs one pass. It keeps, per document, only
-compact numbers, never text:
+word spans and entities; the word features come from the spans without a string per token, see
+:func:`capitalised_features` and :func:`context_sketch`), so looking at the corpus costs one pass.
+It keeps, per document, only compact numbers, never text:
 
 - ``id``, ``source``, ``tokens`` (the audit tokenizer's count, as the mixture measure), ``bytes``;
 - entity mentions: xxh3-64 of each distinct entity string and its count (sparse, CSR);
@@ -26,7 +27,9 @@ import xxhash
 
 from curadebt.audit.base import Measure
 from curadebt.corpus.document import Batch
-from curadebt.text.tokenize import WORD_RE, word_tokenize
+from curadebt.audit.ngramcount import ragged_gather
+from curadebt.audit.salience import capitalised_tokens
+from curadebt.text.wordhash import WordSpans, xxh3_64
 
 CONTEXT_K = 24
 _NO_HASH = np.uint32(0xFFFFFFFF)
@@ -48,8 +51,97 @@ def word_hash(word: str) -> int:
     return _h64(word.encode("utf-8", "surrogatepass")) >> 32
 
 
+def _context_key(word: str) -> int:
+    """64-bit context key of a lower-cased word; its top 32 bits are :func:`_context_hash`."""
+    return _h64(b"c:" + word.encode("utf-8", "surrogatepass"))
+
+
 def _context_hash(word: str) -> int:
-    return _h64(b"c:" + word.encode("utf-8", "surrogatepass")) >> 32
+    """The 32-bit key of a lower-cased context word, as stored in the context sketch."""
+    return _context_key(word) >> 32
+
+
+_STOP_KEYS = None  # 64-bit context keys of the stop words (lazily)
+
+
+def _stop_keys() -> np.ndarray:
+    global _STOP_KEYS
+    if _STOP_KEYS is None:
+        _STOP_KEYS = np.array(sorted(_context_key(w) for w in _STOP), dtype=np.uint64)
+    return _STOP_KEYS
+
+
+def capitalised_features(words: WordSpans, n_docs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per document, its distinct capitalised words (the salience filter) by string ascending:
+    CSR ``(offsets, 32-bit word_hash, count)``. Only capitalised tokens become strings."""
+    idx, strings = capitalised_tokens(words)
+    bounds = np.searchsorted(idx, words.offsets).tolist()  # each document's capitalised tokens
+    off, hashes, counts = [0], [], []
+    for d in range(n_docs):
+        caps = Counter(strings[bounds[d]:bounds[d + 1]])
+        for w, c in sorted(caps.items()):
+            hashes.append(word_hash(w))
+            counts.append(c)
+        off.append(len(hashes))
+    return (np.asarray(off, dtype=np.int64), np.asarray(hashes, dtype=np.uint32),
+            np.asarray(counts, dtype=np.uint32))
+
+
+def context_sketch(words: WordSpans, n_docs: int, k: int) -> np.ndarray:
+    """``(n_docs, k)`` uint32: per document the ``k`` smallest :func:`_context_hash` values of its
+    distinct lower-cased words of 4+ characters that are not stop words, ascending (padded with
+    ``_NO_HASH``). ASCII tokens are lower-cased, prefixed and hashed as bytes (vectorised); tokens
+    with other characters go through ``str.lower`` one by one. Words are told apart by their 64-bit
+    key (so two words whose 32-bit hashes collide both count, as with the strings)."""
+    data, starts, lengths, offsets = words.data, words.starts, words.lengths, words.offsets
+    buf = np.frombuffer(data, dtype=np.uint8)
+    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
+    if data.isascii():
+        wide = np.zeros(len(starts), dtype=bool)
+    else:  # tokens holding a byte >= 0x80: a cumulative count of such bytes differs across the token
+        high = np.zeros(len(buf) + 1, dtype=np.int32 if len(buf) < (1 << 31) else np.int64)
+        np.cumsum(buf >= 0x80, out=high[1:])
+        wide = high[starts + lengths] != high[starts]
+    ascii_rows = np.flatnonzero(~wide & (lengths >= 4))
+    # "c:" + the lower-cased bytes of every selected ASCII token, in one buffer
+    lower = buf + ((buf >= 65) & (buf <= 90)).astype(np.uint8) * np.uint8(32)
+    body_len = lengths[ascii_rows]
+    key_len = body_len + 2
+    key_start = np.zeros(len(ascii_rows), dtype=np.int64)
+    if len(ascii_rows):
+        np.cumsum(key_len[:-1], out=key_start[1:])
+    keybuf = np.empty(int(key_len.sum()), dtype=np.uint8)
+    is_body = np.ones(len(keybuf), dtype=bool)
+    is_body[key_start] = is_body[key_start + 1] = False
+    keybuf[key_start], keybuf[key_start + 1] = ord("c"), ord(":")
+    keybuf[is_body] = ragged_gather(lower, starts[ascii_rows], body_len)
+    keys = [xxh3_64(keybuf.tobytes(), key_start, key_len)]
+    docs = [doc_of[ascii_rows]]
+    other_keys, other_docs = [], []
+    for t in np.flatnonzero(wide).tolist():  # tokens with non-ASCII characters: as str.lower does
+        w = words.token(t)
+        if len(w) >= 4:
+            other_keys.append(_context_key(w.lower()))
+            other_docs.append(doc_of[t])
+    keys.append(np.asarray(other_keys, dtype=np.uint64))
+    docs.append(np.asarray(other_docs, dtype=np.int64))
+    keys, docs = np.concatenate(keys), np.concatenate(docs)
+    stop = _stop_keys()
+    pos = np.minimum(np.searchsorted(stop, keys), len(stop) - 1)
+    keep = stop[pos] != keys
+    keys, docs = keys[keep], docs[keep]
+    order = np.lexsort((keys, docs))  # distinct (document, word)
+    keys, docs = keys[order], docs[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
+    h32, docs = (keys[first] >> np.uint64(32)).astype(np.uint32), docs[first]
+    order = np.lexsort((h32, docs))  # the k smallest 32-bit hashes of each document
+    h32, docs = h32[order], docs[order]
+    rank = np.arange(len(docs)) - np.searchsorted(docs, docs, side="left")
+    take = rank < k
+    ctx = np.full((n_docs, k), _NO_HASH, dtype=np.uint32)
+    ctx[docs[take], rank[take]] = h32[take]
+    return ctx
 
 
 @dataclass
@@ -185,41 +277,23 @@ class ScanMeasure(Measure[ScanState, DocTable]):
     def finalize(self, state: ScanState) -> DocTable:
         return DocTable(state.chunks, self.context_k)
 
-    @staticmethod
-    def _words(batch: Batch) -> list[list[str]]:
-        if getattr(batch, "_tokenizer", None) in (None, word_tokenize):
-            return batch.tokens
-        return [WORD_RE.findall(d.text) for d in batch.docs]
-
     def accumulate(self, state: ScanState, batch: Batch) -> ScanState:
         docs = batch.docs
         if not docs:
             return state
         n, k = len(docs), self.context_k
-        words_per_doc = self._words(batch)
+        # word features from the batch's shared word spans (the default word tokens whatever the
+        # audit tokenizer, as the salience measure uses them)
+        cap_off, cap_hash, cap_cnt = capitalised_features(batch.words, n)
+        ctx = context_sketch(batch.words, n, k)
         ent_off, ent_hash, ent_cnt = [0], [], []
-        cap_off, cap_hash, cap_cnt = [0], [], []
         pr_off, pr_probe, pr_answer, pr_sent = [0], [], [], []
-        ctx = np.full((n, k), _NO_HASH, dtype=np.uint32)
-        for i, (doc, ents, words) in enumerate(zip(docs, batch.entities, words_per_doc)):
+        for doc, ents in zip(docs, batch.entities):
             if ents:
                 for e, c in sorted(Counter(ents).items()):
                     ent_hash.append(entity_hash(e))
                     ent_cnt.append(c)
             ent_off.append(len(ent_hash))
-            caps = Counter(w for w in words if w[:1].isupper())
-            for w, c in sorted(caps.items()):
-                cap_hash.append(word_hash(w))
-                cap_cnt.append(c)
-            cap_off.append(len(cap_hash))
-            lower = {w.lower() for w in words if len(w) >= 4}
-            lower -= _STOP
-            if lower:
-                hs = np.fromiter((_context_hash(w) for w in lower), dtype=np.uint32, count=len(lower))
-                if len(hs) > k:
-                    hs = np.partition(hs, k - 1)[:k]
-                hs.sort()
-                ctx[i, :len(hs)] = hs
             if self.probes_measure is not None:
                 for pi, ai, sents in self._support(doc):
                     pr_probe.append(pi)
@@ -229,12 +303,11 @@ class ScanMeasure(Measure[ScanState, DocTable]):
         state.chunks.append(ScanChunk(
             ordinals=np.fromiter((d.ordinal for d in docs), dtype=np.int64, count=n),
             ids=[d.id for d in docs], sources=[d.source for d in docs],
-            tokens=np.fromiter((len(t) for t in batch.tokens), dtype=np.int64, count=n),
+            tokens=np.asarray(batch.token_counts, dtype=np.int64),
             nbytes=np.fromiter((len(d.text.encode("utf-8", "surrogatepass")) for d in docs), dtype=np.int64, count=n),
             ent_off=np.asarray(ent_off, dtype=np.int64), ent_hash=np.asarray(ent_hash, dtype=np.uint64),
             ent_cnt=np.asarray(ent_cnt, dtype=np.uint32),
-            cap_off=np.asarray(cap_off, dtype=np.int64), cap_hash=np.asarray(cap_hash, dtype=np.uint32),
-            cap_cnt=np.asarray(cap_cnt, dtype=np.uint32), ctx=ctx,
+            cap_off=cap_off, cap_hash=cap_hash, cap_cnt=cap_cnt, ctx=ctx,
             pr_off=np.asarray(pr_off, dtype=np.int64), pr_probe=np.asarray(pr_probe, dtype=np.int32),
             pr_answer=np.asarray(pr_answer, dtype=np.int16), pr_sent=np.asarray(pr_sent, dtype=np.int32)))
         return state
