@@ -3,6 +3,8 @@
     pip install -e '.[bench]'                 # the peers: datasketch, rensa, datatrove
     python bench/neardup.py                   # 100 MB corpus, every system
     python bench/neardup.py --mb 5 --tools curadebt,rensa
+    python bench/neardup.py --tools "" --quality-seeds 30     # recall/precision over 30 seeds, paired
+    python bench/neardup.py --tools "" --detection-pairs 250  # per-pair miss rate vs ideal MinHash
 
 The corpus is built from ../shared/data/mixed/corpus.jsonl: its documents are cut into passages of
 60-300 words (real text, punctuation kept). Passages are used once as they are; past the end of the
@@ -410,6 +412,56 @@ def _mean_ci(x) -> str:
     return f"{fmt.format(m)} [{fmt.format(m - h)}, {fmt.format(m + h)}]"
 
 
+def detection_check(a) -> str:
+    """Per-pair detection probability on borderline pairs (planted copies with true Jaccard
+    0.5-0.7): the share of (pair, hash seed) trials in which a pair is missed (no shared band, or an
+    estimate under the threshold), for curadebt's hash family, for datasketch's, and for ideal
+    MinHash (independent slots equal with probability J). Tells a systematic recall gap from the
+    chance of one corpus."""
+    from datasketch import MinHash
+
+    from curadebt.audit.minhash import minhash_signatures, permutations, shingle_hashes, shingle_sets
+    from curadebt.text.wordhash import word_token_hashes
+
+    texts, _, source_of = build_corpus(a.source, 5, a.near, 0.0, 0, 0.0)
+    pairs, jac = [], []
+    for i, s in enumerate(source_of):
+        if s >= 0 and len(pairs) < a.detection_pairs:
+            x, y = (shingle_sets([word_tokenize(texts[d])], a.shingle)[0] for d in (i, s))
+            j = len(x & y) / len(x | y)
+            if 0.5 <= j <= 0.7:
+                pairs.append((i, s))
+                jac.append(j)
+    jac = np.array(jac)
+    docs = [texts[d] for p in pairs for d in p]
+    rows, bands, need = a.num_perm // a.bands, a.bands, np.ceil(a.threshold * a.num_perm - 1e-9)
+
+    def missed(eq):  # eq: (pairs, num_perm) equal slots
+        return ~(eq.reshape(len(eq), bands, rows).all(2).any(1) & (eq.sum(1) >= need))
+
+    h, off = word_token_hashes(docs)
+    sh, sho = shingle_hashes(h, off, a.shingle)
+    ours = np.mean([missed((sg := minhash_signatures(sh, sho, *permutations(a.num_perm, 1000 + t)))[0::2] == sg[1::2])
+                    for t in range(a.detection_seeds)])
+    rng = np.random.default_rng(0)
+    ideal = np.mean([missed(rng.random((len(jac), a.num_perm)) < jac[:, None]) for _ in range(a.detection_seeds)])
+    shingles = [[x.encode("utf-8") for x in shingle_strings(word_tokenize(t), a.shingle)] for t in docs]
+    theirs = []
+    for t in range(max(1, a.detection_seeds // 4)):  # datasketch is slower: a quarter of the seeds
+        sigs = []
+        for x in shingles:
+            mh = MinHash(num_perm=a.num_perm, seed=1000 + t)
+            mh.update_batch(x)
+            sigs.append(mh.hashvalues)
+        sigs = np.array(sigs)
+        theirs.append(missed(sigs[0::2] == sigs[1::2]))
+    n = len(jac)
+    sd = np.sqrt(ours * (1 - ours) / (n * a.detection_seeds))
+    return (f"detection on {n} borderline pairs (true Jaccard 0.5-0.7, mean {jac.mean():.3f}): miss rate curadebt "
+            f"{ours:.5f} (sd {sd:.5f}, {a.detection_seeds} hash seeds), ideal MinHash {ideal:.5f}, datasketch "
+            f"{np.mean(theirs):.5f} ({len(theirs)} seeds)")
+
+
 def quality(a) -> str:
     """Recall and precision over seeds 1..K (a new corpus and new hash functions each), paired per
     seed against curadebt: is a difference more than the noise of random hash families?"""
@@ -467,6 +519,10 @@ def main(argv=None) -> None:
     p.add_argument("--quality-mb", type=float, default=10.0, help="corpus size of each quality seed (default 10)")
     p.add_argument("--quality-tools", default="curadebt,datasketch,rensa",
                    help="tools of the quality comparison (default curadebt,datasketch,rensa)")
+    p.add_argument("--detection-pairs", type=int, default=0,
+                   help="also measure the per-pair miss rate on this many borderline planted pairs (true Jaccard "
+                        "0.5-0.7) for curadebt, datasketch and ideal MinHash over --detection-seeds hash seeds")
+    p.add_argument("--detection-seeds", type=int, default=200, help="hash seeds of the detection check (default 200)")
     p.add_argument("--markdown", type=Path, help="also write the table (Markdown) to this file")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--corpus", help=argparse.SUPPRESS)
@@ -482,6 +538,10 @@ def main(argv=None) -> None:
     text = speed(tools, a) if tools else ""
     if a.quality_seeds:
         text += ("\n\n" if text else "") + quality(a)
+    if a.detection_pairs:
+        line = detection_check(a)
+        print(line, flush=True)
+        text += ("\n\n" if text else "") + line
     if a.markdown and text:
         a.markdown.write_text(text + "\n", encoding="utf-8")
 
