@@ -9,7 +9,6 @@ import numpy as np
 from curadebt.audit.base import Measure, top_items
 from curadebt.audit.ngramcount import HashedNgramCounter
 from curadebt.corpus.document import Batch
-from curadebt.text.tokenize import word_tokenize
 
 COVERAGE_RANKS = (10, 100, 1000)
 
@@ -95,8 +94,7 @@ class FrequencyMeasure(Measure[dict, FrequencyResult]):
         return self.accumulate(self.empty(), batch)
 
     def accumulate(self, state: dict, batch: Batch) -> dict:
-        if getattr(batch, "_tokenizer", None) in (None, word_tokenize) and all(
-                isinstance(c, HashedNgramCounter) for c in state.values()):
+        if batch.uses_word_tokens and all(isinstance(c, HashedNgramCounter) for c in state.values()):
             # default word tokens: counted by hash, vectorised (no Python object per token or n-gram)
             data, starts, lengths, offsets, hashes = batch.words
             for n, counter in state.items():

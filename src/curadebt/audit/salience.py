@@ -72,7 +72,7 @@ import numpy as np
 from curadebt.audit.base import Measure, top_items
 from curadebt.corpus.document import Batch
 from curadebt.text.entities import EntityExtractor, get_extractor
-from curadebt.text.tokenize import WORD_RE, word_tokenize
+from curadebt.text.tokenize import WORD_RE
 from curadebt.text.wordhash import WordSpans
 
 #: Iglewicz-Hoaglin outlier cutoff for the modified z-score.
@@ -210,7 +210,7 @@ class SalienceMeasure(Measure[SalienceState, SalienceResult]):
     def _batch_words(batch: Batch) -> list[list[str]]:
         # Reuse the batch's cached tokens when they are the word tokens; otherwise (a subword
         # tokenizer) tokenise into words here: spillover is about words.
-        if getattr(batch, "_tokenizer", None) in (None, word_tokenize):
+        if batch.uses_word_tokens:
             return batch.tokens
         return [WORD_RE.findall(d.text) for d in batch.docs]
 

@@ -67,12 +67,15 @@ class Batch:
     def token_counts(self) -> list[int]:
         """Tokens per document under the batch's tokenizer (``len`` of each of ``tokens``); for the
         default word tokenizer read off :attr:`words` unless the token lists exist already."""
-        if "tokens" not in self.__dict__ and self._uses_word_tokens():
+        if "tokens" not in self.__dict__ and self.uses_word_tokens:
             offsets = self.words.offsets
             return (offsets[1:] - offsets[:-1]).tolist()
         return [len(t) for t in self.tokens]
 
-    def _uses_word_tokens(self) -> bool:
+    @property
+    def uses_word_tokens(self) -> bool:
+        """The batch's tokenizer is the default word tokenizer (so ``tokens`` are the tokens of
+        :attr:`words`)."""
         if self._tokenizer is None:
             return True
         from curadebt.text.tokenize import word_tokenize
