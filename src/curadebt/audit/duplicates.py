@@ -48,6 +48,7 @@ import xxhash
 from curadebt.audit.base import Measure
 from curadebt.audit.lsh import best_matches, gather_blocks, lsh_cluster_on
 from curadebt.audit.minhash import BUCKET_WINDOW, MinHasher, lsh_cluster
+from curadebt.audit.ngramcount import ragged_gather
 from curadebt.corpus.document import Batch
 from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
 
@@ -197,11 +198,11 @@ def _token_hashes(batch: Batch, rows) -> tuple[np.ndarray, np.ndarray]:
     words = batch.words
     if rows is None:
         return words.hashes, words.offsets
-    starts, ends = words.offsets[rows], words.offsets[np.asarray(rows) + 1]
+    starts = words.offsets[rows]
+    lengths = words.offsets[np.asarray(rows) + 1] - starts
     offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(ends - starts, out=offsets[1:])
-    return np.concatenate([words.hashes[a:b] for a, b in zip(starts.tolist(), ends.tolist())] or
-                          [np.empty(0, dtype=np.uint64)]), offsets
+    np.cumsum(lengths, out=offsets[1:])
+    return ragged_gather(words.hashes, starts, lengths), offsets
 
 
 class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):

@@ -303,8 +303,8 @@ def word_spans_hashed(texts: Sequence[str]) -> WordSpans:
 
 def word_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """``(hashes uint64, offsets int64[len(texts) + 1])``: xxh3-64 of every word token's UTF-8 bytes."""
-    data, starts, lengths, offsets = word_spans(texts)
-    return xxh3_64(data, starts, lengths), offsets
+    words = word_spans_hashed(texts)
+    return words.hashes, words.offsets
 
 
 __all__ = ["WordSpans", "word_table", "word_spans", "word_spans_hashed", "xxh3_64", "word_token_hashes"]
