@@ -53,7 +53,7 @@ _SHINGLE_MULT = np.array([
     0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
     0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9,
 ], dtype=np.uint64)
-_LEN_MULT = np.uint64(0x27D4EB2F165667C5)
+LEN_MULT = np.uint64(0x27D4EB2F165667C5)
 
 #: Pairs within one LSH bucket: all pairs for buckets of up to this many documents; beyond it each
 #: document is paired with the next BUCKET_WINDOW - 1 documents of the bucket (in ordinal order)
@@ -74,7 +74,9 @@ def mix64(h: np.ndarray) -> np.ndarray:
     return h
 
 
-def _shingle_mult(k: int) -> np.ndarray:
+def sequence_multipliers(k: int) -> np.ndarray:
+    """The odd constants ``M_0..M_{k-1}`` that combine k token hashes into one order-sensitive key
+    (``sum_i h_i * M_i``, then ``^ k * LEN_MULT`` and a mixer): shingles here, n-grams in ngramcount."""
     if k <= len(_SHINGLE_MULT):
         return _SHINGLE_MULT[:k]
     extra = np.random.default_rng(0x5EED).integers(0, 1 << 63, size=k - len(_SHINGLE_MULT), dtype=np.uint64)
@@ -150,12 +152,12 @@ def shingle_hashes(token_hashes: np.ndarray, offsets: np.ndarray, k: int) -> tup
     n_tok = len(token_hashes)
     padded = np.zeros(n_tok + k, dtype=np.uint64)
     padded[:n_tok] = token_hashes
-    mult = _shingle_mult(k)
+    mult = sequence_multipliers(k)
     # a k-shingle at every token position (contiguous slices, no gathers), then pick the starts
     full = padded[:n_tok] * mult[0]
     for i in range(1, k):
         full += padded[i:i + n_tok] * mult[i]
-    full ^= np.uint64(k) * _LEN_MULT
+    full ^= np.uint64(k) * LEN_MULT
     acc = full[starts]
     short_rows = np.flatnonzero(lengths[doc_of] < k)
     if len(short_rows):  # documents shorter than k: one shingle of all their tokens
@@ -166,7 +168,7 @@ def shingle_hashes(token_hashes: np.ndarray, offsets: np.ndarray, k: int) -> tup
             term = padded[s0 + i] * mult[i]
             term[n_short <= i] = 0
             part += term
-        acc[short_rows] = part ^ (n_short * _LEN_MULT)
+        acc[short_rows] = part ^ (n_short * LEN_MULT)
     mix64(acc)
     return (acc >> np.uint64(32)).astype(np.uint32), sh_offsets
 

@@ -24,13 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curadebt.audit import counttable
+from curadebt.audit.minhash import LEN_MULT, sequence_multipliers
 from curadebt.audit.sketch import BoundedCounter
 
-# n-gram key = fmix64(sum_i h(t_i) * M_i ^ n * L): fixed odd constants, so the order of the tokens matters
-_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
-                  0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
-                 dtype=np.uint64)
-_LEN = np.uint64(0x27D4EB2F165667C5)
 
 
 def ragged_gather(buf: np.ndarray, src: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -105,13 +101,6 @@ def _held_spans(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> tuple:
         spans = (data, starts, lengths)
     _HELD[0] = (data, starts, lengths, spans)
     return spans
-
-
-def _multipliers(n: int) -> np.ndarray:
-    if n <= len(_MULT):
-        return _MULT[:n]
-    extra = np.random.default_rng(0x6E6772).integers(0, 1 << 63, n - len(_MULT), dtype=np.uint64) | np.uint64(1)
-    return np.concatenate([_MULT, extra])
 
 
 def _grown(arr: np.ndarray, live: int, size: int) -> np.ndarray:
@@ -199,10 +188,12 @@ class HashedNgramCounter:
             self.source_base.append(self.source_tokens)
             self.source_tokens += len(starts)
         before, done, todo = self.rows, 0, counttable.ngrams_in(offsets, n)
+        # n-gram key = fmix64(sum_i h(t_i) * M_i ^ n * L): the combination of minhash's shingle keys
+        mult, salt = sequence_multipliers(n), np.uint64(n) * LEN_MULT
         self._make_room(0)
         while True:
             self.rows, done = counttable.count_ngrams(
-                token_hashes, offsets, n, _multipliers(n), np.uint64(n) * _LEN, done, *self._index,
+                token_hashes, offsets, n, mult, salt, done, *self._index,
                 self._keys, self._counts, self._text_start, self.rows, self.source_base[-1])
             if done == todo:
                 break
