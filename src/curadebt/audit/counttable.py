@@ -110,7 +110,7 @@ def count_ngrams(hashes, offsets, n, mult, salt, start, slot_keys, slot_rows, ke
     m = len(batch_keys)
     for j in range(m):
         if rows >= room:
-            return rows, start + j
+            return rows, start + j, n_keys
         if j + _LOOK_AHEAD < m:
             _touch(slot_rows, batch_keys[j + _LOOK_AHEAD] & mask)
         r, new = _find_or_add(batch_keys[j], slot_keys, slot_rows, keys, rows)
@@ -120,7 +120,7 @@ def count_ngrams(hashes, offsets, n, mult, salt, start, slot_keys, slot_rows, ke
             rows += 1
         else:
             counts[r] += 1
-    return rows, start + m
+    return rows, start + m, n_keys
 
 
 @numba.njit(cache=True, nogil=True)
@@ -162,10 +162,4 @@ def build_index(keys: np.ndarray, rows: int, room: int) -> tuple[np.ndarray, np.
     return slot_keys, slot_rows
 
 
-def ngrams_in(offsets: np.ndarray, n: int) -> int:
-    """How many n-grams lie inside the documents of a batch with these token offsets."""
-    per_doc = np.diff(offsets) - (n - 1)
-    return int(per_doc[per_doc > 0].sum())
-
-
-__all__ = ["add_counts", "build_index", "count_ngrams", "index_capacity", "ngrams_in"]
+__all__ = ["add_counts", "build_index", "count_ngrams", "index_capacity"]

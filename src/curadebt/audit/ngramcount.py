@@ -187,12 +187,12 @@ class HashedNgramCounter:
             self.sources.append(spans)
             self.source_base.append(self.source_tokens)
             self.source_tokens += len(starts)
-        before, done, todo = self.rows, 0, counttable.ngrams_in(offsets, n)
+        before, done = self.rows, 0
         # n-gram key = fmix64(sum_i h(t_i) * M_i ^ n * L): the combination of minhash's shingle keys
         mult, salt = sequence_multipliers(n), np.uint64(n) * LEN_MULT
         self._make_room(0)
         while True:
-            self.rows, done = counttable.count_ngrams(
+            self.rows, done, todo = counttable.count_ngrams(
                 token_hashes, offsets, n, mult, salt, done, *self._index,
                 self._keys, self._counts, self._text_start, self.rows, self.source_base[-1])
             if done == todo:
