@@ -61,14 +61,7 @@ def _context_hash(word: str) -> int:
     return _context_key(word) >> 32
 
 
-_STOP_KEYS = None  # 64-bit context keys of the stop words (lazily)
-
-
-def _stop_keys() -> np.ndarray:
-    global _STOP_KEYS
-    if _STOP_KEYS is None:
-        _STOP_KEYS = np.array(sorted(_context_key(w) for w in _STOP), dtype=np.uint64)
-    return _STOP_KEYS
+_STOP_KEYS = np.array(sorted(_context_key(w) for w in _STOP), dtype=np.uint64)  # sorted, for searchsorted
 
 
 def capitalised_features(words: WordSpans, n_docs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,9 +119,8 @@ def context_sketch(words: WordSpans, n_docs: int, k: int) -> np.ndarray:
     keys.append(np.asarray(other_keys, dtype=np.uint64))
     docs.append(np.asarray(other_docs, dtype=np.int64))
     keys, docs = np.concatenate(keys), np.concatenate(docs)
-    stop = _stop_keys()
-    pos = np.minimum(np.searchsorted(stop, keys), len(stop) - 1)
-    keep = stop[pos] != keys
+    pos = np.minimum(np.searchsorted(_STOP_KEYS, keys), len(_STOP_KEYS) - 1)
+    keep = _STOP_KEYS[pos] != keys
     keys, docs = keys[keep], docs[keep]
     order = np.lexsort((keys, docs))  # distinct (document, word)
     keys, docs = keys[order], docs[order]
