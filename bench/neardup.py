@@ -347,27 +347,34 @@ def worker(a) -> None:
 # main
 # ---------------------------------------------------------------------------------------------
 
-def evaluate(texts, source_of, roots, pairs, a) -> dict:
-    """precision, recall, and recall over the planted copies whose true Jaccard with their source
-    is at least the threshold (``recall_in_scope``: the ones a threshold-``a.threshold`` dedup is
-    asked to find; edits of up to 10% can bring a short passage just below it)."""
+def true_jaccard(texts, k: int):
+    """``jaccard(i, j)``: the Jaccard similarity of the k-word shingle sets of texts i and j (the
+    sets are built once per text)."""
     from curadebt.audit.minhash import shingle_sets
 
-    src = np.array(source_of)
-    planted = np.flatnonzero(src >= 0)
-    roots = np.array(roots)
-    found = roots[planted] == roots[src[planted]]
     cache: dict[int, set] = {}
 
     def sh(i):
         if i not in cache:
-            cache[i] = shingle_sets([word_tokenize(texts[i])], a.shingle)[0]
+            cache[i] = shingle_sets([word_tokenize(texts[i])], k)[0]
         return cache[i]
 
     def jaccard(i, j):
         x, y = sh(i), sh(j)
         return len(x & y) / len(x | y) if x or y else 1.0
 
+    return jaccard
+
+
+def evaluate(texts, source_of, roots, pairs, a) -> dict:
+    """precision, recall, and recall over the planted copies whose true Jaccard with their source
+    is at least the threshold (``recall_in_scope``: the ones a threshold-``a.threshold`` dedup is
+    asked to find; edits of up to 10% can bring a short passage just below it)."""
+    src = np.array(source_of)
+    planted = np.flatnonzero(src >= 0)
+    roots = np.array(roots)
+    found = roots[planted] == roots[src[planted]]
+    jaccard = true_jaccard(texts, a.shingle)
     ok = sum(jaccard(i, j) >= a.threshold - 0.05 for i, j in pairs)
     in_scope = np.array([jaccard(int(i), int(src[i])) >= a.threshold for i in planted], dtype=bool)
     return {"precision": ok / len(pairs) if pairs else 1.0,
@@ -420,15 +427,15 @@ def detection_check(a) -> str:
     chance of one corpus."""
     from datasketch import MinHash
 
-    from curadebt.audit.minhash import minhash_signatures, permutations, shingle_hashes, shingle_sets
+    from curadebt.audit.minhash import minhash_signatures, permutations, shingle_hashes
     from curadebt.text.wordhash import word_token_hashes
 
     texts, _, source_of = build_corpus(a.source, 5, a.near, 0.0, 0, 0.0)
+    jaccard = true_jaccard(texts, a.shingle)
     pairs, jac = [], []
     for i, s in enumerate(source_of):
         if s >= 0 and len(pairs) < a.detection_pairs:
-            x, y = (shingle_sets([word_tokenize(texts[d])], a.shingle)[0] for d in (i, s))
-            j = len(x & y) / len(x | y)
+            j = jaccard(i, s)
             if 0.5 <= j <= 0.7:
                 pairs.append((i, s))
                 jac.append(j)
