@@ -56,9 +56,9 @@ def unique_values(values: np.ndarray) -> np.ndarray:
 
 
 def union_sorted(distinct: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The sorted distinct values of ``distinct`` (already sorted and distinct) and ``values``: the
-    two sorted runs are merged by a stable sort (timsort finds the two runs: a linear merge) and
-    deduplicated (``np.union1d``, which re-hashes everything: 7.9 s against 0.18 s for 5M + 2M)."""
+    """``np.union1d(distinct, values)`` where ``distinct`` is already sorted and distinct: the two
+    sorted runs are merged by a stable sort (timsort finds the two runs: a linear merge) and
+    deduplicated. ``np.union1d`` re-hashes everything each time: 7.9 s against 0.18 s for 5M + 2M."""
     merged = np.concatenate([distinct, np.sort(values)])
     merged.sort(kind="stable")
     return _dedup_sorted(merged)
