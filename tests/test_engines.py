@@ -170,8 +170,8 @@ def _outputs(out: Path) -> dict[str, str]:
     (which names the engine)."""
     res = {}
     for p in sorted(out.rglob("*")):
-        if not p.is_file() or p.suffix == ".html":  # the HTML prints the config too
-            continue
+        if not p.is_file() or p.suffix == ".html" or p.name == "manifest.json":  # the HTML prints the config
+            continue  # too, and the manifest holds report.json's checksum
         rel = str(p.relative_to(out))
         if p.suffix == ".json":
             d = json.loads(p.read_text())

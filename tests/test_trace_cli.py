@@ -7,13 +7,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from curadebt.clikit import HandledGroup
 from curadebt.trace.cli import index_app, trace
 
 runner = CliRunner()
 
 
 def make_app() -> typer.Typer:
-    app = typer.Typer()
+    app = typer.Typer(cls=HandledGroup)  # as curadebt.cli's app: errors become exit codes
     app.add_typer(index_app, name="index")
     app.command("trace")(trace)
     return app
@@ -43,7 +44,7 @@ def test_build_report(built):
     assert rep["read_stats"]["documents_read"] == 4
     assert (tmp / "q.jsonl").exists() and rep["index_bytes_per_token"] > 0
     r = runner.invoke(app, ["index", "build", str(tmp / "c.jsonl"), "--out", str(out)])
-    assert r.exit_code == 2 and "--force" in r.output
+    assert r.exit_code == 5 and "--force" in r.output
     r = runner.invoke(app, ["index", "build", str(tmp / "c.jsonl"), "--out", str(out), "--force"])
     assert r.exit_code == 0 and "bytes/token" in r.output
     r = runner.invoke(app, ["index", "build", str(tmp / "missing.jsonl"), "--out", str(tmp / "x")])

@@ -13,6 +13,7 @@ import pytest
 
 from curadebt.corpus import Document, ReaderConfig
 from curadebt.text.tokenize import word_tokenize
+from curadebt.corpus.outdir import OutputError
 from curadebt.trace.build import IndexBuildError, build_index, build_index_from_documents
 from curadebt.trace.index import TokenIndex
 
@@ -274,7 +275,7 @@ def test_builds_are_atomic(tmp_path):
     docs = [Document(id=str(i), text=f"doc number {i}", ordinal=i) for i in range(10)]
     out = tmp_path / "idx"
     build_index_from_documents(docs, out)
-    with pytest.raises(IndexBuildError):
+    with pytest.raises(OutputError, match="--force"):
         build_index_from_documents(docs, out)  # exists: needs overwrite
 
     def failing():
@@ -288,8 +289,12 @@ def test_builds_are_atomic(tmp_path):
     build_index_from_documents(docs[:3], out, overwrite=True)
     assert TokenIndex.open(out).n_docs == 3
     (tmp_path / "notanindex").mkdir()
-    with pytest.raises(IndexBuildError):
-        build_index_from_documents(docs, tmp_path / "notanindex", overwrite=True)
+    (tmp_path / "notanindex" / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not written by curadebt"):
+        build_index_from_documents(docs, tmp_path / "notanindex")
+    build_index_from_documents(docs, tmp_path / "notanindex", overwrite=True)  # beside the user's file
+    assert (tmp_path / "notanindex" / "notes.txt").read_text() == "mine"
+    assert TokenIndex.open(tmp_path / "notanindex").n_docs == 10
 
 
 def test_text_not_stored_gives_token_snippets(tmp_path):

@@ -5,11 +5,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape  # error messages may contain [brackets]
-from curadebt.console import console, err
 from rich.table import Table
 
 from curadebt import __version__
+from curadebt.clikit import HandledGroup, data, set_debug
+from curadebt.console import console, err
 
 app = typer.Typer(
     name="curadebt",
@@ -19,10 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    cls=HandledGroup,
 )
-
-EXIT_CORPUS_ERROR = 3
-EXIT_RECONCILIATION = 4
 
 
 def _version(value: bool):
@@ -31,9 +29,12 @@ def _version(value: bool):
         raise typer.Exit()
 
 
-@app.callback()
-def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit.")):
-    pass
+@app.callback(epilog="Exit codes: 0 ok, 1 a check failed, 2 usage, 3 bad input, 4 reconciliation failed, "
+                      "5 output folder refused or unwritable, 70 internal error, 130 interrupted.")
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+         debug: bool = typer.Option(False, "--debug", help="On an error, print the Python traceback too "
+                                                           "(also CURADEBT_DEBUG=1).")):
+    set_debug(debug)
 
 
 def print_audit_summary(report, out: Path | None) -> None:
@@ -42,9 +43,10 @@ def print_audit_summary(report, out: Path | None) -> None:
                   f"+ quarantined {c['documents_quarantined']:,}   tokens {c['tokens']:,}   "
                   f"({report.seconds:.1f} s)")
     if c["quarantine_reasons"]:
-        console.print("quarantined: " + ", ".join(f"{k} {v}" for k, v in c["quarantine_reasons"].items()))
+        console.print("quarantined: " + ", ".join(f"{data(k)} {v}" for k, v in c["quarantine_reasons"].items()))
     if c.get("decoded_with_fallback"):
         console.print(f"decoded with a fallback encoding (flagged, kept): {c['decoded_with_fallback']}")
+    print_skipped(c.get("skipped_paths") or [])
     debt = report.to_json()["debt"] or {}
     table = Table(title=f"curation debt (overall {debt.get('overall', 0) or 0:.2f})", show_lines=False)
     for col in ("dimension", "score", "debt?", "summary"):
@@ -52,13 +54,26 @@ def print_audit_summary(report, out: Path | None) -> None:
     for name, d in (debt.get("dimensions") or {}).items():
         score = d.get("score")
         table.add_row(name, "-" if score is None else f"{score:.2f}", "[red]DEBT[/]" if d.get("is_debt") else "ok",
-                      str(d.get("summary", "")))
+                      data(d.get("summary", "")))
     console.print(table)
     for f in (debt.get("findings") or [])[:15]:
-        console.print(f"  [{'red' if f.get('severity') == 'high' else 'yellow'}]{f.get('severity', '')}[/] "
-                      f"{f.get('dimension')}: {f.get('message')}", markup=True, highlight=False)
+        console.print(f"  [{'red' if f.get('severity') == 'high' else 'yellow'}]{data(f.get('severity', ''))}[/] "
+                      f"{data(f.get('dimension'))}: {data(f.get('message'))}", highlight=False)
     if out is not None:
-        console.print(f"report: {out / 'report.json'}  {out / 'report.html'}  quarantine: {out / 'quarantine.jsonl'}")
+        console.print(f"report: {data(out / 'report.json')}  {data(out / 'report.html')}  "
+                      f"quarantine: {data(out / 'quarantine.jsonl')}", highlight=False)
+
+
+def print_skipped(skipped: list[dict], shown: int = 5) -> None:
+    """Say which paths under the input folders were not read, and why (never silently)."""
+    if not skipped:
+        return
+    from collections import Counter
+
+    by = Counter(s["reason"] for s in skipped)
+    console.print(f"[yellow]skipped {len(skipped)} path(s)[/] (" + ", ".join(f"{data(k)} {v}" for k, v in sorted(by.items()))
+                  + "): " + ", ".join(data(s["path"]) for s in skipped[:shown]) + (" ..." if len(skipped) > shown else "")
+                  + "  (listed in report.json corpus.skipped_paths)", highlight=False)
 
 
 @app.command()
@@ -83,6 +98,8 @@ def audit(
     engine: str = typer.Option("local", help="'local' (embedded; --workers processes) or 'ray' (a local Ray instance, or --ray-address)."),
     workers: int = typer.Option(1, help="Parallel workers: processes for --engine local, actors for --engine ray."),
     ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster to join ('auto' or ray://host:10001); default starts a local instance."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty --out that curadebt did not write "
+                                                      "(its files are kept, never deleted or overwritten)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
     """Audit a corpus for curation debt and write report.json + report.html.
@@ -90,29 +107,18 @@ def audit(
     Measures token/n-gram frequency imbalance, exact and near duplicates, entity salience and token
     spillover, source mixture, training-order concentration and (with --probes) the data-side odds of
     competing facts, then scores each debt dimension. Bad records are quarantined, never dropped:
-    documents_read = documents_audited + documents_quarantined.
+    documents_read = documents_audited + documents_quarantined. The report folder is written as one
+    change (with a manifest.json) and may not overlap the input.
     """
-    from curadebt.audit.runner import AuditConfig, ReconciliationError
+    from curadebt.audit.runner import AuditConfig
     from curadebt.audit.runner import audit as run_audit
-    from curadebt.corpus.readers import CorpusError
-    from curadebt.text.tokenize import TokenizerError
 
     cfg = AuditConfig(text_field=text_field, id_field=id_field, source_field=source_field, max_record_bytes=max_record_bytes,
                       batch_size=batch_size, tokenizer=tokenizer, max_n=max_n, count_budget=count_budget,
                       num_perm=num_perm, bands=bands, shingle_size=shingle_size, threshold=threshold, seed=seed,
                       entity_extractor=entity_extractor, probes=str(probes) if probes else None,
                       engine=engine, workers=workers, ray_address=ray_address)
-    try:
-        report = run_audit([str(p) for p in corpus], out, cfg, progress=not quiet)
-    except (CorpusError, TokenizerError, FileNotFoundError, ValueError, RuntimeError) as e:
-        if isinstance(e, ReconciliationError):
-            err.print(f"[red]reconciliation failed:[/] {escape(str(e))}")
-            raise typer.Exit(EXIT_RECONCILIATION)
-        err.print(f"[red]error:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_CORPUS_ERROR)
-    except ReconciliationError as e:
-        err.print(f"[red]reconciliation failed:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_RECONCILIATION)
+    report = run_audit([str(p) for p in corpus], out, cfg, progress=not quiet, force=force)
     if not quiet:
         print_audit_summary(report, out)
 
@@ -129,6 +135,43 @@ def demo(
     ok = run_demo(out, seed=seed, progress=not quiet, console=console if not quiet else None)
     if not ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    out: Path = typer.Argument(..., help="An output folder of `curadebt audit`, `curate` or `index build`."),
+    checksums: bool = typer.Option(False, "--checksums", help="Also compare every file's contents with its "
+                                                              "checksum in the manifest (reads everything)."),
+):
+    """Check an output folder: every file against its manifest.json (sizes, and checksums with
+    --checksums); for a curate output also the report's books and that every place the ledger points
+    at holds that document (id and text checksum), exactly once. Exit 1 on any mismatch."""
+    from curadebt.corpus.outdir import read_manifest, verify_output
+    from curadebt.errors import EXIT_CHECK_FAILED
+
+    man = read_manifest(out)
+    kind = (man or {}).get("kind")
+    counts: dict = {}
+    if kind == "curate":
+        from curadebt.curate.verify import verify_curate_output
+
+        problems, counts = verify_curate_output(out, checksums=checksums)
+    else:
+        problems = verify_output(out, checksums=checksums)
+        if not problems and kind == "index":
+            from curadebt.trace.index import TokenIndex
+
+            TokenIndex.open(out, verify=checksums)
+    if problems:
+        for p in problems:
+            err.print(f"[red]mismatch:[/] {data(p)}", highlight=False)
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    n = len(man["files"]) if man else 0
+    what = "sizes and checksums" if checksums else "sizes"
+    extra = (f"; the ledger's {counts['references']:,} output places hold its documents"
+             if counts.get("references") is not None and kind == "curate" else "")
+    console.print(f"ok: {data(out)} is a whole curadebt {data(kind)} output ({n} files match the manifest's {what}"
+                  f"{extra})", highlight=False)
 
 
 def _mount_sub_apps() -> None:

@@ -29,6 +29,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from curadebt.errors import EXIT_INPUT, CuradebtError
 
 SUBJECT_SLOT = "{subject}"
 ANSWER_SLOT = "{answer}"
@@ -51,8 +52,10 @@ class Probe:
         return pattern.replace(SUBJECT_SLOT, self.subject).replace(ANSWER_SLOT, answer)
 
 
-class ProbeFileError(ValueError):
+class ProbeFileError(CuradebtError, ValueError):
     """A probe file or record that cannot be used; the message names the file and line/record."""
+
+    exit_code = EXIT_INPUT
 
 
 def _text(value: Any, what: str) -> str:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curadebt.errors import EXIT_RECONCILIATION, CuradebtError
 from curadebt import __version__
 from curadebt.audit.base import Measure, to_jsonable
 from curadebt.corpus.quarantine import Quarantine
-from curadebt.corpus.readers import ReaderConfig, ReadStats, iter_batches
+from curadebt.corpus.readers import EmptyCorpusError, ReaderConfig, ReadStats, iter_batches, no_documents_message
 from curadebt.progress import byte_progress, corpus_size_bytes
 from curadebt.text.entities import get_extractor
 from curadebt.text.tokenize import get_tokenizer
@@ -129,28 +130,51 @@ def _corpus_section(stats: ReadStats, quarantine: Quarantine, tokens: int, cfg: 
         "bytes_read": stats.bytes_read,
         "decoded_with_fallback": stats.decoded_with_fallback,
         "files": stats.files,
+        "skipped_paths": stats.skipped,
         "tokenizer": cfg.tokenizer,
     }
 
 
-class ReconciliationError(RuntimeError):
-    pass
+class ReconciliationError(CuradebtError, RuntimeError):
+    exit_code = EXIT_RECONCILIATION
+    label = "reconciliation failed"
 
 
 def audit(paths, out: str | Path | None = None, config: AuditConfig | None = None, *, progress: bool = False,
-          measures: list[Measure] | None = None, **overrides) -> AuditReport:
+          measures: list[Measure] | None = None, force: bool = False, **overrides) -> AuditReport:
     """Audit a corpus (file, folder, or list of them).
 
     ``config`` or keyword overrides (any :class:`AuditConfig` field) set the knobs. With ``out``,
-    report.json, report.html and quarantine.jsonl are written there (atomically).
+    report.json, report.html, quarantine.jsonl and manifest.json are written there as one change
+    (:mod:`curadebt.corpus.outdir`: ``out`` may not overlap the input, and a folder curadebt did
+    not write is refused unless ``force``). A corpus with no document to audit raises
+    :class:`~curadebt.corpus.readers.EmptyCorpusError` and writes nothing.
     """
     cfg = dataclasses.replace(config or AuditConfig(), **overrides)
     check_engine(cfg)
+    if out is None:
+        return audit_into(paths, None, cfg, progress=progress, measures=measures)
+    from curadebt.corpus.outdir import staged_output
+
+    with staged_output(out, kind="audit", inputs=input_paths(paths), force=force) as stage:
+        report = audit_into(paths, stage.dir, cfg, progress=progress, measures=measures)
+        stage.commit()
+    return report
+
+
+def input_paths(paths) -> list:
+    """The input paths of a corpus argument (one path or a list), for the overlap check."""
+    return list(paths) if isinstance(paths, (list, tuple)) else [paths]
+
+
+def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool = False,
+               measures: list[Measure] | None = None, require_documents: bool = True) -> AuditReport:
+    """The audit itself, writing its files straight into ``out_dir`` (a folder the caller owns,
+    e.g. a staging folder) when given."""
     t0 = time.perf_counter()
     tokenizer = get_tokenizer(cfg.tokenizer)
     extractor = get_extractor(cfg.entity_extractor)
     measures = measures if measures is not None else build_measures(cfg)
-    out_dir = Path(out) if out is not None else None
     quarantine = Quarantine(out_dir / "quarantine.jsonl" if out_dir else None)
     stats = ReadStats()
 
@@ -163,6 +187,8 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
         if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
             raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
                                       f"quarantined {stats.documents_quarantined}")
+        if require_documents and stats.documents_ok == 0:
+            raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.text_field))
         sections = {m.name: m.finalize_on(states[m.name], executor) for m in measures}
 
     tokens = _total_tokens(sections)

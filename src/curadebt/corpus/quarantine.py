@@ -16,6 +16,7 @@ EMPTY_TEXT = "empty_text"
 TOO_LARGE = "too_large"
 NOT_AN_OBJECT = "not_an_object"
 UNREADABLE = "unreadable"
+UNENCODABLE_TEXT = "unencodable_text"
 
 PREVIEW_BYTES = 200
 

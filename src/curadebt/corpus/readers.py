@@ -3,6 +3,21 @@
 Every reader yields :class:`Document` objects in a fixed order and sends bad records to a
 :class:`Quarantine` instead of raising. ``ReadStats`` keeps the books:
 ``documents_read == documents_ok + documents_quarantined`` always holds.
+
+What is read, exactly:
+
+- JSONL lines end at ``\n``, ``\r\n`` or a lone ``\r`` (JSON strings cannot hold a raw line break,
+  so this never splits a record); a UTF-8 byte order mark at the start of a file is skipped.
+- Compressed files (``.gz``, ``.zst``) are read to their end marker: a truncated or corrupt file
+  stops the run with a :class:`CorpusError` naming the file and how far it got; it is never read
+  as a shorter corpus.
+- A record whose text (or any other string) holds a lone surrogate (``"\ud800"``: valid JSON, not
+  Unicode text, and not writable as UTF-8) is quarantined as ``unencodable_text``.
+- A record id that is not a string (an integer, a list) is shown and matched as its compact JSON
+  (``123``, ``["x"]``); the record itself keeps the original value.
+- Folders are walked in sorted order; hidden entries, symlinked folders (not followed), dangling
+  links and anything that is not a regular file (FIFOs, sockets) are skipped and listed in
+  ``ReadStats.skipped`` with the reason. Links to files are read.
 """
 from __future__ import annotations
 
@@ -10,10 +25,14 @@ import gzip
 import io
 import json
 import os
+import re
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from curadebt.errors import EXIT_INPUT, CuradebtError
 from curadebt.corpus import quarantine as q
 from curadebt.corpus.document import Batch, Document
 
@@ -26,8 +45,15 @@ PARQUET_SUFFIXES = (".parquet",)
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 
 
-class CorpusError(Exception):
-    """The corpus cannot be read at all (missing path, unknown format); raised with advice."""
+class CorpusError(CuradebtError):
+    """The corpus cannot be read at all (missing path, unknown format, a truncated or corrupt
+    compressed file, no document in it); raised with advice."""
+
+    exit_code = EXIT_INPUT
+
+
+class EmptyCorpusError(CorpusError):
+    """The corpus holds no document to work on (no records, or every record quarantined)."""
 
 
 @dataclass
@@ -39,6 +65,10 @@ class ReaderConfig:
     batch_size: int = 1000
 
 
+#: How many distinct field names :attr:`ReadStats.fields_without_text` remembers.
+MAX_FIELDS_SEEN = 50
+
+
 @dataclass
 class ReadStats:
     documents_read: int = 0
@@ -47,6 +77,10 @@ class ReadStats:
     bytes_read: int = 0
     decoded_with_fallback: int = 0
     files: list[str] = field(default_factory=list)
+    #: paths under the given folders that were not read, each {"path", "reason"}
+    skipped: list[dict] = field(default_factory=list)
+    #: field names of the records that had no text field (to say which fields there are)
+    fields_without_text: Counter = field(default_factory=Counter)
 
     def to_json(self) -> dict:
         return {
@@ -56,11 +90,15 @@ class ReadStats:
             "bytes_read": self.bytes_read,
             "decoded_with_fallback": self.decoded_with_fallback,
             "files": self.files,
+            "skipped": self.skipped,
         }
 
 
 def decode_text(raw: bytes) -> tuple[str, str | None]:
-    """Decode bytes as UTF-8, else by the documented fallback. Returns (text, fallback_used)."""
+    """Decode bytes as UTF-8 (a leading byte order mark dropped), else by the documented fallback.
+    Returns (text, fallback_used)."""
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError:
@@ -73,6 +111,12 @@ def decode_text(raw: bytes) -> tuple[str, str | None]:
     return raw.decode("latin-1"), "latin-1"  # unreachable: latin-1 decodes any byte string
 
 
+_BOM = b"\xef\xbb\xbf"
+_BLOCK = 1 << 20
+#: a JSON escape of a surrogate code point (the only way a lone surrogate gets into a JSON string)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def _suffix(path: Path) -> str:
     name = path.name.lower()
     for s in JSONL_SUFFIXES + PARQUET_SUFFIXES:
@@ -81,36 +125,133 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    if name.endswith(".zst"):
+class _ZstdReader(io.RawIOBase):
+    """A zstd stream read to its end: a frame cut short or corrupt data raises CorpusError
+    (``zstandard``'s own stream reader returns the truncated data as if it were all)."""
+
+    def __init__(self, raw, name: str):
         import zstandard
 
-        fh = open(path, "rb")
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh, closefd=True))
-    return open(path, "rb")
+        self._zstd = zstandard
+        self._raw, self._name = raw, name
+        self._dec = zstandard.ZstdDecompressor().decompressobj()
+        self._buf = b""
+        self._in_frame = False
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> None:
+        while not self._buf and not self._eof:
+            chunk = self._raw.read(_BLOCK)
+            if not chunk:
+                if self._in_frame:
+                    raise CorpusError(f"{self._name}: truncated zstd file (the last frame ends early, at compressed "
+                                      f"byte {self._raw.tell():,}); re-copy or re-compress it")
+                self._eof = True
+                return
+            try:
+                out = []
+                while chunk:
+                    self._in_frame = True
+                    out.append(self._dec.decompress(chunk))
+                    if not self._dec.eof:
+                        break
+                    self._in_frame = False
+                    chunk = self._dec.unused_data
+                    self._dec = self._zstd.ZstdDecompressor().decompressobj()
+                self._buf = b"".join(out)
+            except self._zstd.ZstdError as e:
+                raise CorpusError(f"{self._name}: corrupt zstd data near compressed byte {self._raw.tell():,}: {e}") from e
+
+    def readinto(self, b) -> int:
+        self._fill()
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _open_binary(path: Path, name: str) -> io.BufferedIOBase:
+    try:
+        raw = open(path, "rb")
+    except OSError as e:
+        raise CorpusError(f"{name}: cannot read it ({e.strerror or e}); fix its permissions or leave it out") from e
+    lower = path.name.lower()
+    if lower.endswith(".gz"):
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if lower.endswith(".zst"):
+        return io.BufferedReader(_ZstdReader(raw, name), buffer_size=_BLOCK)
+    return raw
 
 
 def _iter_lines_bounded(fh: io.BufferedIOBase, limit: int) -> Iterator[tuple[bytes | None, int]]:
-    """Yield (line, size) with the newline stripped; a line over ``limit`` bytes is yielded as
-    (None, size) after being skipped in chunks, so one huge line never sits whole in memory."""
-    chunk = limit + 1
+    """Yield (line, size) with its line end stripped; lines end at ``\n``, ``\r\n`` or ``\r``, and
+    a UTF-8 byte order mark at the start is skipped (counted in the first line's size). A line over
+    ``limit`` bytes is yielded as (None, size) without ever being held whole in memory."""
+    carry = b""
+    skipped = -1   # bytes of an over-long line counted so far; -1 when not in one
+    extra = 0      # bytes to add to the next line's size (a byte order mark)
+    first = True
     while True:
-        line = fh.readline(chunk)
-        if not line:
+        chunk = fh.read(_BLOCK)
+        if first:
+            first = False
+            if chunk.startswith(_BOM):
+                chunk, extra = chunk[len(_BOM):], len(_BOM)
+        eof = not chunk
+        data = carry + chunk if carry else chunk
+        carry = b""
+        lines = data.splitlines(keepends=True) if data else []
+        if lines and not eof and not lines[-1].endswith(b"\n"):
+            carry = lines.pop()  # unfinished (a final '\r' may be the first half of '\r\n')
+        for line in lines:
+            size = len(line) + extra
+            extra = 0
+            if skipped >= 0:  # the end of an over-long line
+                yield None, skipped + size
+                skipped = -1
+                continue
+            body = line.rstrip(b"\r\n")
+            yield (body if len(body) <= limit else None), size
+        if len(carry) > limit + 1:  # an over-long line: count its bytes, never hold them
+            keep = b"\r" if carry.endswith(b"\r") else b""
+            skipped = max(skipped, 0) + len(carry) - len(keep) + extra
+            extra = 0
+            carry = keep
+        if eof:
+            if skipped >= 0:
+                yield None, skipped + extra
+            elif extra:  # a file holding only a byte order mark
+                yield b"", extra
             return
-        if len(line) <= limit or line.endswith(b"\n") and len(line) - 1 <= limit:
-            yield line.rstrip(b"\r\n"), len(line)
-            continue
-        size = len(line)
-        while not line.endswith(b"\n"):
-            line = fh.readline(1 << 20)
-            if not line:
-                break
-            size += len(line)
-        yield None, size
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def id_string(value: Any) -> str:
+    """A record id as a string: strings as they are, anything else as compact JSON (``123``,
+    ``["x"]``, ``true``), so two different values never read as the same id."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 class _Builder:
@@ -131,23 +272,32 @@ class _Builder:
         self.stats.documents_quarantined += 1
         self.quarantine.add(q.QuarantineRecord(location, reason, detail, q.preview_of(raw)))
 
-    def from_record(self, rec: Any, location: str, default_id: str, raw: bytes | str = b"") -> Document | None:
+    def from_record(self, rec: Any, location: str, default_id: str, raw: bytes | str = b"",
+                    check_surrogates: bool = False) -> Document | None:
         cfg = self.config
         if not isinstance(rec, dict):
             self.reject(location, q.NOT_AN_OBJECT, f"expected a JSON object, got {type(rec).__name__}", raw)
             return None
         if cfg.text_field not in rec or rec[cfg.text_field] is None:
+            fields = self.stats.fields_without_text
+            for k in rec:
+                if k in fields or len(fields) < MAX_FIELDS_SEEN:
+                    fields[str(k)] += 1
             self.reject(location, q.MISSING_TEXT, f"no field {cfg.text_field!r} (use --text-field)", raw)
             return None
         text = rec[cfg.text_field]
         if not isinstance(text, str):
             self.reject(location, q.NON_STRING_TEXT, f"field {cfg.text_field!r} is {type(text).__name__}", raw)
             return None
+        if check_surrogates and _has_lone_surrogate(rec):
+            self.reject(location, q.UNENCODABLE_TEXT, "a string holds a lone surrogate (e.g. \\ud800): not Unicode "
+                        "text, and no UTF-8 output can hold it", raw)
+            return None
         return self.from_text(text, location, self._id(rec, default_id), rec, raw)
 
     def _id(self, rec: dict, default_id: str) -> str:
         if self.config.id_field and rec.get(self.config.id_field) is not None:
-            return str(rec[self.config.id_field])
+            return id_string(rec[self.config.id_field])
         return default_id
 
     def from_text(self, text: str, location: str, doc_id: str, rec: dict | None = None, raw: bytes | str = b"",
@@ -174,8 +324,19 @@ class _Builder:
 
 def _read_jsonl(path: Path, rel: str, b: _Builder) -> Iterator[Document]:
     limit = b.config.max_record_bytes
-    with _open_binary(path) as fh:
-        for number, (line, size) in enumerate(_iter_lines_bounded(fh, limit), start=1):
+    number = 0
+    with _open_binary(path, rel) as fh:
+        lines = _iter_lines_bounded(fh, limit)
+        while True:
+            try:
+                item = next(lines, None)
+            except (EOFError, OSError, zlib.error) as e:  # gzip: truncated (EOFError) or corrupt
+                raise CorpusError(f"{rel}: truncated or corrupt compressed file after line {number:,} "
+                                  f"({type(e).__name__}: {e}); re-copy or re-compress it") from e
+            if item is None:
+                return
+            line, size = item
+            number += 1
             b.stats.bytes_read += size
             location = f"{rel}:{number}"
             if line is None:
@@ -193,7 +354,8 @@ def _read_jsonl(path: Path, rel: str, b: _Builder) -> Iterator[Document]:
             except json.JSONDecodeError as e:
                 b.reject(location, q.INVALID_JSON, str(e), line)
                 continue
-            doc = b.from_record(rec, location, b.default_id(rel, number), line)
+            doc = b.from_record(rec, location, b.default_id(rel, number), line,
+                                check_surrogates=_SURROGATE_ESCAPE.search(line) is not None)
             if doc is not None:
                 yield doc
 
@@ -210,11 +372,27 @@ def _read_arrow_table_batches(batches: Iterable, rel: str, b: _Builder) -> Itera
 
 
 def _read_parquet(path: Path, rel: str, b: _Builder) -> Iterator[Document]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except OSError as e:
+        if isinstance(e, PermissionError) or not isinstance(e, pa.ArrowException):
+            raise CorpusError(f"{rel}: cannot read it ({e.strerror or e}); fix its permissions or leave it out") from e
+        raise CorpusError(f"{rel}: not a readable Parquet file ({e}); re-copy it or leave it out") from e
+    except pa.ArrowException as e:
+        raise CorpusError(f"{rel}: not a readable Parquet file ({e}); re-copy it or leave it out") from e
     b.stats.bytes_read += path.stat().st_size
-    yield from _read_arrow_table_batches(pf.iter_batches(batch_size=1024), rel, b)
+    batches = pf.iter_batches(batch_size=1024)
+    while True:
+        try:
+            rb = next(batches, None)
+        except (OSError, pa.ArrowException) as e:
+            raise CorpusError(f"{rel}: corrupt Parquet data ({e}); re-copy it or leave it out") from e
+        if rb is None:
+            return
+        yield from _read_arrow_table_batches([rb], rel, b)
 
 
 def _read_hf_dataset_dir(path: Path, b: _Builder) -> Iterator[Document]:
@@ -259,14 +437,49 @@ def _read_text_file(path: Path, rel: str, b: _Builder) -> Iterator[Document]:
         yield doc
 
 
-def _is_hidden(p: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in p.relative_to(root).parts)
+SKIP_HIDDEN = "hidden"
+SKIP_SYMLINKED_FOLDER = "symlinked_folder"
+SKIP_DANGLING_LINK = "dangling_symlink"
+SKIP_NOT_REGULAR = "not_a_regular_file"
+
+
+def walk_corpus_folder(path: Path) -> tuple[list[Path], list[dict]]:
+    """The files of a corpus folder in sorted order, and the entries skipped with their reason
+    (hidden entries, symlinked folders, dangling links, FIFOs / sockets / devices)."""
+    files: list[Path] = []
+    skipped: list[dict] = []
+
+    def skip(p: Path, reason: str) -> None:
+        skipped.append({"path": str(p), "reason": reason})
+
+    def visit(folder: Path) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            raise CorpusError(f"{folder}: cannot list the folder ({e.strerror or e})") from e
+        for e in entries:
+            p = Path(e.path)
+            if e.name.startswith("."):
+                skip(p, SKIP_HIDDEN)
+            elif e.is_symlink() and not p.exists():
+                skip(p, SKIP_DANGLING_LINK)
+            elif e.is_dir(follow_symlinks=False):
+                visit(p)
+            elif e.is_symlink() and p.is_dir():
+                skip(p, SKIP_SYMLINKED_FOLDER)
+            elif e.is_file(follow_symlinks=True):
+                files.append(p)
+            else:
+                skip(p, SKIP_NOT_REGULAR)
+
+    visit(path)
+    return files, skipped
 
 
 def list_corpus_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and not _is_hidden(p, path))
+    return walk_corpus_folder(path)[0]
 
 
 def iter_documents(paths: str | os.PathLike | list, config: ReaderConfig | None = None,
@@ -278,16 +491,25 @@ def iter_documents(paths: str | os.PathLike | list, config: ReaderConfig | None 
     roots = [Path(p) for p in (paths if isinstance(paths, (list, tuple)) else [paths])]
     for root in roots:
         if not root.exists():
-            raise CorpusError(f"{root}: no such file or folder. Give a JSONL(.gz/.zst), Parquet, text file, "
+            what = "a dangling symbolic link" if root.is_symlink() else "no such file or folder"
+            raise CorpusError(f"{root}: {what}. Give a JSONL(.gz/.zst), Parquet, text file, "
                               "or a folder of them (or a saved Hugging Face dataset).")
+        if not root.is_dir() and not root.is_file():
+            raise CorpusError(f"{root}: not a regular file or folder (a FIFO or device?); give a file or a folder")
     plan: list[tuple[Path, Path]] = []
     for root in roots:
         if root.is_dir() and (root / "state.json").exists() and (root / "dataset_info.json").exists():
             plan.append((root, root))
+        elif root.is_file():
+            plan.append((root, root))
         else:
-            plan.extend((f, root) for f in list_corpus_files(root))
+            files, skipped = walk_corpus_folder(root)
+            plan.extend((f, root) for f in files)
+            stats.skipped.extend(skipped)
     if not plan:
-        raise CorpusError(f"{', '.join(map(str, roots))}: no files to read.")
+        seen = f" (skipped: {', '.join(s['path'] + ' [' + s['reason'] + ']' for s in stats.skipped[:5])})" \
+            if stats.skipped else ""
+        raise CorpusError(f"{', '.join(map(str, roots))}: no files to read{seen}.")
     b = _Builder(config, quarantine, stats, multi_file=len(plan) > 1)
     for f, root in plan:
         if f.is_dir():
@@ -303,6 +525,19 @@ def iter_documents(paths: str | os.PathLike | list, config: ReaderConfig | None 
             yield from _read_parquet(f, rel, b)
         else:
             yield from _read_text_file(f, rel, b)
+
+
+def no_documents_message(paths, stats: ReadStats, quarantine: q.Quarantine, text_field: str) -> str:
+    """Why a read gave no document, and what to do (for :class:`EmptyCorpusError`)."""
+    where = ", ".join(str(p) for p in (paths if isinstance(paths, (list, tuple)) else [paths]))
+    if stats.documents_read == 0:
+        return f"{where}: no records to read (the corpus is empty); nothing was written"
+    reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(quarantine.counts.items()))
+    msg = f"{where}: no document to work on: all {stats.documents_read:,} records were quarantined ({reasons})"
+    if stats.fields_without_text:
+        names = ", ".join(repr(k) for k, _ in stats.fields_without_text.most_common(12))
+        msg += f"; the records have no field {text_field!r}, their fields are {names}: choose one with --text-field"
+    return msg + "; nothing was written"
 
 
 def iter_batches(paths, config: ReaderConfig | None = None, quarantine: q.Quarantine | None = None,

@@ -6,14 +6,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape  # error messages may contain [brackets]
-from curadebt.console import console, err
 from rich.table import Table
 
-
-EXIT_RECIPE_ERROR = 2
-EXIT_CORPUS_ERROR = 3
-EXIT_RECONCILIATION = 4
+from curadebt.clikit import HandledGroup, data
+from curadebt.console import console, err
+from curadebt.errors import EXIT_CHECK_FAILED
 
 
 def _fmt(x) -> str:
@@ -36,22 +33,23 @@ def print_curate_summary(result) -> None:
     for col in ("op", "ran", "docs in", "docs out", "dropped", "up-sampled", "tokens in", "tokens out", "note"):
         ops.add_column(col)
     for o in result.operations:
-        ops.add_row(o.op, "yes" if o.ran else "no", f"{o.documents_in:,}", f"{o.documents_out:,}", f"{o.dropped:,}",
-                    f"{o.upsampled:,}", f"{o.tokens_in:,}", f"{o.tokens_out:,}", o.note)
+        ops.add_row(data(o.op), "yes" if o.ran else "no", f"{o.documents_in:,}", f"{o.documents_out:,}", f"{o.dropped:,}",
+                    f"{o.upsampled:,}", f"{o.tokens_in:,}", f"{o.tokens_out:,}", data(o.note))
     console.print(ops)
     debt = Table(title="debt: before -> after")
     for col in ("dimension", "metric", "threshold", "before", "after", "score"):
         debt.add_column(col)
     for name, d in result.comparison["dimensions"].items():
         b, a = d["before"], d["after"]
-        debt.add_row(name, str(d.get("metric") or ""), _fmt(d.get("threshold")),
+        debt.add_row(data(name), data(d.get("metric") or ""), _fmt(d.get("threshold")),
                      _fmt(b["value"]) + (" [red]DEBT[/]" if b.get("is_debt") else ""),
                      _fmt(a["value"]) + (" [red]DEBT[/]" if a.get("is_debt") else ""),
                      f"{_fmt(b['score'])} -> {_fmt(a['score'])}")
     console.print(debt)
     out = result.out
-    console.print(f"corpus: {out / 'data'}/  ledger: {out / 'ledger.parquet'}  report: {out / 'report.json'}  "
-                  f"{out / 'report.html'}  input audit: {out / 'before'}/", highlight=False)
+    console.print(f"corpus: {data(out / 'data')}/  ledger: {data(out / 'ledger.parquet')}  report: "
+                  f"{data(out / 'report.json')}  {data(out / 'report.html')}  input audit: {data(out / 'before')}/",
+                  highlight=False)
 
 
 def curate(
@@ -88,40 +86,37 @@ def curate(
     engine: str = typer.Option("local", help="'local' (embedded; --workers processes) or 'ray' (a local Ray instance, or --ray-address). The scans, MinHash signatures and near-dup grouping run on it; same output bytes on every engine."),
     workers: int = typer.Option(1, help="Parallel workers: processes for --engine local, actors/CPUs for --engine ray."),
     ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join ('auto', or ray://head:10001); without it --engine ray starts a local instance."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty --out that curadebt did not write "
+                                                      "(its files are kept, never deleted or overwritten)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
     """Pay the debt down: dedup, caps, rebalancing, fact balancing and diversity-first order.
 
     Decides in one pass over the corpus (with the input audit), applies the decisions in a second
     pass, audits the result and writes: data/ (the curated corpus), ledger.parquet (one decision per
-    input record; see `curadebt explain`), report.json + report.html (before -> after). Checks
-    read = kept + dropped + quarantined. Same arguments, same bytes, even after a killed run.
+    input record; see `curadebt explain`), report.json + report.html (before -> after) and
+    manifest.json. Checks read = kept + dropped + quarantined. The input is never written: --out may
+    not overlap it, and the folder changes in one step at the end (a killed run leaves it as it was).
+    Same arguments, same bytes.
 
     Without --recipe the default recipe runs: exact and near dedup always; mixture, entity caps and
     fact balancing only where the input audit flags that debt; diversity-first order always. Flags
-    change that recipe. Exit codes: 2 recipe error, 3 bad input, 4 reconciliation failed.
-    Reference: docs/curate.md.
+    change that recipe. Exit codes: 2 recipe error, 3 bad input, 4 reconciliation failed, 5 output
+    folder refused (see `curadebt --help`). Reference: docs/curate.md.
     """
     import json
 
-    from curadebt.audit.runner import ReconciliationError
-    from curadebt.corpus.readers import CorpusError
-    from curadebt.curate.recipe import RecipeError, apply_flags, default_recipe, load_recipe
+    from curadebt.curate.recipe import apply_flags, default_recipe, load_recipe
     from curadebt.curate.runner import CurateConfig
     from curadebt.curate.runner import curate as run_curate
-    from curadebt.text.tokenize import TokenizerError
 
-    try:
-        base = load_recipe(recipe) if recipe else default_recipe()
-        rec = apply_flags(base, seed=seed, dedup=None if dedup else False, near_threshold=near_threshold, keep=keep,
-                          semantic_threshold=semantic_threshold,
-                          cap_entities=cap_entity, cap_tokens=cap_token, cap_docs=cap_docs, cap_share=cap_share,
-                          mixture=mixture, alpha=alpha, budget=budget, max_epochs=max_epochs, fact_ratio=fact_ratio,
-                          fact_mode=fact_mode, order=order, fmt=fmt,
-                          shard_bytes=int(shard_mb * 1024 * 1024) if shard_mb else None)
-    except RecipeError as e:
-        err.print(f"[red]recipe error:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_RECIPE_ERROR)
+    base = load_recipe(recipe) if recipe else default_recipe()
+    rec = apply_flags(base, seed=seed, dedup=None if dedup else False, near_threshold=near_threshold, keep=keep,
+                      semantic_threshold=semantic_threshold,
+                      cap_entities=cap_entity, cap_tokens=cap_token, cap_docs=cap_docs, cap_share=cap_share,
+                      mixture=mixture, alpha=alpha, budget=budget, max_epochs=max_epochs, fact_ratio=fact_ratio,
+                      fact_mode=fact_mode, order=order, fmt=fmt,
+                      shard_bytes=int(shard_mb * 1024 * 1024) if shard_mb else None)
     if print_recipe:
         console.print_json(json.dumps(rec.to_json()))
         raise typer.Exit()
@@ -129,14 +124,7 @@ def curate(
                        max_record_bytes=max_record_bytes, batch_size=batch_size, tokenizer=tokenizer,
                        entity_extractor=entity_extractor, probes=str(probes) if probes else None, engine=engine,
                        workers=workers, ray_address=ray_address)
-    try:
-        result = run_curate([str(p) for p in corpus], out, rec, cfg, progress=not quiet)
-    except ReconciliationError as e:
-        err.print(f"[red]reconciliation failed:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_RECONCILIATION)
-    except (CorpusError, TokenizerError, FileNotFoundError, ValueError, RuntimeError) as e:
-        err.print(f"[red]error:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_CORPUS_ERROR)
+    result = run_curate([str(p) for p in corpus], out, rec, cfg, progress=not quiet, force=force)
     r = result.reconciliation
     if quiet:
         console.print(f"read {r['read']} = kept {r['kept']} + dropped {r['dropped']} + quarantined {r['quarantined']}",
@@ -160,12 +148,9 @@ def explain(
 
     try:
         rows = lookup(ledger, doc_id)
-    except FileNotFoundError as e:
-        err.print(f"[red]error:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_CORPUS_ERROR)
     except LedgerLookupError:
-        err.print(f"[red]not in the ledger:[/] {doc_id!r} ({ledger})")
-        raise typer.Exit(1)
+        err.print(f"[red]not in the ledger:[/] {data(repr(doc_id))} ({data(ledger)})")
+        raise typer.Exit(EXIT_CHECK_FAILED)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -173,7 +158,8 @@ def explain(
 
 
 def _standalone() -> typer.Typer:  # pragma: no cover - for `python -m curadebt.curate.cli`
-    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False)
+    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                      cls=HandledGroup)
     app.command(name="curate")(curate)
     app.command(name="explain")(explain)
     return app

@@ -12,6 +12,7 @@ id             string                  document id (quarantined: the record's lo
 source         string (null)           source field value
 tokens         int64                   tokens (audit tokenizer)
 bytes          int64                   UTF-8 bytes of the text
+text_xxh3_64   uint64                  XXH3-64 of the text's UTF-8 bytes (0 for quarantined rows)
 decision       string                  ``kept``, ``dropped`` or ``quarantined``
 copies         int32                   copies in the output (0 when dropped; k > 1: up-sampled)
 op             string                  the op behind the final decision (``""``: no op changed it)
@@ -46,7 +47,7 @@ def _schema():
                       ("reason", pa.string()), ("ref", pa.string())])
     return pa.schema([
         ("row", pa.int64()), ("ordinal", pa.int64()), ("id", pa.string()), ("source", pa.string()),
-        ("tokens", pa.int64()), ("bytes", pa.int64()), ("decision", pa.string()), ("copies", pa.int32()),
+        ("tokens", pa.int64()), ("bytes", pa.int64()), ("text_xxh3_64", pa.uint64()), ("decision", pa.string()), ("copies", pa.int32()),
         ("op", pa.string()), ("reason", pa.string()), ("duplicate_of", pa.string()), ("cluster", pa.string()),
         ("cluster_kind", pa.string()), ("history", pa.list_(hist)), ("output", pa.list_(pa.string())),
     ])
@@ -83,6 +84,7 @@ def build_ledger(table, plan, locations: list[list[str]], quarantined: list[dict
         "source": src + [None] * q,
         "tokens": np.concatenate([table.tokens, np.zeros(q, dtype=np.int64)]),
         "bytes": np.concatenate([table.nbytes, np.zeros(q, dtype=np.int64)]),
+        "text_xxh3_64": np.concatenate([table.text_hash, np.zeros(q, dtype=np.uint64)]),
         "decision": decision + ["quarantined"] * q,
         "copies": np.concatenate([copies.astype(np.int32), np.zeros(q, dtype=np.int32)]),
         "op": fin["op"] + ["quarantine"] * q,

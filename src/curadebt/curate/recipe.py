@@ -26,10 +26,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+from curadebt.errors import EXIT_USAGE, CuradebtError
 
 
-class RecipeError(ValueError):
+class RecipeError(CuradebtError, ValueError):
     """A recipe that cannot be used; the message names the op and the parameter."""
+
+    exit_code = EXIT_USAGE
+    label = "recipe error"
 
 
 WHEN = ("always", "debt")

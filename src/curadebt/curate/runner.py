@@ -18,10 +18,16 @@ Output folder::
     OUT/report.json, report.html    audit of the output + before/after (``curate`` key)
     OUT/before/                     audit of the input (report.json, report.html, quarantine.jsonl)
 
-Every file is written atomically and every byte is a function of (input, recipe, seed, settings):
-a run killed at any point and run again with the same arguments ends with identical files (stale
-temporary files of the killed run are removed at start). Wall-clock timings are returned, never
-written.
+    OUT/manifest.json               every file above with its size and checksum (written last)
+
+The whole folder is written beside ``OUT`` and swapped in at the end as one change
+(:mod:`curadebt.corpus.outdir`): a reader sees the previous run's complete set or this one's, never
+a mix, and a run killed at any point leaves ``OUT`` as it was. ``OUT`` may not overlap the input,
+and a folder curadebt did not write is refused unless ``force`` (which never deletes a file
+curadebt did not write). ``ok`` is true only when the books balance, the output read back matches
+the plan, and every shard on disk has the checksum of the bytes the writer produced. Every byte is
+a function of (input, recipe, seed, settings): the same arguments give identical files, also after
+a killed run. Wall-clock timings are returned, never written.
 """
 from __future__ import annotations
 
@@ -35,7 +41,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from curadebt.audit.runner import AuditConfig, ReconciliationError, audit, build_measures, check_engine
+from curadebt.audit.runner import AuditConfig, ReconciliationError, audit_into, build_measures, check_engine, input_paths
+from curadebt.corpus.outdir import file_checksum, staged_output
 from curadebt.curate import caps, dedup, facts, ordering, sampling
 from curadebt.curate.context import OpContext
 from curadebt.curate.ledger import LEDGER_FILE, build_ledger, read_quarantine, write_ledger
@@ -109,32 +116,12 @@ def _pause(name: str) -> None:
         time.sleep(3600)
 
 
-def _clean_stale(out: Path) -> None:
-    """Remove what a killed run may have left: the work folder and temporary files."""
-    shutil.rmtree(out / WORK_DIR, ignore_errors=True)
-    for folder in (out, out / "before", out / "data"):
-        if not folder.is_dir():
-            continue
-        for p in folder.iterdir():
-            if p.is_file() and (p.name.endswith(".tmp") and (p.name.startswith(".") or p.name.endswith(".jsonl.tmp"))):
-                p.unlink()
-
-
-def _remove_stale_shards(out: Path, keep: set[str]) -> None:
-    data = out / "data"
-    if not data.is_dir():
-        return
-    for p in data.iterdir():
-        rel = f"data/{p.name}"
-        if p.is_file() and p.name.startswith("part-") and rel not in keep:
-            p.unlink()
-
-
 def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, config: CurateConfig | None = None,
-           *, progress: bool = False, **overrides) -> CurateResult:
+           *, progress: bool = False, force: bool = False, **overrides) -> CurateResult:
     """Curate a corpus (file, folder, or list of them) into ``out`` with ``recipe`` (a
     :class:`Recipe`, a YAML/JSON path, or None for :func:`default_recipe`). Keyword overrides set
-    :class:`CurateConfig` fields."""
+    :class:`CurateConfig` fields. ``force`` writes into a non-empty folder curadebt did not write
+    (its files are kept, never overwritten). Nothing in ``out`` changes unless the run succeeds."""
     from curadebt.curate.recipe import load_recipe
 
     cfg = dataclasses.replace(config or CurateConfig(), **overrides)
@@ -148,9 +135,23 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
         from curadebt.curate.semantic import preflight
 
         preflight(recipe.op("semantic_dedup"))
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    _clean_stale(out)
+    with staged_output(out, kind="curate", inputs=input_paths(paths), force=force) as stage:
+        result = _curate_into(paths, stage.dir, recipe, cfg, progress)
+        result.out = Path(out)
+        recon = result.reconciliation
+        if not recon["ok"]:  # nothing is committed: OUT keeps its previous state
+            raise ReconciliationError(
+                f"read {recon['read']} != kept {recon['kept']} + dropped {recon['dropped']} + quarantined "
+                f"{recon['quarantined']}, or output {recon['output_documents']} copies != "
+                f"{recon['records_written']} written != {recon['output_read_back']} read back (ledger rows "
+                f"{recon['ledger_rows']}), or a shard on disk differs from what was written "
+                f"(verified: {recon['shards_verified']}); {out} was left as it was")
+        stage.commit(checkpoint=_pause)
+    return result
+
+
+def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: bool) -> CurateResult:
+    """Look, decide, apply and check, writing every file into ``out`` (a fresh staging folder)."""
     work = out / WORK_DIR
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -163,7 +164,7 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
 
         probes = load_probes(cfg.probes)
     scan = ScanMeasure(probes)
-    before_rep = audit(paths, out / "before", acfg, progress=progress, measures=build_measures(acfg) + [scan])
+    before_rep = audit_into(paths, out / "before", acfg, progress=progress, measures=build_measures(acfg) + [scan])
     table = before_rep.sections[scan.name]
     dup = before_rep.sections.get("duplicates")
     before = before_rep.to_json()
@@ -212,7 +213,6 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
     read = int(before["corpus"]["documents_read"])
     wrote = write_output(paths, reader, table.ids, positions_off, positions, copy_index, shards, out, work,
                          recipe.output.format, id_key, read, checkpoint=_pause)
-    _remove_stale_shards(out, set(shards.names))
     locs_flat = shards.locations(positions)
     locations = [locs_flat[positions_off[d]:positions_off[d + 1]] for d in range(table.n)]
     quarantined = read_quarantine(out / "before" / "quarantine.jsonl")
@@ -229,21 +229,24 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
     q = int(before["corpus"]["documents_quarantined"])
     shard_paths = [str(out / n) for n in shards.names]
     after_cfg = dataclasses.replace(acfg, id_field=id_key)
-    after_rep = audit(shard_paths, None, after_cfg, progress=progress)
+    after_rep = audit_into(shard_paths, None, after_cfg, progress=progress, require_documents=False)
     after = after_rep.to_json()
+    verified = all(file_checksum(out / n) == wrote["checksums"][n] for n in shards.names)
     recon = {
         "read": read, "kept": kept, "dropped": dropped, "quarantined": q,
         "ledger_rows": int(ledger.num_rows),
         "output_documents": int(plan.copies.sum()), "records_written": int(wrote["records_written"]),
         "output_read_back": int(after["corpus"]["documents_read"]),
         "tokens_before": int(before["corpus"]["tokens"]), "tokens_after": int(after["corpus"]["tokens"]),
+        "shards_verified": verified,
     }
     recon["ok"] = (read == kept + dropped + q and recon["ledger_rows"] == read
                    and recon["records_written"] == recon["output_documents"] == recon["output_read_back"]
-                   and after["corpus"]["documents_quarantined"] == 0)
+                   and after["corpus"]["documents_quarantined"] == 0 and verified)
+    _pause("checked")
     files = {"shards": shards.names, "ledger": LEDGER_FILE, "report": "report.json", "html": "report.html",
              "before": "before/report.json", "quarantine": "before/quarantine.jsonl",
-             "format": recipe.output.format}
+             "manifest": "manifest.json", "format": recipe.output.format}
     section = curate_section(before, after, recipe.to_json(), _config_json(cfg), recon, plan.summaries, files)
     report = dict(after)
     report["curate"] = section
@@ -254,16 +257,11 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
     write_text_atomic(out / "report.html", render_report_html(
         report, title="curadebt curate: the curated corpus",
         extra_sections=[("Curation: before \u2192 after", curate_html(section))]))
+    _pause("reported")
     seconds["check"] = time.perf_counter() - t3
     seconds["total"] = time.perf_counter() - t0
-    result = CurateResult(out=out, recipe=recipe, reconciliation=recon, operations=plan.summaries, before=before,
-                          after=after, report=report, files=files, seconds=seconds)
-    if not recon["ok"]:
-        raise ReconciliationError(
-            f"read {read} != kept {kept} + dropped {dropped} + quarantined {q}, or output "
-            f"{recon['output_documents']} copies != {recon['records_written']} written != "
-            f"{recon['output_read_back']} read back (ledger rows {recon['ledger_rows']})")
-    return result
+    return CurateResult(out=out, recipe=recipe, reconciliation=recon, operations=plan.summaries, before=before,
+                        after=after, report=report, files=files, seconds=seconds)
 
 
 def _config_json(cfg: CurateConfig) -> dict[str, Any]:

@@ -5,7 +5,9 @@ word spans and entities; the word features come from the spans without a string 
 :func:`capitalised_features` and :func:`context_sketch`), so looking at the corpus costs one pass.
 It keeps, per document, only compact numbers, never text:
 
-- ``id``, ``source``, ``tokens`` (the audit tokenizer's count, as the mixture measure), ``bytes``;
+- ``id``, ``source``, ``tokens`` (the audit tokenizer's count, as the mixture measure), ``bytes``,
+  and the XXH3-64 of the text's UTF-8 bytes (written to the ledger, so that an output can be
+  checked against it);
 - entity mentions: xxh3-64 of each distinct entity string and its count (sparse, CSR);
 - capitalised words (the salience measure's spillover vocabulary): 32-bit hash and count (CSR);
 - a context sketch: the ``context_k`` smallest 32-bit hashes of the document's distinct lower-cased
@@ -145,6 +147,7 @@ class ScanChunk:
     sources: list[str | None]
     tokens: np.ndarray
     nbytes: np.ndarray
+    text_hash: np.ndarray
     ent_off: np.ndarray
     ent_hash: np.ndarray
     ent_cnt: np.ndarray
@@ -181,6 +184,7 @@ class DocTable:
         if not chunks:
             z64, z32 = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
             self.ordinals, self.ids, self.tokens, self.nbytes = z64, [], z64, z64
+            self.text_hash = np.empty(0, dtype=np.uint64)
             self.source_names: list[str | None] = []
             self.source = np.empty(0, dtype=np.int32)
             self.ent_off, self.ent_hash, self.ent_cnt = np.zeros(1, np.int64), np.empty(0, np.uint64), z32
@@ -200,6 +204,7 @@ class DocTable:
         self.source = np.fromiter((code[s] for s in srcs), dtype=np.int32, count=self.n)
         self.tokens = np.concatenate([c.tokens for c in chunks]).astype(np.int64)
         self.nbytes = np.concatenate([c.nbytes for c in chunks]).astype(np.int64)
+        self.text_hash = np.concatenate([c.text_hash for c in chunks]).astype(np.uint64)
         self.ent_off, (self.ent_hash, self.ent_cnt) = _concat_csr([c.ent_off for c in chunks],
                                                                   [[c.ent_hash, c.ent_cnt] for c in chunks])
         self.cap_off, (self.cap_hash, self.cap_cnt) = _concat_csr([c.cap_off for c in chunks],
@@ -278,6 +283,7 @@ class ScanMeasure(Measure[ScanState, DocTable]):
         # audit tokenizer, as the salience measure uses them)
         cap_off, cap_hash, cap_cnt = capitalised_features(batch.words, n)
         ctx = context_sketch(batch.words, n, k)
+        encoded = [d.text.encode("utf-8", "surrogatepass") for d in docs]
         ent_off, ent_hash, ent_cnt = [0], [], []
         pr_off, pr_probe, pr_answer, pr_sent = [0], [], [], []
         for doc, ents in zip(docs, batch.entities):
@@ -296,7 +302,8 @@ class ScanMeasure(Measure[ScanState, DocTable]):
             ordinals=np.fromiter((d.ordinal for d in docs), dtype=np.int64, count=n),
             ids=[d.id for d in docs], sources=[d.source for d in docs],
             tokens=np.asarray(batch.token_counts, dtype=np.int64),
-            nbytes=np.fromiter((len(d.text.encode("utf-8", "surrogatepass")) for d in docs), dtype=np.int64, count=n),
+            nbytes=np.fromiter((len(t) for t in encoded), dtype=np.int64, count=n),
+            text_hash=np.fromiter((_h64(t) for t in encoded), dtype=np.uint64, count=n),
             ent_off=np.asarray(ent_off, dtype=np.int64), ent_hash=np.asarray(ent_hash, dtype=np.uint64),
             ent_cnt=np.asarray(ent_cnt, dtype=np.uint32),
             cap_off=cap_off, cap_hash=cap_hash, cap_cnt=cap_cnt, ctx=ctx,

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from curadebt.errors import EXIT_USAGE, CuradebtError
 from curadebt.audit.minhash import connected_components
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import ReadStats, iter_documents
@@ -37,8 +38,8 @@ from curadebt.curate.recipe import SemanticDedup
 BLOCK = 2048
 
 
-class SemanticUnavailable(RuntimeError):
-    pass
+class SemanticUnavailable(CuradebtError, RuntimeError):
+    exit_code = EXIT_USAGE
 
 
 def default_model_dir() -> Path:

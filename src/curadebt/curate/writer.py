@@ -12,10 +12,14 @@ Output order differs from input order, so the writer is an external bucket sort:
 
 Peak memory is one shard (plus the per-document arrays), whatever the corpus size.
 
-Records: the input record's fields (the reader's ``meta``) with the id field set to the output id and
-the text field last. Copy ``j >= 1`` of a document kept x k gets the id ``"<id>#<j>"``; copy 0 keeps
-the input id. JSON is written with ``ensure_ascii=False`` (``\\u`` escapes only for lone surrogates),
-one record per line; Parquet shards hold the same records (``pyarrow.Table.from_pylist``).
+Records: the input record's fields (the reader's ``meta``) as they were, the text field last (a text
+file's record is its id, its path and its text). Copy 0
+of a document is its input record: the id keeps its JSON value (an integer stays an integer, a
+missing id stays missing). Copy ``j >= 1`` of a document kept x k gets the string id ``"<id>#<j>"``
+(``<id>`` as the ledger shows it) and ``curadebt_copy_of``: the input id's original value (or that
+string where the record had no id). JSON is written with ``ensure_ascii=False``, one record per
+line; Parquet shards hold the same records (``pyarrow.Table.from_pylist``; a field whose values
+have different types in one shard cannot be a Parquet column, and is an error that says so).
 """
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import xxhash
 
+from curadebt.errors import EXIT_INPUT, CuradebtError
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import ReaderConfig, ReadStats, iter_documents
 from curadebt.report.writer import write_bytes_atomic
@@ -37,8 +43,8 @@ _HDR = struct.Struct("<qI")
 MAX_OPEN_SPILLS = 128
 
 
-class WriterError(RuntimeError):
-    pass
+class WriterError(CuradebtError, RuntimeError):
+    exit_code = EXIT_INPUT
 
 
 @dataclass
@@ -71,21 +77,24 @@ def plan_shards(item_bytes: np.ndarray, shard_bytes: int, fmt: str, folder: str 
     return ShardPlan(starts.astype(np.int64), ends.astype(np.int64), names)
 
 
+COPY_OF_FIELD = "curadebt_copy_of"
+
+
 def output_id(doc_id: str, copy: int) -> str:
     return doc_id if copy == 0 else f"{doc_id}#{copy}"
 
 
 def _record_bytes(doc, text_field: str, id_key: str, copy: int) -> bytes:
-    rec = {id_key: output_id(doc.id, copy)}
-    for k, v in doc.meta.items():
-        if k != id_key and k != text_field:
-            rec[k] = v
+    if copy == 0:
+        rec = {k: v for k, v in doc.meta.items() if k != text_field}
+        if id_key not in rec and doc.meta.get("path") == doc.id:  # a text file: its id is its path
+            rec = {id_key: doc.id, **rec}
+    else:
+        rec = {id_key: output_id(doc.id, copy), COPY_OF_FIELD: doc.meta.get(id_key, doc.id)}
+        rec.update((k, v) for k, v in doc.meta.items() if k not in (id_key, text_field, COPY_OF_FIELD))
     rec[text_field] = doc.text
-    s = json.dumps(rec, ensure_ascii=False)
-    try:
-        return s.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: escape them, stay valid UTF-8 JSON
-        return json.dumps(rec, ensure_ascii=True).encode("ascii")
+    # the reader quarantines lone surrogates (unencodable_text), so this always encodes
+    return json.dumps(rec, ensure_ascii=False).encode("utf-8")
 
 
 class _Spills:
@@ -126,11 +135,16 @@ def _read_spill(path: Path) -> list[tuple[int, bytes]]:
     return out
 
 
-def _parquet_bytes(lines: list[bytes]) -> bytes:
+def _parquet_bytes(lines: list[bytes], name: str) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist([json.loads(b) for b in lines])
+    try:
+        table = pa.Table.from_pylist([json.loads(b) for b in lines])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise WriterError(f"{name}: the records cannot be one Parquet table ({e}): a field holds values of "
+                          "different types (e.g. integer and string ids, or copies' string ids '<id>#<k>' beside "
+                          "integer ids); use --format jsonl, which keeps every value as it is") from e
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd", row_group_size=10_000)
     return buf.getvalue()
@@ -143,7 +157,7 @@ def write_output(paths, reader: ReaderConfig, ids: list[str], positions_off: np.
 
     ``positions_off``/``positions``/``copy_index``: for document ``d`` its copies' output positions
     are ``positions[positions_off[d]:positions_off[d+1]]`` with copy indices ``copy_index[...]``.
-    Returns counts for the reconciliation.
+    Returns counts for the reconciliation, and each shard's XXH3-128 as written.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
     spills = _Spills(work_dir, len(shards.names))
@@ -172,6 +186,7 @@ def write_output(paths, reader: ReaderConfig, ids: list[str], positions_off: np.
                           f"({stats.documents_ok} documents), expected {expected_read} ({n_docs})")
     if checkpoint is not None:
         checkpoint("spilled")
+    checksums: dict[str, str] = {}
     for i, name in enumerate(shards.names):
         entries = _read_spill(spills.paths[i])
         entries.sort(key=lambda e: e[0])
@@ -184,8 +199,9 @@ def write_output(paths, reader: ReaderConfig, ids: list[str], positions_off: np.
         if fmt == "jsonl":
             data = b"".join(line + b"\n" for line in lines)
         else:
-            data = _parquet_bytes(lines)
+            data = _parquet_bytes(lines, name)
         del lines
+        checksums[name] = xxhash.xxh3_128_hexdigest(data)
         write_bytes_atomic(out_dir / name, data)
         del data
         try:
@@ -195,4 +211,5 @@ def write_output(paths, reader: ReaderConfig, ids: list[str], positions_off: np.
         if checkpoint is not None:
             checkpoint(f"shard:{i}")
     return {"documents_read": stats.documents_read, "documents_ok": stats.documents_ok,
-            "documents_quarantined": stats.documents_quarantined, "records_written": written}
+            "documents_quarantined": stats.documents_quarantined, "records_written": written,
+            "checksums": checksums}

@@ -14,6 +14,7 @@ import os
 import queue
 from typing import Callable, Iterable
 
+from curadebt.errors import EXIT_INTERNAL, CuradebtError
 from curadebt.audit.base import Measure
 from curadebt.corpus.document import Batch
 from curadebt.engine.api import Executor, Ref, split_returns
@@ -38,7 +39,37 @@ def _single(batches: Iterable[Batch], measures: list[Measure], on_batch) -> dict
     return states
 
 
-def _worker(measures, tokenizer, extractor, inbox, outbox, spill_dir=None) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """Make this worker process exit when its parent dies, even by SIGKILL (so a killed run never
+    leaves workers holding memory): Linux's PR_SET_PDEATHSIG, else a watchdog thread."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        else:
+            if os.getppid() != parent_pid:  # the parent died before the call
+                os._exit(1)
+            return
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _worker(measures, tokenizer, extractor, inbox, outbox, spill_dir=None, parent_pid=None) -> None:
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     try:
         states = {m.name: m.empty() for m in measures}
         while (docs := inbox.get()) is not None:
@@ -55,8 +86,9 @@ def _worker(measures, tokenizer, extractor, inbox, outbox, spill_dir=None) -> No
         outbox.put(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
 
 
-class EngineError(RuntimeError):
-    pass
+class EngineError(CuradebtError, RuntimeError):
+    exit_code = EXIT_INTERNAL
+    label = "engine error"
 
 
 def _check_alive(procs) -> None:
@@ -102,7 +134,7 @@ def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Ca
         tok = first._tokenizer if first is not None else None
         ext = first._entity_extractor if first is not None else None
         spill = executor.dir if executor is not None else None
-        procs = [ctx.Process(target=_worker, args=(measures, tok, ext, inbox, outbox, spill), daemon=True)
+        procs = [ctx.Process(target=_worker, args=(measures, tok, ext, inbox, outbox, spill, os.getpid()), daemon=True)
                  for _ in range(workers)]
         for p in procs:
             p.start()
@@ -185,10 +217,49 @@ def _run_task(fn, args, num_returns: int, prefix: str) -> list[str]:
     return paths
 
 
+SPILL_PREFIX = "curadebt-spill-"
+
+
+def remove_stale_spills(folder: str | None = None) -> list[str]:
+    """Remove the spill folders of local runs whose process is gone (killed runs); returns them.
+    A spill folder is named ``curadebt-spill-<pid>-<random>``."""
+    import shutil
+    import tempfile
+
+    folder = folder or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(SPILL_PREFIX):
+            continue
+        pid = name[len(SPILL_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class LocalExecutor(Executor):
     """Tasks in ``workers`` spawned processes; blocks are pickle files in a private spill folder
-    (under ``TMPDIR``), removed by :meth:`close`. A worker that dies (e.g. out of memory) raises
-    :class:`EngineError` instead of hanging."""
+    (under ``TMPDIR``), removed by :meth:`close`, or by the next run if this one was killed. A
+    worker that dies (e.g. out of memory) raises :class:`EngineError` instead of hanging; workers
+    exit when this process dies."""
 
     name = "local"
 
@@ -196,7 +267,8 @@ class LocalExecutor(Executor):
         import tempfile
 
         self.workers = max(1, int(workers))
-        self.dir = tempfile.mkdtemp(prefix="curadebt-spill-")
+        remove_stale_spills()
+        self.dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
         self._pool = None
         self._n = 0
 
@@ -219,7 +291,8 @@ class LocalExecutor(Executor):
         from concurrent.futures.process import BrokenProcessPool
 
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                             initializer=die_with_parent, initargs=(os.getpid(),))
         futures = [self._pool.submit(_run_task, fn, args, num_returns, self._name()) for args in tasks]
         try:
             paths = [f.result() for f in futures]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from curadebt.errors import EXIT_USAGE, CuradebtError
 from curadebt.audit.base import Measure
 from curadebt.corpus.document import Batch
 from curadebt.engine.api import Executor
@@ -34,8 +35,8 @@ RAY_MISSING = ("the Ray engine needs Ray: pip install 'curadebt[ray]' (or pip in
                "or use --engine local")
 
 
-class RayMissingError(RuntimeError):
-    pass
+class RayMissingError(CuradebtError, RuntimeError):
+    exit_code = EXIT_USAGE
 
 
 def require_ray():

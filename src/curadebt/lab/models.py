@@ -38,13 +38,16 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from curadebt.errors import EXIT_USAGE, CuradebtError
 
 LAB_INSTALL = ("pip install torch==2.13.0 (the CPU build; or any torch>=2.2) and then "
                "pip install 'curadebt[lab]'")
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(CuradebtError, RuntimeError):
     """The model (or a library needed to load it) is not installed; the message says what to install."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from curadebt.errors import EXIT_USAGE, CuradebtError
 
 PAD, EOS = 0, 1
 SPECIALS = ["[PAD]", "[EOS]"]
@@ -35,8 +36,10 @@ SIZES: dict[str, dict[str, int]] = {
 }
 
 
-class ScratchError(ValueError):
+class ScratchError(CuradebtError, ValueError):
     """Bad input to the from-scratch lab (documents too long, unknown size, ...)."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curadebt.errors import EXIT_USAGE, CuradebtError
 from curadebt.demo.world import COUNTRIES, DISHES, GOODS, MONTHS, ORGS, PRODUCTS, PROFESSIONS, TOPICS
 
 DEFAULT_TIERS = (1, 4, 16, 64, 256, 1024)
@@ -118,8 +119,10 @@ FILLER_TEMPLATES = (
 )
 
 
-class WorldError(ValueError):
+class WorldError(CuradebtError, ValueError):
     """A world configuration that cannot be generated; the message says which field."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass

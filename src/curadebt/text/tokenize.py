@@ -6,6 +6,7 @@ import re
 from functools import partial
 from pathlib import Path
 from typing import Callable
+from curadebt.errors import EXIT_USAGE, CuradebtError
 
 Tokenizer = Callable[[str], list[str]]
 
@@ -21,8 +22,8 @@ def word_tokenize_lower(text: str) -> list[str]:
     return WORD_RE.findall(text.lower())
 
 
-class TokenizerError(ValueError):
-    pass
+class TokenizerError(CuradebtError, ValueError):
+    exit_code = EXIT_USAGE
 
 
 def _hf_tokenizer_json(path: Path) -> Tokenizer:

@@ -27,21 +27,23 @@ the sort needs about ``(4 or 8) x width x tokens`` bytes of memory for one shard
 budget bounds memory and lets corpora larger than memory be indexed. Queries fan out over the
 shards and add up.
 
-Writes are atomic: everything goes to a temporary folder beside ``out`` that is renamed at the end.
+Writes are all or nothing (:mod:`curadebt.corpus.outdir`): everything goes to a staging folder
+beside ``out`` that replaces it in one step at the end, with a ``manifest.json`` of every file's
+size and XXH3-128 checksum. ``index.json`` also records the checksum of the tokenizer files, so an
+index whose vocabulary was swapped is refused on open (:meth:`TokenIndex.open`).
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from curadebt.errors import EXIT_USAGE, CuradebtError
 from curadebt.corpus import Document, Quarantine, ReaderConfig, ReadStats, iter_documents
 from curadebt.trace.vocab import IdTokenizer, WordIdTokenizer, make_id_tokenizer, word_batch_local
 
@@ -53,8 +55,8 @@ U32_SEP = 0xFFFFFFFF
 _FILTER_CHUNK = 1 << 24
 
 
-class IndexBuildError(Exception):
-    pass
+class IndexBuildError(CuradebtError):
+    exit_code = EXIT_USAGE
 
 
 @dataclass
@@ -211,114 +213,114 @@ def build_index_from_documents(docs: Iterable[Document], out: str | os.PathLike,
                                shard_tokens: int = DEFAULT_SHARD_TOKENS, store_text: bool = True, overwrite: bool = False,
                                batch_size: int = 1000, workers: int = 1, on_batch: Callable[[int, int], None] | None = None,
                                read_stats: ReadStats | None = None, quarantine: Quarantine | None = None,
-                               corpus_desc: list[str] | None = None) -> BuildReport:
-    """Index documents into ``out`` (see the module docstring for the layout)."""
+                               corpus_desc: list[str] | None = None, inputs: list | None = None) -> BuildReport:
+    """Index documents into ``out`` (see the module docstring for the layout). ``inputs``: the
+    corpus paths, which ``out`` may not overlap."""
+    from curadebt.corpus.outdir import staged_output
+
     out = Path(out)
     if shard_tokens < 2:
         raise IndexBuildError("shard_tokens must be at least 2")
-    if out.exists() and not overwrite:
-        raise IndexBuildError(f"{out} exists; pass overwrite=True (--force) to replace it")
-    if out.exists() and not (out / "index.json").exists():
-        raise IndexBuildError(f"{out} exists and is not a curadebt index; refusing to replace it")
     tok = tokenizer if isinstance(tokenizer, IdTokenizer) else make_id_tokenizer(tokenizer)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    with staged_output(out, kind="index", inputs=inputs or (), force=overwrite, replace=overwrite) as stage:
+        report = _build_into(docs, stage.dir, out, tok, shard_tokens, store_text, batch_size, workers, on_batch,
+                             read_stats, quarantine, corpus_desc)
+        stage.commit()
+    return report
+
+
+def tokenizer_checksum(folder: Path) -> str:
+    """One XXH3-128 over the tokenizer files of an index (names and bytes, in name order)."""
+    import xxhash
+
+    from curadebt.corpus.outdir import file_checksum
+
+    h = xxhash.xxh3_128()
+    for p in sorted(q for q in folder.rglob("*") if q.is_file()):
+        h.update(p.relative_to(folder).as_posix().encode() + b"\0" + file_checksum(p).encode())
+    return h.hexdigest()
+
+
+def _build_into(docs, tmp: Path, out: Path, tok: IdTokenizer, shard_tokens: int, store_text: bool, batch_size: int,
+                workers: int, on_batch, read_stats, quarantine, corpus_desc) -> BuildReport:
     t_start = time.perf_counter()
     tokenize_s = sort_s = write_s = 0.0
-    try:
-        shards: list[dict] = []
-        unigram = np.zeros(max(tok.vocab_size, 1), dtype=np.int64)
-        writer: _ShardWriter | None = None
-        n_docs = 0
-        n_tok = 0
+    shards: list[dict] = []
+    unigram = np.zeros(max(tok.vocab_size, 1), dtype=np.int64)
+    writer: _ShardWriter | None = None
+    n_docs = 0
+    n_tok = 0
 
-        def flush() -> None:
-            nonlocal writer, sort_s, write_s
-            if writer is not None and writer.n_docs:
-                meta, s, w = writer.finish()
-                shards.append(meta)
-                sort_s += s
-                write_s += w
-            writer = None
+    def flush() -> None:
+        nonlocal writer, sort_s, write_s
+        if writer is not None and writer.n_docs:
+            meta, s, w = writer.finish()
+            shards.append(meta)
+            sort_s += s
+            write_s += w
+        writer = None
 
-        for batch, ids_list, secs in _encoded_batches(docs, tok, batch_size, workers):
-            t0 = time.perf_counter() - secs
-            if ids_list:
-                allids = np.concatenate(ids_list) if len(ids_list) > 1 else ids_list[0]
-                if len(allids):
-                    if int(allids.min()) < 0:
-                        raise IndexBuildError("tokenizer produced a negative id")
-                    counts = np.bincount(allids)
-                    if len(counts) > len(unigram):
-                        unigram = np.concatenate([unigram, np.zeros(len(counts) - len(unigram), dtype=np.int64)])
-                    unigram[:len(counts)] += counts
-            tokenize_s += time.perf_counter() - t0
-            for d, ids in zip(batch, ids_list):
-                need = len(ids) + 1
-                if writer is not None and writer.n_docs and writer.n_tokens + need > shard_tokens:
-                    flush()
-                if writer is None:
-                    writer = _ShardWriter(tmp / f"shard-{len(shards):05d}", len(shards), n_docs, store_text)
-                writer.add(d, ids)
-                n_docs += 1
-                n_tok += len(ids)
-            if on_batch is not None:
-                on_batch(n_docs, n_tok)
-        flush()
-        if not shards:
-            raise IndexBuildError("no documents to index")
-        if len(unigram) < tok.vocab_size:
-            unigram = np.concatenate([unigram, np.zeros(tok.vocab_size - len(unigram), dtype=np.int64)])
-        np.save(tmp / "unigram.npy", unigram)
-        tok_desc = tok.save(tmp / "tokenizer")
-        seconds = time.perf_counter() - t_start
-        index_bytes = sum((tmp / s["dir"] / f).stat().st_size for s in shards for f in ("tokens.bin", "sa.bin"))
-        info = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "tokenizer": tok_desc,
-            "vocab_size": tok.vocab_size,
-            "documents": n_docs,
-            "tokens": n_tok,
-            "separators": n_docs,
-            "shard_tokens": shard_tokens,
-            "shards": shards,
-            "corpus": corpus_desc or [],
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        (tmp / "index.json").write_text(json.dumps(info, indent=1))
-        total_bytes = _folder_bytes(tmp)
-        report = BuildReport(
-            path=str(out), documents=n_docs, tokens=n_tok, separators=n_docs, shards=len(shards),
-            vocab_size=tok.vocab_size, token_dtypes=sorted({s["dtype"] for s in shards}), seconds=seconds,
-            tokenize_seconds=tokenize_s, sort_seconds=sort_s, write_seconds=write_s,
-            tokens_per_second=n_tok / seconds if seconds > 0 else 0.0, index_bytes=index_bytes, total_bytes=total_bytes,
-            index_bytes_per_token=index_bytes / max(n_tok, 1), total_bytes_per_token=total_bytes / max(n_tok, 1),
-            read_stats=read_stats.to_json() if read_stats is not None else {},
-            quarantined=dict(quarantine.counts) if quarantine is not None else {},
-        )
-        info["build"] = report.to_json()
-        (tmp / "index.json").write_text(json.dumps(info, indent=1))
-        _atomic_replace(tmp, out)
-        return report
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _atomic_replace(tmp: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-    os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    for batch, ids_list, secs in _encoded_batches(docs, tok, batch_size, workers):
+        t0 = time.perf_counter() - secs
+        if ids_list:
+            allids = np.concatenate(ids_list) if len(ids_list) > 1 else ids_list[0]
+            if len(allids):
+                if int(allids.min()) < 0:
+                    raise IndexBuildError("tokenizer produced a negative id")
+                counts = np.bincount(allids)
+                if len(counts) > len(unigram):
+                    unigram = np.concatenate([unigram, np.zeros(len(counts) - len(unigram), dtype=np.int64)])
+                unigram[:len(counts)] += counts
+        tokenize_s += time.perf_counter() - t0
+        for d, ids in zip(batch, ids_list):
+            need = len(ids) + 1
+            if writer is not None and writer.n_docs and writer.n_tokens + need > shard_tokens:
+                flush()
+            if writer is None:
+                writer = _ShardWriter(tmp / f"shard-{len(shards):05d}", len(shards), n_docs, store_text)
+            writer.add(d, ids)
+            n_docs += 1
+            n_tok += len(ids)
+        if on_batch is not None:
+            on_batch(n_docs, n_tok)
+    flush()
+    if not shards:
+        raise IndexBuildError("no documents to index")
+    if len(unigram) < tok.vocab_size:
+        unigram = np.concatenate([unigram, np.zeros(tok.vocab_size - len(unigram), dtype=np.int64)])
+    np.save(tmp / "unigram.npy", unigram)
+    tok_desc = tok.save(tmp / "tokenizer")
+    tok_sum = tokenizer_checksum(tmp / "tokenizer")
+    seconds = time.perf_counter() - t_start
+    index_bytes = sum((tmp / s["dir"] / f).stat().st_size for s in shards for f in ("tokens.bin", "sa.bin"))
+    info = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tokenizer": tok_desc,
+        "tokenizer_xxh3_128": tok_sum,
+        "vocab_size": tok.vocab_size,
+        "documents": n_docs,
+        "tokens": n_tok,
+        "separators": n_docs,
+        "shard_tokens": shard_tokens,
+        "shards": shards,
+        "corpus": corpus_desc or [],
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    (tmp / "index.json").write_text(json.dumps(info, indent=1))
+    total_bytes = _folder_bytes(tmp)
+    report = BuildReport(
+        path=str(out), documents=n_docs, tokens=n_tok, separators=n_docs, shards=len(shards),
+        vocab_size=tok.vocab_size, token_dtypes=sorted({s["dtype"] for s in shards}), seconds=seconds,
+        tokenize_seconds=tokenize_s, sort_seconds=sort_s, write_seconds=write_s,
+        tokens_per_second=n_tok / seconds if seconds > 0 else 0.0, index_bytes=index_bytes, total_bytes=total_bytes,
+        index_bytes_per_token=index_bytes / max(n_tok, 1), total_bytes_per_token=total_bytes / max(n_tok, 1),
+        read_stats=read_stats.to_json() if read_stats is not None else {},
+        quarantined=dict(quarantine.counts) if quarantine is not None else {},
+    )
+    info["build"] = report.to_json()
+    (tmp / "index.json").write_text(json.dumps(info, indent=1))
+    return report
 
 
 def _encoded_batches(docs: Iterable[Document], tok: IdTokenizer, batch_size: int, workers: int
@@ -340,7 +342,9 @@ def _encoded_batches(docs: Iterable[Document], tok: IdTokenizer, batch_size: int
     from collections import deque
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(workers) as pool:
+    from curadebt.engine.local import die_with_parent
+
+    with ctx.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         pending: deque = deque()
 
         def drain_one():
@@ -388,6 +392,6 @@ def build_index(corpus, out: str | os.PathLike, tokenizer: str | IdTokenizer | N
                                           overwrite=overwrite, batch_size=cfg.batch_size, workers=workers,
                                           on_batch=on_batch,
                                           read_stats=stats, quarantine=quarantine,
-                                          corpus_desc=[str(p) for p in paths])
+                                          corpus_desc=[str(p) for p in paths], inputs=list(paths))
     finally:
         quarantine.close()

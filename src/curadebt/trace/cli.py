@@ -16,6 +16,8 @@ from typing import Optional
 import typer
 from curadebt.console import console, err
 from rich.markup import escape
+
+from curadebt.clikit import HandledGroup, data
 from rich.table import Table
 
 from curadebt.report.writer import write_text_atomic
@@ -103,7 +105,7 @@ def build(
     if as_json:
         _dump(report.to_json())
         return
-    t = Table(title=f"index {out}", show_header=False)
+    t = Table(title=f"index {data(out)}", show_header=False)
     t.add_column("")
     t.add_column("", justify="right")
     rs = report.read_stats
@@ -111,7 +113,7 @@ def build(
     if rs:
         t.add_row("documents read / quarantined", f"{rs.get('documents_read', 0):,} / {rs.get('documents_quarantined', 0):,}")
     if report.quarantined:
-        t.add_row("quarantine reasons", ", ".join(f"{k} {v}" for k, v in report.quarantined.items()))
+        t.add_row("quarantine reasons", ", ".join(f"{data(k)} {v}" for k, v in report.quarantined.items()))
     t.add_row("tokens (+1 separator per document)", f"{report.tokens:,}")
     t.add_row("vocabulary", f"{report.vocab_size:,}")
     t.add_row("shards", f"{report.shards} (dtype {', '.join(report.token_dtypes)})")
@@ -155,7 +157,7 @@ def docs(
     idx = _open(index)
     q = idx.encode(_query(query, ids))
     if len(q) == 0:
-        err.print(f"[red]error:[/] {query!r} has no tokens under the index's tokenizer")
+        err.print(f"[red]error:[/] {data(repr(query))} has no tokens under the index's tokenizer")
         raise typer.Exit(EXIT_USAGE)
     try:
         res = idx.documents(q, limit=limit, context_chars=context_chars, order=order)
@@ -167,8 +169,8 @@ def docs(
         return
     console.print(f"{res.count:,} occurrences in {res.n_documents:,} documents")
     for d in res.documents:
-        src = f" [{d.source}]" if d.source else ""
-        console.print(f"[bold]{d.id}[/]{src} ×{d.count}", highlight=False, markup=True)
+        src = f" [{data(d.source)}]" if d.source else ""
+        console.print(f"[bold]{data(d.id)}[/]{src} ×{d.count}", highlight=False, markup=True)
         console.print("  " + d.snippet.replace("\n", " "), highlight=False, markup=False)
 
 
@@ -186,11 +188,11 @@ def next_(
     if as_json:
         _dump(res.to_json())
         return
-    t = Table(title=f"after {context!r}: {res.count:,} occurrences ({res.end_of_document:,} at a document end)")
+    t = Table(title=f"after {data(repr(context))}: {res.count:,} occurrences ({res.end_of_document:,} at a document end)")
     for c in ("token", "id", "count", "p"):
         t.add_column(c, justify="right" if c != "token" else "left")
     for c in res.candidates:
-        t.add_row(c.token, str(c.id), f"{c.count:,}", f"{c.prob:.4f}")
+        t.add_row(data(c.token), str(c.id), f"{c.count:,}", f"{c.prob:.4f}")
     console.print(t)
 
 
@@ -220,8 +222,8 @@ def _print_spans(res) -> None:
     for c in ("span", "tokens", "count", "docs", "log10 p", "first documents"):
         t.add_column(c)
     for s in res.spans:
-        t.add_row(s.text.replace("\n", " "), str(s.length), f"{s.count:,}", f"{s.n_documents:,}",
-                  f"{s.log10_unigram_prob:.1f}", ", ".join(d.id for d in s.documents[:3]))
+        t.add_row(data(s.text.replace("\n", " ")), str(s.length), f"{s.count:,}", f"{s.n_documents:,}",
+                  f"{s.log10_unigram_prob:.1f}", data(", ".join(d.id for d in s.documents[:3])))
     console.print(t)
 
 
@@ -276,7 +278,7 @@ def trace(
 
 # A stand-alone app, for `python -m curadebt.trace.cli` and for tests; curadebt.cli mounts the two pieces.
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
-                  help="curadebt token index and tracing.")
+                  help="curadebt token index and tracing.", cls=HandledGroup)
 app.add_typer(index_app, name="index")
 app.command("trace")(trace)
 

@@ -25,6 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
+from curadebt.errors import EXIT_INPUT, CuradebtError
 from curadebt.trace.build import FORMAT, FORMAT_VERSION
 from curadebt.trace.vocab import IdTokenizer, load_id_tokenizer
 
@@ -37,8 +38,10 @@ DEFAULT_MIN_SPAN_TOKENS = 2
 Query = str | Sequence[int] | np.ndarray
 
 
-class IndexError_(Exception):
+class IndexError_(CuradebtError):
     """The folder is not a readable curadebt token index."""
+
+    exit_code = EXIT_INPUT
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,14 +277,33 @@ class TokenIndex:
         self._doc_bases = np.asarray([s.doc_base for s in shards], dtype=np.int64)
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "TokenIndex":
+    def open(cls, path: str | os.PathLike, verify: bool = False) -> "TokenIndex":
+        """Open an index. Every file's size is checked against the index's manifest and the
+        tokenizer files against their checksum (a truncated file or a vocabulary from another index
+        is refused, never read as wrong counts); ``verify`` checks every file's checksum too."""
+        from curadebt.corpus.outdir import MANIFEST, verify_output
+        from curadebt.trace.build import tokenizer_checksum
+
         path = Path(path)
         f = path / "index.json"
         if not f.exists():
             raise IndexError_(f"{path}: no index.json; build one with `curadebt index build CORPUS --out {path}`")
-        info = json.loads(f.read_text())
+        try:
+            info = json.loads(f.read_text())
+        except (OSError, ValueError) as e:
+            raise IndexError_(f"{path}: index.json is unreadable ({e}); rebuild the index") from e
         if info.get("format") != FORMAT or int(info.get("format_version", 0)) > FORMAT_VERSION:
             raise IndexError_(f"{path}: not a curadebt token index of a version this code reads")
+        if (path / MANIFEST).exists() or verify:
+            problems = verify_output(path, checksums=verify)
+            if problems:
+                more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+                raise IndexError_(f"{path}: the index's files do not match its manifest: {'; '.join(problems[:3])}"
+                                  f"{more}; rebuild it with `curadebt index build ... --out {path} --force`")
+        want = info.get("tokenizer_xxh3_128")
+        if want is not None and tokenizer_checksum(path / "tokenizer") != want:
+            raise IndexError_(f"{path}: the tokenizer files are not the ones this index was built with (another "
+                              "index's vocabulary?); counts would be wrong: rebuild the index")
         tok = load_id_tokenizer(path / "tokenizer", info["tokenizer"])
         shards = [Shard(path / s["dir"], s) for s in info["shards"]]
         unigram = np.load(path / "unigram.npy", mmap_mode="r")
