@@ -51,10 +51,10 @@ def temperature_targets(tokens: dict[str, float], alpha: float, budget: float, m
     free = {s for s, n in tokens.items() if n > 0}
     remaining = float(budget)
     while free:
-        qs = sum(q[s] for s in free)
+        qs = math.fsum(q[s] for s in sorted(free))  # exact: no dependence on the set's (hash) order
         capped = {s for s in free if qs > 0 and remaining * q[s] / qs > max_epochs * tokens[s]}
         if not capped:
-            for s in free:
+            for s in sorted(free):
                 targets[s] = remaining * q[s] / qs if qs else 0.0
             break
         for s in sorted(capped):
