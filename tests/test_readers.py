@@ -114,3 +114,32 @@ def test_real_folders_with_cp1252_files_are_read_whole(shared_data, folder, n_fi
     assert sum(1 for d in txt if "encoding_fallback" in d.meta) == n_fallback
     for d in txt:
         assert len(d.text.encode("utf-8")) >= (root / d.id).stat().st_size * 0.99
+
+
+def test_line_splitter_matches_universal_newlines_at_every_block_edge(monkeypatch):
+    """Random bytes of 'a', 'b', CR and LF, a tiny block size (every edge case of a CR at a block's
+    end), random limits and byte order marks: the bounded splitter equals bytes.splitlines."""
+    import io
+    import random
+
+    from curadebt.corpus import readers as r
+
+    monkeypatch.setattr(r, "_BLOCK", 7)
+
+    def ref(data: bytes, limit: int):
+        out, bom = [], 0
+        if data.startswith(r._BOM):
+            data, bom = data[3:], 3
+        for line in data.splitlines(keepends=True):
+            body = line.rstrip(b"\r\n")
+            out.append((body if len(body) <= limit else None, len(line) + bom))
+            bom = 0
+        return out + ([(b"", bom)] if bom else [])
+
+    rng = random.Random(0)
+    for _ in range(5000):
+        data = bytes(rng.choice(b"ab\r\n") for _ in range(rng.randint(0, 40)))
+        if rng.random() < 0.2:
+            data = r._BOM + data
+        limit = rng.randint(0, 6)
+        assert list(r._iter_lines_bounded(io.BytesIO(data), limit)) == ref(data, limit), (data, limit)

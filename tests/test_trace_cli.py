@@ -80,7 +80,7 @@ def test_queries(built):
     r = runner.invoke(app, ["index", "next", str(out), "", "--json"])
     assert json.loads(r.stdout)["count"] == 31
     r = runner.invoke(app, ["index", "count", str(out / "nope"), "x"])
-    assert r.exit_code == 2 and "index.json" in r.output
+    assert r.exit_code == 3 and "index.json" in r.output  # not an index: bad input
 
 
 def test_trace_json_and_html(built):

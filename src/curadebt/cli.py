@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 from curadebt import __version__
 from curadebt.clikit import HandledGroup, data, set_debug
@@ -35,45 +34,6 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
          debug: bool = typer.Option(False, "--debug", help="On an error, print the Python traceback too "
                                                            "(also CURADEBT_DEBUG=1).")):
     set_debug(debug)
-
-
-def print_audit_summary(report, out: Path | None) -> None:
-    c = report.corpus
-    console.print(f"[bold]documents_read[/] {c['documents_read']:,} = audited {c['documents_audited']:,} "
-                  f"+ quarantined {c['documents_quarantined']:,}   tokens {c['tokens']:,}   "
-                  f"({report.seconds:.1f} s)")
-    if c["quarantine_reasons"]:
-        console.print("quarantined: " + ", ".join(f"{data(k)} {v}" for k, v in c["quarantine_reasons"].items()))
-    if c.get("decoded_with_fallback"):
-        console.print(f"decoded with a fallback encoding (flagged, kept): {c['decoded_with_fallback']}")
-    print_skipped(c.get("skipped_paths") or [])
-    debt = report.to_json()["debt"] or {}
-    table = Table(title=f"curation debt (overall {debt.get('overall', 0) or 0:.2f})", show_lines=False)
-    for col in ("dimension", "score", "debt?", "summary"):
-        table.add_column(col)
-    for name, d in (debt.get("dimensions") or {}).items():
-        score = d.get("score")
-        table.add_row(name, "-" if score is None else f"{score:.2f}", "[red]DEBT[/]" if d.get("is_debt") else "ok",
-                      data(d.get("summary", "")))
-    console.print(table)
-    for f in (debt.get("findings") or [])[:15]:
-        console.print(f"  [{'red' if f.get('severity') == 'high' else 'yellow'}]{data(f.get('severity', ''))}[/] "
-                      f"{data(f.get('dimension'))}: {data(f.get('message'))}", highlight=False)
-    if out is not None:
-        console.print(f"report: {data(out / 'report.json')}  {data(out / 'report.html')}  "
-                      f"quarantine: {data(out / 'quarantine.jsonl')}", highlight=False)
-
-
-def print_skipped(skipped: list[dict], shown: int = 5) -> None:
-    """Say which paths under the input folders were not read, and why (never silently)."""
-    if not skipped:
-        return
-    from collections import Counter
-
-    by = Counter(s["reason"] for s in skipped)
-    console.print(f"[yellow]skipped {len(skipped)} path(s)[/] (" + ", ".join(f"{data(k)} {v}" for k, v in sorted(by.items()))
-                  + "): " + ", ".join(data(s["path"]) for s in skipped[:shown]) + (" ..." if len(skipped) > shown else "")
-                  + "  (listed in report.json corpus.skipped_paths)", highlight=False)
 
 
 @app.command()
@@ -120,6 +80,8 @@ def audit(
                       engine=engine, workers=workers, ray_address=ray_address)
     report = run_audit([str(p) for p in corpus], out, cfg, progress=not quiet, force=force)
     if not quiet:
+        from curadebt.report.summary import print_audit_summary
+
         print_audit_summary(report, out)
 
 

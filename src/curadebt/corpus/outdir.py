@@ -345,6 +345,8 @@ def staged_output(out: str | os.PathLike, *, kind: str, inputs: Iterable = (), f
                 raise OutputError(f"--out {out} holds a curadebt {kind} already; pass --force to replace it")
         stage = StagedOutput(out, real, kind, existing, lock)
         yield stage
+        if stage.dir.exists():  # left without commit(): nothing changes
+            stage.abort()
     except BaseException:
         if stage is not None:
             stage.abort()

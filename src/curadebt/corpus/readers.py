@@ -331,8 +331,10 @@ def _read_jsonl(path: Path, rel: str, b: _Builder) -> Iterator[Document]:
             try:
                 item = next(lines, None)
             except (EOFError, OSError, zlib.error) as e:  # gzip: truncated (EOFError) or corrupt
-                raise CorpusError(f"{rel}: truncated or corrupt compressed file after line {number:,} "
-                                  f"({type(e).__name__}: {e}); re-copy or re-compress it") from e
+                raw = getattr(fh, "fileobj", None)
+                at = f" near compressed byte {raw.tell():,} of {path.stat().st_size:,}" if raw is not None else ""
+                raise CorpusError(f"{rel}: truncated or corrupt compressed file{at}, after {number:,} complete "
+                                  f"lines ({type(e).__name__}: {e}); re-copy or re-compress it") from e
             if item is None:
                 return
             line, size = item

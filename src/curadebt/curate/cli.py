@@ -6,50 +6,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 from curadebt.clikit import HandledGroup, data
 from curadebt.console import console, err
 from curadebt.errors import EXIT_CHECK_FAILED
-
-
-def _fmt(x) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, float):
-        return f"{x:.3g}"
-    return str(x)
-
-
-def print_curate_summary(result) -> None:
-    r = result.reconciliation
-    console.print(f"[bold]read {r['read']:,} = kept {r['kept']:,} + dropped {r['dropped']:,} + quarantined "
-                  f"{r['quarantined']:,}[/]  ({'ok' if r['ok'] else 'MISMATCH'})   output {r['output_documents']:,} "
-                  f"documents (copies counted), tokens {r['tokens_before']:,} -> {r['tokens_after']:,}   "
-                  f"({result.seconds.get('total', 0):.1f} s)", highlight=False)
-    ops = Table(title="operations", show_lines=False)
-    for col in ("op", "ran", "docs in", "docs out", "dropped", "up-sampled", "tokens in", "tokens out", "note"):
-        ops.add_column(col)
-    for o in result.operations:
-        ops.add_row(data(o.op), "yes" if o.ran else "no", f"{o.documents_in:,}", f"{o.documents_out:,}", f"{o.dropped:,}",
-                    f"{o.upsampled:,}", f"{o.tokens_in:,}", f"{o.tokens_out:,}", data(o.note))
-    console.print(ops)
-    debt = Table(title="debt: before -> after")
-    for col in ("dimension", "metric", "threshold", "before", "after", "score"):
-        debt.add_column(col)
-    for name, d in result.comparison["dimensions"].items():
-        b, a = d["before"], d["after"]
-        debt.add_row(data(name), data(d.get("metric") or ""), _fmt(d.get("threshold")),
-                     _fmt(b["value"]) + (" [red]DEBT[/]" if b.get("is_debt") else ""),
-                     _fmt(a["value"]) + (" [red]DEBT[/]" if a.get("is_debt") else ""),
-                     f"{_fmt(b['score'])} -> {_fmt(a['score'])}")
-    console.print(debt)
-    out = result.out
-    console.print(f"corpus: {data(out / 'data')}/  ledger: {data(out / 'ledger.parquet')}  report: "
-                  f"{data(out / 'report.json')}  {data(out / 'report.html')}  input audit: {data(out / 'before')}/",
-                  highlight=False)
 
 
 def curate(
@@ -130,6 +90,8 @@ def curate(
         console.print(f"read {r['read']} = kept {r['kept']} + dropped {r['dropped']} + quarantined {r['quarantined']}",
                       highlight=False)
     else:
+        from curadebt.report.summary import print_curate_summary
+
         print_curate_summary(result)
 
 

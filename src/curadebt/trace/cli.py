@@ -22,7 +22,7 @@ from rich.table import Table
 
 from curadebt.report.writer import write_text_atomic
 from curadebt.trace.build import DEFAULT_SHARD_TOKENS, IndexBuildError, build_index
-from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, IndexError_, TokenIndex
+from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, TokenIndex
 
 
 EXIT_USAGE = 2
@@ -40,11 +40,7 @@ index_app = typer.Typer(
 
 
 def _open(index: Path) -> TokenIndex:
-    try:
-        return TokenIndex.open(index)
-    except IndexError_ as e:
-        err.print(f"[red]error:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_USAGE)
+    return TokenIndex.open(index)  # a missing or damaged index: IndexError_, exit 3 (curadebt.errors)
 
 
 def _query(text: str, ids: bool, allow_empty: bool = False):
