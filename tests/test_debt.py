@@ -30,11 +30,16 @@ def sections() -> dict:
                  "outlier": False},
             ],
             "outliers": ["Tom Cruise"],
-            "spillover": [
-                {"token": "Tom", "entity": "Tom Cruise", "token_count": 1000, "entity_mentions": 870, "share": 0.87,
-                 "lift": 9.3, "expected_count": 107.5},
-                {"token": "Cruise", "entity": "Tom Cruise", "token_count": 870, "entity_mentions": 870, "share": 1.0,
-                 "lift": 870.0, "expected_count": 1.0},
+            "min_peer_documents": 5,
+            "competition": [
+                {"token": "Tom", "continuation": "Cruise", "entity": "Tom Cruise", "documents": 400, "mentions": 870,
+                 "token_count": 1000, "share": 0.87, "peers": [["Hanks", 8], ["Sawyer", 8], ["Jones", 6], ["Ford", 9],
+                                                               ["Waits", 1]],
+                 "established_peers": 4, "median_peer_documents": 8.0, "ratio": 50.0, "excess_documents": 392.0,
+                 "status": "competition"},
+                {"token": "Du", "continuation": "Fu", "entity": "Du Fu", "documents": 40, "mentions": 65,
+                 "token_count": 75, "share": 0.87, "peers": [], "established_peers": 0, "median_peer_documents": None,
+                 "ratio": None, "excess_documents": 0.0, "status": "collocation"},
             ],
         },
         "mixture": {
@@ -97,13 +102,13 @@ def test_scores_of_a_full_report():
     r = compute_debt(sections())
     d = r.dimensions
     assert d["duplicates"]["score"] == pytest.approx(0.8) and d["duplicates"]["is_debt"]
-    assert d["salience"]["score"] == pytest.approx(0.87) and d["salience"]["value"] == 0.87
+    assert d["salience"]["score"] == pytest.approx(ratio_score(50, 10)) and d["salience"]["value"] == 50.0
     assert d["mixture"]["score"] == pytest.approx(0.61) and d["mixture"]["metric"] == "top_source_share"
     assert d["order"]["score"] == 1.0 and d["order"]["is_debt"]
     assert d["probes"]["score"] == 1.0 and d["probes"]["value"] == pytest.approx(210 / 11)
     assert d["frequency"]["score"] == pytest.approx(0.3) and d["frequency"]["is_debt"] is False
     assert r.measured == list(DIMENSIONS)
-    assert r.overall == pytest.approx((0.8 + 0.87 + 0.61 + 1.0 + 1.0 + 0.3) / 6)
+    assert r.overall == pytest.approx((0.8 + ratio_score(50, 10) + 0.61 + 1.0 + 1.0 + 0.3) / 6)
     assert set(r.debts) == {"duplicates", "salience", "mixture", "order", "probes"}
     for dim in d.values():
         assert set(dim) >= {"score", "value", "threshold", "is_debt", "summary"}
@@ -113,7 +118,9 @@ def test_scores_of_a_full_report():
 def test_findings_name_the_culprits():
     r = compute_debt(sections())
     msgs = [f["message"] for f in r.findings]
-    assert any("'Tom' is 87% 'Tom Cruise'" in m and "lift 9.3x" in m for m in msgs)
+    assert any("'Tom' is continued by 'Cruise' ('Tom Cruise') in 400 documents, 50.0x the median (8) of its 4 "
+               "established competitors ('Hanks' 8, 'Sawyer' 8, 'Jones' 6, 'Ford' 9); about 392 documents over parity"
+               in m for m in msgs)
     assert any("capital of France: 'Paris' outnumbers 'Lyon' 209:10" in m for m in msgs)
     assert any("source 'wiki' holds 61% of tokens" in m for m in msgs)
     assert any("first 1% of tokens is 100% 'bible' vs 14% overall" in m for m in msgs)
@@ -121,8 +128,8 @@ def test_findings_name_the_culprits():
     subjects = {(f["dimension"], f["subject"]) for f in r.findings if f["severity"] != "info"}
     assert {("salience", "Tom"), ("probes", "France"), ("mixture", "wiki"), ("order", "bible"),
             ("duplicates", "doc-7"), ("frequency", "3-grams")} == subjects
-    # "Cruise" occurs only inside the entity: nothing to spill onto, no finding
-    assert not any(f["subject"] == "Cruise" for f in r.findings)
+    # a collocation ("Du" is almost always "Du Fu") is never a finding
+    assert not any(f["subject"] == "Du" for f in r.findings)
     # the balanced control probe is no finding at all
     assert not any("Bolivia" in f["message"] for f in r.findings)
     # the over-represented entity is reported as context
@@ -139,7 +146,7 @@ def test_findings_sorted_and_deterministic():
     # same input in another list order -> identical findings
     shuffled = sections()
     rng = random.Random(1)
-    for key, sub in (("salience", "spillover"), ("mixture", "sources"), ("probes", "probes"), ("order", "sources")):
+    for key, sub in (("salience", "competition"), ("mixture", "sources"), ("probes", "probes"), ("order", "sources")):
         rng.shuffle(shuffled[key][sub])
     assert compute_debt(shuffled).findings == r.findings
     assert json.dumps(to_jsonable(compute_debt(sections()))) == json.dumps(to_jsonable(r))
@@ -284,30 +291,28 @@ def test_order_boundary_and_concentration():
     assert not compute_debt(_only(order=o)).dimensions["order"]["is_debt"]
 
 
-def test_spillover_gates():
-    row = {"token": "Tom", "entity": "Tom Cruise", "token_count": 100, "entity_mentions": 60, "share": 0.6,
-           "lift": 2.0}
-    sal = {"entities": [{"entity": "Tom Cruise", "outlier": True}], "outliers": ["Tom Cruise"], "spillover": [row]}
+def test_competition_gates():
+    row = {"token": "Tom", "continuation": "Cruise", "entity": "Tom Cruise", "documents": 60, "established_peers": 4,
+           "median_peer_documents": 6.0, "ratio": 10.0, "excess_documents": 54.0, "status": "competition",
+           "peers": [["Hanks", 6]]}
+    sal = {"competition": [row]}
     d = compute_debt(_only(salience=sal)).dimensions["salience"]
-    assert d["is_debt"] and d["value"] == 0.6
-    low_lift = copy.deepcopy(sal)
-    low_lift["spillover"][0]["lift"] = 1.9
-    assert compute_debt(_only(salience=low_lift)).dimensions["salience"]["value"] == 0.0
-    not_outlier = copy.deepcopy(sal)
-    not_outlier["outliers"] = []
-    assert compute_debt(_only(salience=not_outlier)).dimensions["salience"]["value"] == 0.0
-    # without outlier information the gate is not applied; it can be switched off too
-    no_info = {"spillover": [row]}
-    assert compute_debt(_only(salience=no_info)).dimensions["salience"]["value"] == 0.6
-    off = DebtThresholds(spillover_requires_outlier=False)
-    assert compute_debt(_only(salience=not_outlier), off).dimensions["salience"]["value"] == 0.6
-    # share exactly 0.5 is a debt; the entity's own token with no other use is not
-    half = copy.deepcopy(sal)
-    half["spillover"][0]["share"] = 0.5
-    assert compute_debt(_only(salience=half)).dimensions["salience"]["score"] == 0.5
-    alone = copy.deepcopy(sal)
-    alone["spillover"][0].update(share=0.98, token_count=100)
-    assert compute_debt(_only(salience=alone)).dimensions["salience"]["value"] == 0.0
+    assert d["is_debt"] and d["value"] == 10.0 and d["score"] == 0.5  # exactly at the threshold: a debt
+    below = copy.deepcopy(sal)
+    below["competition"][0]["ratio"] = 9.9
+    assert not compute_debt(_only(salience=below)).dimensions["salience"]["is_debt"]
+    few = copy.deepcopy(sal)
+    few["competition"][0]["documents"] = 19  # the dominant continuation in fewer than 20 documents
+    assert compute_debt(_only(salience=few)).dimensions["salience"]["value"] == 1.0
+    colloc = copy.deepcopy(sal)
+    colloc["competition"][0].update(status="collocation", ratio=None)
+    d = compute_debt(_only(salience=colloc)).dimensions["salience"]
+    assert d["value"] == 1.0 and d["score"] == 0.0 and "1 collocation(s), not a debt" in d["summary"]
+    off = DebtThresholds(competition_ratio=20.0)
+    assert not compute_debt(_only(salience=sal), off).dimensions["salience"]["is_debt"]
+    # a report of an older curadebt (spillover rows only) is not measured rather than misread
+    old = compute_debt(_only(salience={"spillover": [{"token": "Tom", "share": 0.9}]})).dimensions["salience"]
+    assert old["score"] is None and "older curadebt" in old["summary"]
 
 
 def test_custom_thresholds():

@@ -40,14 +40,12 @@ class DebtThresholds:
 
     #: duplicates: (exact + near duplicate documents) / documents audited
     duplicate_share: float = 0.05
-    #: salience: share of a token's occurrences owed to its dominant entity ...
-    spillover_share: float = 0.5
-    #: ... counted only when the entity inflates the token at least this much (lift) ...
-    spillover_lift: float = 2.0
-    #: ... and the token has at least this many occurrences outside the entity (someone to spill onto)
-    spillover_min_other: int = 3
-    #: ... and the entity is itself over-represented (a salience outlier), when the section says which
-    spillover_requires_outlier: bool = True
+    #: salience: documents of a token's dominant continuation over the median of its established
+    #: competitors (the lab: at 10x its peers' documents, "Cruise" beats the true surname in every
+    #: context about another Tom)
+    competition_ratio: float = 10.0
+    #: ... counted when the dominant continuation is in at least this many documents
+    competition_min_documents: int = 20
     #: mixture: token share of the largest source
     top_source_share: float = 0.5
     #: mixture: normalised entropy of the source token shares (debt at or below)
@@ -233,58 +231,68 @@ def _duplicates(sec: dict, corpus: dict, t: DebtThresholds) -> tuple[dict, list[
     return dim, findings
 
 
+def _peer_text(r: dict, min_docs: float, k: int = 4) -> str:
+    """The established competitors of a competition row, most documents first."""
+    peers = [p for p in (r.get("peers") or []) if isinstance(p, (list, tuple)) and len(p) == 2
+             and (_num(p[1]) or 0) >= min_docs][:k]
+    return ", ".join(f"'{c}' {n}" for c, n in peers)
+
+
 def _salience(sec: dict, t: DebtThresholds) -> tuple[dict, list[dict]]:
-    rows = [r for r in (sec.get("spillover") or []) if isinstance(r, dict)]
-    entities = [e for e in (sec.get("entities") or []) if isinstance(e, dict)]
-    outlier_set: set[str] | None = None
-    if t.spillover_requires_outlier:
-        if isinstance(sec.get("outliers"), list):
-            outlier_set = {str(e) for e in sec["outliers"]}
-        elif any("outlier" in e for e in entities):
-            outlier_set = {str(e.get("entity")) for e in entities if e.get("outlier")}
-    qualifying = []
+    rows = [r for r in (sec.get("competition") or []) if isinstance(r, dict)]
+    if "competition" not in sec:
+        return _not_measured("no competition table in the salience section (a report of an older curadebt)",
+                             t.competition_ratio), []
+    rated = []
     for r in rows:
-        share, lift, count = _num(r.get("share")), _num(r.get("lift")), _num(r.get("token_count"))
-        if share is None or lift is None or count is None:
+        ratio, docs = _num(r.get("ratio")), _num(r.get("documents"))
+        if r.get("status") != "competition" or ratio is None or docs is None or docs < t.competition_min_documents:
             continue
-        other = count - round(share * count)
-        if outlier_set is not None and str(r.get("entity")) not in outlier_set:
-            continue
-        if lift >= t.spillover_lift and other >= t.spillover_min_other:
-            qualifying.append((share, lift, count, r))
-    qualifying.sort(key=lambda q: (-q[0], -q[1], str(q[3].get("token"))))
-    value = qualifying[0][0] if qualifying else 0.0
-    crit = Criterion("spillover_share", value, t.spillover_share, "share")
-    n_debt = sum(1 for q in qualifying if q[0] >= t.spillover_share)
-    if qualifying:
-        share, lift, count, r = qualifying[0]
-        summary = (f"'{r.get('token')}' is {_pct(share)} '{r.get('entity')}' (lift {_ratio(lift)}x); "
-                   f"{n_debt} token(s) over {_pct(t.spillover_share)}")
-    elif rows or entities:
-        summary = "no token is dominated by an over-represented entity"
+        rated.append((ratio, r))
+    rated.sort(key=lambda x: (-x[0], str(x[1].get("token"))))
+    value = rated[0][0] if rated else 1.0
+    crit = Criterion("competition_ratio", value, t.competition_ratio, "ratio")
+    n_debt = sum(1 for ratio, _ in rated if ratio >= t.competition_ratio)
+    collocations = sum(1 for r in rows if r.get("status") == "collocation")
+    if rated:
+        ratio, r = rated[0]
+        summary = (f"'{r.get('token')}' is continued by '{r.get('continuation')}' ('{r.get('entity')}') in "
+                   f"{int(r.get('documents') or 0)} documents, {_ratio(ratio)}x the median of its "
+                   f"{r.get('established_peers')} established competitors; {n_debt} token(s) at or over "
+                   f"{_ratio(t.competition_ratio)}x")
+    elif rows:
+        summary = "no token shared by several established entities"
     else:
-        summary = "no entities found"
+        summary = "no entity token in enough documents to compare"
+    if collocations:
+        summary += f"; {collocations} collocation(s), not a debt"
     dim = _dimension([crit], summary)
     findings = []
-    for share, lift, count, r in qualifying[:MAX_FINDINGS_PER_DIMENSION]:
-        score = share_score(share, t.spillover_share)
+    by_excess = sorted(rated, key=lambda x: (-(_num(x[1].get("excess_documents")) or 0.0), str(x[1].get("token"))))
+    for ratio, r in by_excess[:MAX_FINDINGS_PER_DIMENSION]:
+        score = ratio_score(ratio, t.competition_ratio)
         if score < LOW:
-            break
-        inside = round(share * count)
-        token, entity = str(r.get("token")), str(r.get("entity"))
+            continue
+        token, cont, entity = str(r.get("token")), str(r.get("continuation")), str(r.get("entity"))
+        docs, med = int(r.get("documents") or 0), _num(r.get("median_peer_documents")) or 0.0
+        tail = ("a model will continue it with '" + cont + "' in contexts about the others" if ratio >= t.competition_ratio
+                else f"under the {_ratio(t.competition_ratio)}x debt threshold")
         findings.append(_finding(
             "salience", score,
-            f"'{token}' is {_pct(share)} '{entity}' ({inside} of {int(count)} occurrences, lift {_ratio(lift)}x): "
-            f"the entity spills into every other use of '{token}'",
-            token, entity=entity, value=share, threshold=t.spillover_share, lift=lift))
-    outliers = [e for e in entities if e.get("outlier")]
+            f"'{token}' is continued by '{cont}' ('{entity}') in {docs} documents, {_ratio(ratio)}x the median "
+            f"({med:g}) of its {r.get('established_peers')} established competitors "
+            f"({_peer_text(r, _num(sec.get('min_peer_documents')) or 0)}); about "
+            f"{round(docs - med)} documents over parity: {tail}",
+            token, entity=entity, continuation=cont, value=ratio, threshold=t.competition_ratio,
+            excess_documents=r.get("excess_documents")))
+    outliers = [e for e in (sec.get("entities") or []) if isinstance(e, dict) and e.get("outlier")]
     for e in outliers[:3]:
         z = _num(e.get("z"))
         findings.append(_finding(
             "salience", None,
-            f"entity '{e.get('entity')}' is over-represented: {e.get('mentions')} mentions in {e.get('documents')} "
+            f"entity '{e.get('entity')}' is frequent: {e.get('mentions')} mentions in {e.get('documents')} "
             f"documents ({_pct(_num(e.get('mention_share')) or 0.0)} of entity mentions"
-            + (f", robust z {z:.1f})" if z is not None else ")"),
+            + (f", robust z {z:.1f})" if z is not None else ")") + "; frequent alone is not a debt",
             str(e.get("entity"))))
     return dim, findings
 
@@ -301,7 +309,9 @@ def _mixture(sec: dict, t: DebtThresholds) -> tuple[dict, list[dict]]:
     if top_share is None:
         top_share = _num(top.get("token_share")) or 0.0
     top_name = str(sec.get("top_source") or top.get("source"))
-    criteria = [Criterion("top_source_share", top_share, t.top_source_share, "share")]
+    # With two sources the larger always holds at least half (50/50 is the balanced mix): there the
+    # entropy alone judges the split (0.7 is about 81/19).
+    criteria = [Criterion("top_source_share", top_share, t.top_source_share, "share")] if len(sources) > 2 else []
     entropy = _num(sec.get("normalized_entropy"))
     if entropy is None:
         shares = [_num(s.get("token_share")) or 0.0 for s in sources]

@@ -15,8 +15,9 @@ Outliers
     The MAD is floored at ``log 2`` (one doubling, the resolution of integer counts near the typical
     median of 1): real corpora have most entities mentioned once, so the raw MAD is often 0 and any
     entity mentioned twice would look infinitely over-represented. An entity is an ``outlier`` when
-    ``z >= z_cutoff`` (default 3.5, the usual Iglewicz-Hoaglin cutoff) and it has at least
-    ``min_outlier_mentions`` mentions (default 5). With the floor in force and median 1 this means at
+    ``z >= z_cutoff`` (default 3.5, the usual Iglewicz-Hoaglin cutoff), it has at least
+    ``min_outlier_mentions`` mentions (default 5) and it is seen in at least ``min_outlier_documents``
+    documents (default 20: an entity of one long document is not over-represented in a corpus). With the floor in force and median 1 this means at
     least ``exp(3.5 * log 2 / 0.6745)`` ~ 36 mentions.
 
 Token spillover
@@ -42,6 +43,30 @@ Token spillover
     entity inflates most. Example: "Tom Cruise" 300 mentions, 20 other "Tom X" 3 mentions each,
     "Tom" 10 times alone: token_count 370, share 300/370 = 0.81, expected 370 - 300 + 3 = 73,
     lift 370 / 73 = 5.07.
+
+Competition (what the debt score reads; docs/debt.md)
+    A language model reads left to right: the salience debt is a token that *several* entities
+    continue, where one continuation takes far more documents than its peers, so that the model
+    continues the token with it in contexts about the others ("Tom" -> "Cruise" for every Tom).
+    Inside every entity span, each capitalised word ``t`` followed by another capitalised word ``c``
+    (particles such as "of" skipped: "God of Israel" gives God -> Israel) is a *pair*; per pair we
+    count the documents holding it and its mentions. For a token ``t``:
+
+    - ``continuation``  its dominant continuation ``c*`` (most documents; ties: ``c`` ascending), and
+      ``entity`` the most-documented entity holding the pair;
+    - ``peers``         its other continuations; the *established* ones have at least
+      ``min_peer_documents`` documents (default 5: in the lab's salience world each peer has 6
+      documents and is learnt when no entity dominates; a name in one or two documents is barely
+      learnt at all, whatever dominates it);
+    - ``ratio``         ``documents(c*) / median(documents of the established peers)``, computed when
+      there are at least ``min_peers`` (default 2) established peers; ``excess_documents`` is
+      ``documents(c*) - median``: how many documents would have to go (or the peers gain) for parity;
+    - ``status``        ``competition`` (enough established peers), ``collocation`` (fewer, and the
+      pair holds at least half of the token's occurrences: "Du" -> "Fu", "Holy" -> "Ghost", a word
+      hardly used outside one name: never a debt) or ``no_competitor``.
+
+    Rows are listed for tokens whose dominant pair has at least ``min_documents`` documents
+    (default 20), competitions first by excess, then the rest by documents.
 
 Memory
     Token counts are kept only for words passing ``token_filter`` (the candidate vocabulary: with
@@ -130,6 +155,24 @@ class SpilloverStat:
 
 
 @dataclass
+class CompetitionStat:
+    token: str
+    continuation: str
+    entity: str                         # the most-documented entity holding token -> continuation
+    documents: int                      # documents holding the pair
+    mentions: int
+    token_count: int                    # all occurrences of the token
+    share: float                        # pair mentions / token_count
+    peers: list[tuple[str, int]]        # the other continuations (top 8 by documents)
+    established_peers: int              # peers with >= min_peer_documents documents
+    median_peer_documents: float | None
+    ratio: float | None                 # documents / median of the established peers
+    excess_documents: float             # documents - that median (documents over parity)
+    status: str                         # "competition", "collocation" or "no_competitor"
+    entities: list[str] = field(default_factory=list)  # entities holding the pair, most documents first
+
+
+@dataclass
 class SalienceResult:
     entities: list[EntityStat]          # top entities: mentions desc, entity asc
     entity_types: int                   # distinct entities (exact while ``exact``)
@@ -141,6 +184,10 @@ class SalienceResult:
     exact: bool = True
     entity_error: int = 0               # max undercount of any entity count (0 when exact)
     token_error: int = 0                # max undercount of any token count (0 when exact)
+    competition: list[CompetitionStat] = field(default_factory=list)
+    min_peer_documents: int = 5
+    min_peers: int = 2
+    min_documents: int = 20
 
 
 @dataclass
@@ -148,6 +195,8 @@ class SalienceState:
     mentions: Counter = field(default_factory=Counter)   # entity -> mentions
     documents: Counter = field(default_factory=Counter)  # entity -> documents
     tokens: Counter = field(default_factory=Counter)     # candidate word -> occurrences
+    pairs: Counter = field(default_factory=Counter)      # (word, next capitalised word) -> documents
+    pair_mentions: Counter = field(default_factory=Counter)
     total_mentions: int = 0
     entity_error: int = 0
     token_error: int = 0
@@ -177,19 +226,35 @@ def robust_z(values: list[float], mad_floor: float = MAD_FLOOR) -> list[float]:
     return [_MAD_SCALE * (v - med) / mad for v in values]
 
 
+#: lower-case words inside a span that are skipped when pairing ("God of Israel": God -> Israel)
+PARTICLES = frozenset("of de da van von del la le bin al".split())
+
+
+def entity_pairs(entity: str) -> list[tuple[str, str]]:
+    """(word, next word) for the capitalised words of an entity span, particles skipped."""
+    words = [w for w in entity.split() if w not in PARTICLES]
+    return list(zip(words, words[1:]))
+
+
 class SalienceMeasure(Measure[SalienceState, SalienceResult]):
     name = "salience"
 
     def __init__(self, extractor: str | EntityExtractor | None = None, *, top_k: int = 50, spillover_k: int = 50,
-                 z_cutoff: float = DEFAULT_Z_CUTOFF, min_outlier_mentions: int = 5,
+                 z_cutoff: float = DEFAULT_Z_CUTOFF, min_outlier_mentions: int = 5, min_outlier_documents: int = 20,
                  max_entities: int = 200_000, max_tokens: int = 500_000,
-                 token_filter: Callable[[str], bool] = is_capitalised):
+                 token_filter: Callable[[str], bool] = is_capitalised, min_peer_documents: int = 5,
+                 min_peers: int = 2, min_documents: int = 20, competition_k: int = 50):
         # None: use the batch's entities (the extractor the run was configured with), else the default.
         self.extractor = get_extractor(extractor) if extractor is not None else None
         self.top_k = top_k
         self.spillover_k = spillover_k
         self.z_cutoff = z_cutoff
         self.min_outlier_mentions = min_outlier_mentions
+        self.min_outlier_documents = min_outlier_documents
+        self.min_peer_documents = min_peer_documents
+        self.min_peers = min_peers
+        self.min_documents = min_documents
+        self.competition_k = competition_k
         self.max_entities = max_entities
         self.max_tokens = max_tokens
         self.token_filter = token_filter
@@ -217,11 +282,15 @@ class SalienceMeasure(Measure[SalienceState, SalienceResult]):
     def accumulate(self, state: SalienceState, batch: Batch) -> SalienceState:
         keep = self.token_filter
         mentions, documents, tokens = state.mentions, state.documents, state.tokens
+        pairs, pair_mentions = state.pairs, state.pair_mentions
         for ents in self._batch_entities(batch):
             if ents:
                 mentions.update(ents)
                 documents.update(set(ents))
                 state.total_mentions += len(ents)
+                doc_pairs = [pr for e in ents for pr in entity_pairs(e) if keep(pr[0]) and keep(pr[1])]
+                pair_mentions.update(doc_pairs)
+                pairs.update(set(doc_pairs))
         if keep is is_capitalised:  # the default filter, read off the batch's shared word spans
             tokens.update(capitalised_words(batch.words))
         else:
@@ -235,18 +304,24 @@ class SalienceMeasure(Measure[SalienceState, SalienceResult]):
         if cut:
             state.entity_error += cut
             state.documents = Counter({k: state.documents[k] for k in state.mentions})
+        pcut = _prune(state.pair_mentions, self.max_entities)
+        if pcut:
+            state.entity_error += pcut
+            state.pairs = Counter({k: state.pairs[k] for k in state.pair_mentions})
         state.token_error += _prune(state.tokens, self.max_tokens)
 
     def map(self, batch: Batch) -> SalienceState:
         return self.accumulate(self.empty(), batch)
 
     def merge(self, a: SalienceState, b: SalienceState) -> SalienceState:
-        out = SalienceState(Counter(a.mentions), Counter(a.documents), Counter(a.tokens),
-                            a.total_mentions + b.total_mentions,
+        out = SalienceState(Counter(a.mentions), Counter(a.documents), Counter(a.tokens), Counter(a.pairs),
+                            Counter(a.pair_mentions), a.total_mentions + b.total_mentions,
                             a.entity_error + b.entity_error, a.token_error + b.token_error)
         out.mentions.update(b.mentions)
         out.documents.update(b.documents)
         out.tokens.update(b.tokens)
+        out.pairs.update(b.pairs)
+        out.pair_mentions.update(b.pair_mentions)
         self._prune_state(out)
         return out
 
@@ -260,7 +335,8 @@ class SalienceMeasure(Measure[SalienceState, SalienceResult]):
         med = statistics.median(mentions.values()) if mentions else 0.0
 
         def is_outlier(e: str) -> bool:
-            return z_of[e] >= self.z_cutoff and mentions[e] >= self.min_outlier_mentions
+            return (z_of[e] >= self.z_cutoff and mentions[e] >= self.min_outlier_mentions
+                    and state.documents.get(e, 0) >= self.min_outlier_documents)
 
         entities = [EntityStat(e, m, state.documents.get(e, 0), m / total if total else 0.0, z_of[e], is_outlier(e))
                     for e, m in top_items(mentions, self.top_k)]
@@ -270,7 +346,43 @@ class SalienceMeasure(Measure[SalienceState, SalienceResult]):
             spillover=self.spillover(state), outliers=outliers, z_cutoff=self.z_cutoff,
             median_mentions=float(med), exact=state.entity_error == 0 and state.token_error == 0,
             entity_error=state.entity_error, token_error=state.token_error,
+            competition=self.competition(state), min_peer_documents=self.min_peer_documents,
+            min_peers=self.min_peers, min_documents=self.min_documents,
         )
+
+    def competition(self, state: SalienceState) -> list[CompetitionStat]:
+        """The competition rows (see the module docstring)."""
+        by_token: dict[str, list[tuple[int, str]]] = {}
+        for (t, c), n in state.pairs.items():
+            by_token.setdefault(t, []).append((n, c))
+        holders: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        for e, n in state.documents.items():
+            for pr in set(entity_pairs(e)):
+                if pr in state.pairs:
+                    holders.setdefault(pr, []).append((n, e))
+        rows: list[CompetitionStat] = []
+        for t, conts in by_token.items():
+            conts.sort(key=lambda x: (-x[0], x[1]))
+            n0, c0 = conts[0]
+            if n0 < self.min_documents:
+                continue
+            established = [n for n, _ in conts[1:] if n >= self.min_peer_documents]
+            count = max(state.tokens.get(t, 0), state.pair_mentions[(t, c0)])
+            share = state.pair_mentions[(t, c0)] / count if count else 0.0
+            med = float(statistics.median(established)) if established else None
+            if len(established) >= self.min_peers:
+                status, ratio, excess = "competition", n0 / med, n0 - med
+            else:
+                status, ratio, excess = ("collocation" if share >= 0.5 else "no_competitor"), None, 0.0
+            ents = [e for _, e in sorted(holders.get((t, c0), []), key=lambda x: (-x[0], x[1]))]
+            rows.append(CompetitionStat(
+                token=t, continuation=c0, entity=ents[0] if ents else f"{t} {c0}", documents=n0,
+                mentions=state.pair_mentions[(t, c0)], token_count=count, share=share,
+                peers=[(c, n) for n, c in conts[1:9]], established_peers=len(established),
+                median_peer_documents=med, ratio=ratio, excess_documents=float(excess), status=status,
+                entities=ents[:20]))
+        rows.sort(key=lambda r: (r.status != "competition", -r.excess_documents, -r.documents, r.token))
+        return rows[:self.competition_k]
 
     def spillover(self, state: SalienceState, k: int | None = None) -> list[SpilloverStat]:
         """Every candidate token's spillover row (see the module docstring), top ``k`` by excess."""

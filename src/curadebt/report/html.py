@@ -497,8 +497,33 @@ def _render_salience(sec: dict, ctx: _Ctx) -> str:
         out.append(_table(["entity", "mentions", "documents", "mention share", "z", ""], rows, total=len(ents)))
     else:
         out.append('<p class="note">no entities found</p>')
+    comp = [c for c in _l(sec.get("competition")) if isinstance(c, dict)]
+    out.append("<h3>Competition for shared tokens</h3>")
+    if comp:
+        out.append('<p class="note">For a token that several entities continue ("Tom" in "Tom Cruise", "Tom '
+                   'Hanks"), its dominant continuation against the median of its established competitors (at least '
+                   f'{_e(_num(sec.get("min_peer_documents")))} documents each). At 10x, a model continues the token '
+                   'with the dominant one in contexts about the others (the debt threshold). A collocation (a word '
+                   'hardly used outside one name) is listed, never scored.</p>')
+        top = [c for c in comp if c.get("status") == "competition"][:MAX_BARS]
+        if top:
+            out.append(ctx.plot(
+                lambda: plots.bar_svg([f"{c.get('token')} \u2192 {c.get('continuation')}" for c in top],
+                                      [c.get("ratio") for c in top], title="Dominant continuation vs its competitors",
+                                      xlabel="documents / median competitor's documents",
+                                      highlight=[(c.get("ratio") or 0) >= 10 for c in top]),
+                "Documents of each token's dominant continuation over the median of its established competitors."))
+        rows = [[_code(c.get("token")), _code(c.get("continuation")), _code(c.get("entity")), _n(c.get("documents")),
+                 _n(c.get("established_peers")), _n(c.get("median_peer_documents")), _n(c.get("ratio"), _ratio),
+                 _n(c.get("excess_documents")), str(c.get("status", "")).replace("_", " "),
+                 ", ".join(f"{p[0]} {p[1]}" for p in _l(c.get("peers"))[:4] if isinstance(p, (list, tuple)))]
+                for c in comp[:MAX_ROWS]]
+        out.append(_table(["token", "continuation", "entity", "documents", "competitors", "median", "ratio",
+                           "over parity", "status", "other continuations"], rows, total=len(comp)))
+    else:
+        out.append('<p class="note">no entity token in enough documents to compare</p>')
     spill = [s for s in _l(sec.get("spillover")) if isinstance(s, dict)]
-    out.append("<h3>Spillover</h3>")
+    out.append("<h3>Token shares (context)</h3>")
     if spill:
         out.append('<p class="note">How often a token of a salient entity occurs inside that entity (share) and how '
                    "much more often than expected (lift): a token captured by one entity is pulled towards it in "
