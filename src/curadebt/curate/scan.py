@@ -9,6 +9,8 @@ It keeps, per document, only compact numbers, never text:
   and the XXH3-64 of the text's UTF-8 bytes (written to the ledger, so that an output can be
   checked against it);
 - entity mentions: xxh3-64 of each distinct entity string and its count (sparse, CSR);
+- entity pairs (the salience competition's ``token -> continuation`` inside entity spans, e.g.
+  ("Tom", "Cruise")): xxh3-64 of each distinct pair and its mentions (CSR);
 - capitalised words (the salience measure's spillover vocabulary): 32-bit hash and count (CSR);
 - a context sketch: the ``context_k`` smallest 32-bit hashes of the document's distinct lower-cased
   words of 4+ letters (a consistent sample, so two documents share a sketch entry only when they
@@ -30,7 +32,7 @@ import xxhash
 from curadebt.audit.base import Measure
 from curadebt.corpus.document import Batch
 from curadebt.audit.ngramcount import ragged_gather
-from curadebt.audit.salience import capitalised_tokens
+from curadebt.audit.salience import capitalised_tokens, entity_pairs, is_capitalised
 from curadebt.text.wordhash import WordSpans, xxh3_64
 
 CONTEXT_K = 24
@@ -46,6 +48,11 @@ doth unto ye""".split())
 def entity_hash(entity: str) -> int:
     """The 64-bit key of an entity string (as stored per document)."""
     return _h64(entity.encode("utf-8", "surrogatepass"))
+
+
+def pair_hash(token: str, continuation: str) -> int:
+    """The 64-bit key of a competition pair ``token -> continuation`` (as stored per document)."""
+    return _h64(f"{token}\x00{continuation}".encode("utf-8", "surrogatepass"))
 
 
 def word_hash(word: str) -> int:
@@ -151,6 +158,9 @@ class ScanChunk:
     ent_off: np.ndarray
     ent_hash: np.ndarray
     ent_cnt: np.ndarray
+    pair_off: np.ndarray
+    pair_hash: np.ndarray
+    pair_cnt: np.ndarray
     cap_off: np.ndarray
     cap_hash: np.ndarray
     cap_cnt: np.ndarray
@@ -188,6 +198,7 @@ class DocTable:
             self.source_names: list[str | None] = []
             self.source = np.empty(0, dtype=np.int32)
             self.ent_off, self.ent_hash, self.ent_cnt = np.zeros(1, np.int64), np.empty(0, np.uint64), z32
+            self.pair_off, self.pair_hash, self.pair_cnt = np.zeros(1, np.int64), np.empty(0, np.uint64), z32
             self.cap_off, self.cap_hash, self.cap_cnt = np.zeros(1, np.int64), z32, z32
             self.ctx = np.empty((0, context_k), dtype=np.uint32)
             self.pr_off = np.zeros(1, np.int64)
@@ -207,6 +218,8 @@ class DocTable:
         self.text_hash = np.concatenate([c.text_hash for c in chunks]).astype(np.uint64)
         self.ent_off, (self.ent_hash, self.ent_cnt) = _concat_csr([c.ent_off for c in chunks],
                                                                   [[c.ent_hash, c.ent_cnt] for c in chunks])
+        self.pair_off, (self.pair_hash, self.pair_cnt) = _concat_csr([c.pair_off for c in chunks],
+                                                                     [[c.pair_hash, c.pair_cnt] for c in chunks])
         self.cap_off, (self.cap_hash, self.cap_cnt) = _concat_csr([c.cap_off for c in chunks],
                                                                   [[c.cap_hash, c.cap_cnt] for c in chunks])
         self.ctx = np.concatenate([c.ctx for c in chunks])
@@ -231,6 +244,15 @@ class DocTable:
     def entity_docs(self, entity: str) -> tuple[np.ndarray, np.ndarray]:
         """(ordinals, mentions) of the documents mentioning ``entity``."""
         return self._rows_with(self.ent_off, self.ent_hash, self.ent_cnt, entity_hash(entity))
+
+    def pair_docs(self, token: str, continuation: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, mentions) of the documents holding the pair ``token -> continuation`` inside an
+        entity span."""
+        return self._rows_with(self.pair_off, self.pair_hash, self.pair_cnt, pair_hash(token, continuation))
+
+    def entity_hashes(self, ordinal: int) -> np.ndarray:
+        """The entity keys (:func:`entity_hash`) of one document."""
+        return self.ent_hash[self.ent_off[ordinal]:self.ent_off[ordinal + 1]]
 
     def word_docs(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """(ordinals, occurrences) of the documents containing the capitalised ``word``."""
@@ -285,6 +307,7 @@ class ScanMeasure(Measure[ScanState, DocTable]):
         ctx = context_sketch(batch.words, n, k)
         encoded = [d.text.encode("utf-8", "surrogatepass") for d in docs]
         ent_off, ent_hash, ent_cnt = [0], [], []
+        pair_off, pair_keys, pair_cnt = [0], [], []
         pr_off, pr_probe, pr_answer, pr_sent = [0], [], [], []
         for doc, ents in zip(docs, batch.entities):
             if ents:
@@ -292,6 +315,11 @@ class ScanMeasure(Measure[ScanState, DocTable]):
                     ent_hash.append(entity_hash(e))
                     ent_cnt.append(c)
             ent_off.append(len(ent_hash))
+            pairs = Counter(pr for e in ents for pr in entity_pairs(e) if is_capitalised(pr[0]) and is_capitalised(pr[1]))
+            for (t, c), k in sorted(pairs.items()):
+                pair_keys.append(pair_hash(t, c))
+                pair_cnt.append(k)
+            pair_off.append(len(pair_keys))
             if self.probes_measure is not None:
                 for pi, ai, sents in self._support(doc):
                     pr_probe.append(pi)
@@ -306,6 +334,8 @@ class ScanMeasure(Measure[ScanState, DocTable]):
             text_hash=np.fromiter((_h64(t) for t in encoded), dtype=np.uint64, count=n),
             ent_off=np.asarray(ent_off, dtype=np.int64), ent_hash=np.asarray(ent_hash, dtype=np.uint64),
             ent_cnt=np.asarray(ent_cnt, dtype=np.uint32),
+            pair_off=np.asarray(pair_off, dtype=np.int64), pair_hash=np.asarray(pair_keys, dtype=np.uint64),
+            pair_cnt=np.asarray(pair_cnt, dtype=np.uint32),
             cap_off=cap_off, cap_hash=cap_hash, cap_cnt=cap_cnt, ctx=ctx,
             pr_off=np.asarray(pr_off, dtype=np.int64), pr_probe=np.asarray(pr_probe, dtype=np.int32),
             pr_answer=np.asarray(pr_answer, dtype=np.int16), pr_sent=np.asarray(pr_sent, dtype=np.int32)))
