@@ -13,6 +13,14 @@ Representative rule (documented, deterministic): among the *currently kept* memb
 Every other member is dropped with ``duplicate_of`` = the kept member. Clusters count only kept
 documents, so the result does not depend on which op ran first. ``near_dedup`` groups by the near
 cluster, which contains exact copies too: run alone, it also drops exact copies.
+
+Tail guard (:mod:`curadebt.curate.guard`): a member that is the last kept document of an entity, a
+probe answer or a capitalised word (a name no other kept document holds) is kept, with the reason.
+Two documents from one template that differ only in a name ("Ana Lind was born in Graz." and "Ben
+Okoro was born in Kumasi.") look alike to MinHash but each is the only place its fact lives.
+``near_dedup`` also leaves documents shorter than ``min_tokens`` (default 20) alone: under 20 words
+a text has under 18 word 3-shingles, so one shared template sentence is enough to pass a Jaccard
+threshold of 0.5.
 """
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ import numpy as np
 
 from curadebt.audit.duplicates import KIND_EXACT, KIND_NAMES, KIND_NEAR
 from curadebt.curate.context import OpContext
+from curadebt.curate.guard import TailGuard
 from curadebt.curate.plan import DROP, KEEP, OpSummary
 from curadebt.curate.recipe import ExactDedup, NearDedup
 
@@ -54,10 +63,11 @@ def _group_keep(groups: np.ndarray, members: np.ndarray, priority: np.ndarray) -
     return keeper, keeper == members
 
 
-def _kept_sharing_a_group(ctx: OpContext, group_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Still-kept documents whose group has at least one other still-kept member: (their ordinals,
-    their group ids, kept members per group id)."""
-    kept = np.flatnonzero(ctx.plan.kept)
+def _kept_sharing_a_group(ctx: OpContext, group_of: np.ndarray, min_tokens: int = 0
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Still-kept documents (of at least ``min_tokens`` tokens) whose group has at least one other
+    such member: (their ordinals, their group ids, those members per group id)."""
+    kept = np.flatnonzero(ctx.plan.kept & (ctx.table.tokens >= min_tokens))
     groups = group_of[kept]
     sizes = np.bincount(groups, minlength=ctx.table.n)
     multi = sizes[groups] >= 2
@@ -72,8 +82,7 @@ def exact_dedup(ctx: OpContext, op: ExactDedup, index: int) -> OpSummary:
     members, groups, sizes = _kept_sharing_a_group(ctx, a.exact_of)
     if len(members):
         keeper, is_keeper = _group_keep(groups, members, np.zeros(len(members), dtype=np.int64))
-        drop = members[~is_keeper]
-        ref = keeper[~is_keeper]
+        drop, ref, back = _guarded(ctx, members[~is_keeper], keeper[~is_keeper])
         ids = ctx.table.ids
         plan.record(op.name, drop, 0, DROP,
                     [f"exact copy of {ids[r]} (same text after normalisation); the first copy is kept" for r in ref], ref)
@@ -81,7 +90,9 @@ def exact_dedup(ctx: OpContext, op: ExactDedup, index: int) -> OpSummary:
         n_in = sizes[keepers]
         plan.record(op.name, keepers, plan.copies[keepers], KEEP,
                     [f"kept: first of {int(c)} exact copies" for c in n_in], -1)
-        s.details = {"clusters": int(len(keepers)), "copies_dropped": int(len(drop))}
+        _record_kept_back(ctx, op, back)
+        s.details = {"clusters": int(len(keepers)), "copies_dropped": int(len(drop)),
+                     "kept_back_by_tail_guard": int(len(back))}
     return plan.end(s)
 
 
@@ -90,15 +101,14 @@ def near_dedup(ctx: OpContext, op: NearDedup, index: int) -> OpSummary:
     _annotate_clusters(ctx)
     plan = ctx.plan
     s = plan.begin(op.name, op.params())
-    members, groups, sizes = _kept_sharing_a_group(ctx, a.representative)
+    members, groups, sizes = _kept_sharing_a_group(ctx, a.representative, int(op.min_tokens))
     if len(members):
         if op.keep == "longest":
             priority = -ctx.table.tokens[members]
         else:
             priority = np.zeros(len(members), dtype=np.int64)
         keeper, is_keeper = _group_keep(groups, members, priority)
-        drop = members[~is_keeper]
-        ref = keeper[~is_keeper]
+        drop, ref, back = _guarded(ctx, members[~is_keeper], keeper[~is_keeper])
         sim = _best_similarity(a)
         ids = ctx.table.ids
         reasons = []
@@ -116,9 +126,38 @@ def near_dedup(ctx: OpContext, op: NearDedup, index: int) -> OpSummary:
         plan.record(op.name, keepers, plan.copies[keepers], KEEP,
                     [f"kept: representative ({op.keep}) of a near-duplicate cluster of {int(c)} kept documents"
                      for c in sizes[groups[is_keeper]]], -1)
-        s.details = {"clusters": int(len(keepers)), "dropped": int(len(drop)),
+        _record_kept_back(ctx, op, back)
+        s.details = {"clusters": int(len(keepers)), "dropped": int(len(drop)), "kept_back_by_tail_guard": int(len(back)),
+                     "min_tokens": int(op.min_tokens),
                      "threshold": ((ctx.before.get("duplicates") or {}).get("params") or {}).get("threshold")}
     return plan.end(s)
+
+
+def _guarded(ctx: OpContext, drop: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, str]]]:
+    """The planned drops that pass the tail guard (in ordinal order), their references, and the
+    members kept back: (ordinal, reference, what it is the last copy of)."""
+    order = np.argsort(drop, kind="stable")
+    drop, ref = drop[order], ref[order]
+    guard = TailGuard(ctx, words=True)
+    keep = np.ones(len(drop), dtype=bool)
+    back = []
+    for i, d in enumerate(drop.tolist()):
+        why = guard.last_copy(d)
+        if why is None:
+            guard.drop(d)
+        else:
+            keep[i] = False
+            back.append((d, int(ref[i]), why))
+    return drop[keep], ref[keep], back
+
+
+def _record_kept_back(ctx: OpContext, op, back: list[tuple[int, int, str]]) -> None:
+    if back:
+        ids = ctx.table.ids
+        ords = np.asarray([d for d, _, _ in back], dtype=np.int64)
+        ctx.plan.record(op.name, ords, ctx.plan.copies[ords], KEEP,
+                        [f"kept although a duplicate of {ids[r]}: the last kept document holding a {why} no other kept "
+                         "document holds (tail guard)" for _, r, why in back], -1)
 
 
 def _best_similarity(a) -> dict[int, tuple[float, int]]:

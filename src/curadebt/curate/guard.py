@@ -1,8 +1,9 @@
 """The tail guard: no operation removes the last kept document of an entity or of a fact.
 
 A document is *the last copy* of a mention when it is the only kept document that mentions some
-entity (an entity span of the scan, e.g. an invented person of a fact world) or that supports some
-probe answer (a competing fact of ``--probes``). Dropping it would make that entity or fact vanish
+entity (an entity span of the scan, e.g. an invented person of a fact world), that supports some
+probe answer (a competing fact of ``--probes``), or (with ``words``, as dedup uses it) that holds
+some capitalised word (a one-word name: a country, a city). Dropping it would make that entity or fact vanish
 from the corpus, which is the opposite of paying down curation debt: the tail is what a model
 learns least. :class:`TailGuard` keeps kept-document counts per entity and per probe answer as the
 op drops documents, and says when a drop would take one of them to zero.
@@ -20,7 +21,7 @@ from curadebt.curate.context import OpContext
 class TailGuard:
     """Kept-document counts of every entity and probe answer under the current plan."""
 
-    def __init__(self, ctx: OpContext, exclude: Iterable[int] = ()):
+    def __init__(self, ctx: OpContext, exclude: Iterable[int] = (), words: bool = False):
         table, kept = ctx.table, ctx.plan.kept
         self.table = table
         self.exclude = {int(h) for h in exclude}  # entity keys an op may take to zero (the capped one)
@@ -31,19 +32,30 @@ class TailGuard:
         pdoc = np.repeat(np.arange(table.n), np.diff(table.pr_off))
         sel = kept[pdoc] if len(pdoc) else np.zeros(0, bool)
         self.answers: Counter = Counter(zip(table.pr_probe[sel].tolist(), table.pr_answer[sel].tolist()))
-        self.kept_back: Counter = Counter()  # why documents were kept back: "entity" / "probe answer"
+        self.words: Counter | None = None
+        if words:
+            wdoc = np.repeat(np.arange(table.n), np.diff(table.cap_off))
+            wk, wc = np.unique(table.cap_hash[kept[wdoc]] if len(wdoc) else table.cap_hash[:0], return_counts=True)
+            self.words = Counter(dict(zip(wk.tolist(), wc.tolist())))
+        self.kept_back: Counter = Counter()  # why documents were kept back: "entity" / "probe answer" / "word"
 
     def _doc_answers(self, d: int) -> set[tuple[int, int]]:
         a, b = self.table.pr_off[d], self.table.pr_off[d + 1]
         return set(zip(self.table.pr_probe[a:b].tolist(), self.table.pr_answer[a:b].tolist()))
 
+    def _doc_words(self, d: int) -> list[int]:
+        return self.table.cap_hash[self.table.cap_off[d]:self.table.cap_off[d + 1]].tolist()
+
     def last_copy(self, d: int) -> str | None:
-        """What document ``d`` is the last kept copy of (``"entity"``, ``"probe answer"``) or None."""
+        """What document ``d`` is the last kept copy of (``"entity"``, ``"probe answer"``, ``"word"``)
+        or None."""
         for h in self.table.entity_hashes(d).tolist():
             if h not in self.exclude and self.entities[h] <= 1:
                 return "entity"
         if any(self.answers[k] <= 1 for k in self._doc_answers(d)):
             return "probe answer"
+        if self.words is not None and any(self.words[w] <= 1 for w in self._doc_words(d)):
+            return "word"
         return None
 
     def drop(self, d: int) -> bool:
@@ -56,6 +68,9 @@ class TailGuard:
             self.entities[h] -= 1
         for k in self._doc_answers(d):
             self.answers[k] -= 1
+        if self.words is not None:
+            for w in self._doc_words(d):
+                self.words[w] -= 1
         return True
 
     def filter_drops(self, ordinals: Iterable[int]) -> tuple[list[int], list[int]]:

@@ -73,6 +73,7 @@ class NearDedup(Op):
     name: ClassVar[str] = "near_dedup"
     dimension: ClassVar[str] = "duplicates"
     keep: str = "first"
+    min_tokens: int = 20              # shorter documents are never near-dedup'd (too few shingles to judge)
     threshold: float | None = None
     num_perm: int | None = None
     bands: int | None = None
@@ -84,6 +85,8 @@ class NearDedup(Op):
             raise RecipeError(f"near_dedup: keep must be 'first' or 'longest', got {self.keep!r}")
         if self.threshold is not None and not 0 < float(self.threshold) <= 1:
             raise RecipeError(f"near_dedup: threshold must be in (0, 1], got {self.threshold!r}")
+        if int(self.min_tokens) < 0:
+            raise RecipeError(f"near_dedup: min_tokens must be >= 0, got {self.min_tokens!r}")
 
 
 @dataclass
@@ -196,6 +199,42 @@ class Facts(Op):
 
 
 @dataclass
+class Normalize(Op):
+    """Frequency normalization both ways (:mod:`curadebt.curate.normalize`): temper entity exposure to
+    ``exposure ** alpha`` (total kept), cap the head at ``max_exposure``, raise the tail to
+    ``min_exposure`` by repeating its documents (at most ``max_repeat`` x each, within
+    ``token_budget`` added tokens), dropping at most ``max_token_loss`` of the tokens; never the last
+    copy of an entity or probe answer."""
+
+    name: ClassVar[str] = "normalize"
+    dimension: ClassVar[str] = "salience"
+    alpha: float | None = None
+    max_exposure: int | None = None
+    min_exposure: int | None = None
+    max_repeat: int = 4
+    token_budget: float = 0.1
+    max_token_loss: float = 0.1
+
+    def validate(self) -> None:
+        super().validate()
+        if self.alpha is not None and not 0 <= float(self.alpha) <= 1:
+            raise RecipeError(f"normalize: alpha must be in [0, 1], got {self.alpha!r}")
+        if self.max_exposure is not None and int(self.max_exposure) < 1:
+            raise RecipeError("normalize: max_exposure must be >= 1")
+        if self.min_exposure is not None and int(self.min_exposure) < 1:
+            raise RecipeError("normalize: min_exposure must be >= 1")
+        if (self.max_exposure is not None and self.min_exposure is not None
+                and int(self.min_exposure) > int(self.max_exposure)):
+            raise RecipeError("normalize: min_exposure must be <= max_exposure")
+        if int(self.max_repeat) < 1:
+            raise RecipeError("normalize: max_repeat must be >= 1")
+        if not 0 <= float(self.token_budget) or not 0 <= float(self.max_token_loss) <= 1:
+            raise RecipeError("normalize: token_budget must be >= 0 and max_token_loss in [0, 1]")
+        if self.alpha is None and self.max_exposure is None and self.min_exposure is None:
+            raise RecipeError("normalize: give alpha, max_exposure or min_exposure (else it does nothing)")
+
+
+@dataclass
 class Mixture(Op):
     """Rebalance sources toward a token budget.
 
@@ -261,7 +300,7 @@ class Order(Op):
 
 
 OPS: dict[str, type[Op]] = {c.name: c for c in (ExactDedup, NearDedup, SemanticDedup, EntityCap, TokenCap, Facts,
-                                                 Mixture, Order)}
+                                                 Normalize, Mixture, Order)}
 
 
 @dataclass

@@ -43,7 +43,7 @@ import numpy as np
 
 from curadebt.audit.runner import AuditConfig, ReconciliationError, audit_into, build_measures, check_engine, input_paths
 from curadebt.corpus.outdir import file_checksum, staged_output
-from curadebt.curate import caps, dedup, facts, ordering, sampling
+from curadebt.curate import caps, dedup, facts, normalize, ordering, sampling
 from curadebt.curate.context import OpContext
 from curadebt.curate.ledger import LEDGER_FILE, build_ledger, read_quarantine, write_ledger
 from curadebt.curate.plan import OpSummary, Plan
@@ -61,6 +61,7 @@ OPS: dict[str, Callable[..., OpSummary]] = {
     "entity_cap": caps.entity_cap,
     "token_cap": caps.token_cap,
     "facts": facts.facts,
+    "normalize": normalize.normalize,
     "mixture": sampling.mixture,
 }
 

@@ -1,0 +1,81 @@
+"""normalize: frequency normalization both ways on a Zipf-distributed entity world."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from curadebt.curate import recipe as R
+from curadebt.curate.normalize import gini, targets
+from curadebt.curate.runner import curate
+from curadebt.curate.scan import entity_hash
+
+FIRST = ["Ana", "Ben", "Cara", "Dov", "Eli", "Fay", "Gus", "Hal", "Ida", "Jon", "Kai", "Lea"]
+LAST = ["Lind", "Okoro", "Marsh", "Quill", "Rook", "Sand", "Tarn", "Vale", "Wren", "Yew", "Zorn", "Birch"]
+WORDS = "river lantern copper violin orchard glacier saddle marble pepper quilt falcon ember willow canyon".split()
+
+
+@pytest.fixture(scope="module")
+def zipf_world(tmp_path_factory) -> Path:
+    """120 invented people, person of rank r in max(1, round(256 / r)) documents; the head's first
+    document also names a person seen nowhere else (the tail guard must keep it)."""
+    rng = random.Random(0)
+    people = [f"{f} {s}" for f in FIRST for s in LAST][:120]
+    rows = []
+    for rank, p in enumerate(people, 1):
+        for j in range(max(1, round(256 / rank))):
+            extra = " They met Zed Quorn there." if (rank, j) == (1, 0) else ""
+            rows.append({"id": f"{rank}-{j}", "text": f"{p} " + " ".join(rng.choice(WORDS) for _ in range(30))
+                         + f" {j}.{extra}"})
+    rng.shuffle(rows)
+    path = tmp_path_factory.mktemp("zipf") / "corpus.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_gini_and_targets():
+    assert gini([5, 5, 5]) == 0 and gini([0, 0, 9]) == pytest.approx(2 / 3) and gini([]) == 0
+    t = targets({1: 100.0, 2: 1.0}, R.Normalize(alpha=0.5))
+    assert t[1] / t[2] == pytest.approx(10.0) and t[1] + t[2] == pytest.approx(101.0)  # tempered, total kept
+    t = targets({1: 100.0, 2: 1.0, 3: 10.0}, R.Normalize(max_exposure=20, min_exposure=4))
+    assert t == {1: 20.0, 2: 4.0, 3: 10.0}
+
+
+@pytest.mark.parametrize("params", [dict(alpha=0.5, min_exposure=4), dict(max_exposure=32, min_exposure=4)])
+def test_normalize_flattens_raises_the_tail_and_respects_the_budget(zipf_world, tmp_path, params):
+    op = R.Normalize(**params, max_repeat=8, token_budget=0.5, max_token_loss=0.6)
+    res = curate(zipf_world, tmp_path / "out", R.Recipe(ops=[op]))
+    assert res.reconciliation["ok"]
+    d = res.operations[0].details
+    assert d["gini_after"] < d["gini_before"] - 0.1
+    # every entity reaches the tail minimum but Zed Quorn, whose one document also names the head
+    short = {u["entity"] for u in d["unreached"] if u["exposure"] < 4}
+    assert d["min_exposure_before"] < 4 and short == {f"#{entity_hash('Zed Quorn'):016x}"}  # not a top entity: no name
+    if "max_exposure" in params:
+        assert d["max_exposure_after"] <= 32
+    assert d["tokens_added"] <= 0.5 * res.operations[0].tokens_in
+    assert d["tokens_dropped"] <= 0.6 * res.operations[0].tokens_in
+    led = pq.read_table(tmp_path / "out" / "ledger.parquet").to_pylist()
+    rows = {r["id"]: r for r in led}
+    assert rows["1-0"]["decision"] == "kept"  # the only document naming Zed Quorn
+    assert any(r["op"] == "normalize" and r["copies"] > 1 for r in led)
+    assert any(r["op"] == "normalize" and r["decision"] == "dropped" for r in led)
+    assert all("target" in r["reason"] for r in led if r["op"] == "normalize")
+
+
+def test_tight_budget_stops_short_and_says_so(zipf_world, tmp_path):
+    op = R.Normalize(min_exposure=50, max_repeat=100, token_budget=0.01)
+    res = curate(zipf_world, tmp_path / "out", R.Recipe(ops=[op]))
+    d = res.operations[0].details
+    assert d["tokens_added"] <= d["token_budget"] and d["reached_target"] < d["entities"]
+
+
+def test_recipe_checks():
+    with pytest.raises(R.RecipeError, match="does nothing"):
+        R.Normalize().validate()
+    with pytest.raises(R.RecipeError, match="alpha"):
+        R.Normalize(alpha=2).validate()
+    assert R.make_op("normalize", {"alpha": 0.5}).alpha == 0.5
