@@ -30,7 +30,8 @@ def test_near_copies_that_hold_the_last_copy_of_a_name_are_kept(tmp_path):
     res = curate(_write(tmp_path / "c.jsonl", rows), tmp_path / "out", R.Recipe(ops=[R.NearDedup(threshold=0.5)]))
     led = {r["id"]: r for r in pq.read_table(tmp_path / "out" / "ledger.parquet").to_pylist()}
     assert led["ana"]["decision"] == "kept" and led["ben"]["decision"] == "kept"
-    assert "tail guard" in led["ben"]["reason"] and "duplicate of ana" in led["ben"]["reason"]
+    why = " ".join(h["reason"] for h in led["ben"]["history"])
+    assert "tail guard" in why and "duplicate of ana" in why
     assert led["ana2"]["decision"] == "dropped"  # a near copy holding nothing new goes
     d = res.operations[0].details
     assert d["kept_back_by_tail_guard"] == 1 and d["dropped"] == 1
