@@ -99,7 +99,18 @@ def test_mixed_corpus_default_recipe(shared_data, tmp_path):
     assert res.before["order"]["windows"][-1]["source_tvd"] > 0.5
     w = {x["fraction"]: x["source_tvd"] for x in res.after["order"]["windows"]}
     assert w[0.05] <= 0.05 and w[0.1] <= 0.05 and w[0.01] <= 0.2
-    assert res.after["duplicates"]["near_duplicate_documents"] == 0
+    # near copies left: short speeches ("My lord?", under near dedup's 20 tokens) and their partners,
+    # and Isaiah 37, a parallel of 2 Kings 19 that holds words no other chapter has (the tail guard)
+    import pyarrow.parquet as pq
+
+    led = pq.read_table(tmp_path / "out" / "ledger.parquet").to_pylist()
+    short = {r["cluster"] for r in led if r["cluster"] and r["tokens"] < 20}
+    for r in led:
+        if r["cluster_kind"] == "near" and r["decision"] == "kept":
+            guarded = any("tail guard" in h["reason"] for h in r["history"])
+            assert r["tokens"] < 20 or r["cluster"] in short or guarded, r["id"]
+    near = next(o for o in res.operations if o.op == "near_dedup").details
+    assert near["kept_back_by_tail_guard"] == 1
     # the caps stay within their token budget
     cap = next(o for o in res.operations if o.op == "entity_cap")
     assert cap.tokens_in - cap.tokens_out <= 0.1 * cap.tokens_in + 1

@@ -125,6 +125,12 @@ def curate_html(section: dict[str, Any]) -> str:
     out.append("<h3>Operations</h3>")
     out.append(_table(["op", "ran", "docs in", "docs out", "dropped", "up-sampled", "down-sampled", "tokens in",
                        "tokens out", "note"], ops))
+    ex = section.get("dropped_examples") or []
+    if ex:
+        out.append("<h3>What was dropped (the first documents of each op)</h3>")
+        out.append(_table(["op", "id", "tokens", "why", "text"],
+                          [[escape(e["op"]), escape(e["id"]), _f(e["tokens"]), escape(e["reason"]),
+                            escape(e.get("preview") or "")] for e in ex]))
     mb, ma = section["mixture"]["before"], section["mixture"]["after"]
     if mb or ma:
         srcs = sorted(set(mb) | set(ma))

@@ -212,8 +212,15 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     id_key = cfg.id_field or "id"
     reader = acfg.reader()
     read = int(before["corpus"]["documents_read"])
+    examples = dropped_examples(plan)
+    wanted = {e["ordinal"]: e for e in examples}
+
+    def preview(doc) -> None:
+        if doc.ordinal in wanted:
+            wanted[doc.ordinal]["preview"] = " ".join(doc.text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
+
     wrote = write_output(paths, reader, table.ids, positions_off, positions, copy_index, shards, out, work,
-                         recipe.output.format, id_key, read, checkpoint=_pause)
+                         recipe.output.format, id_key, read, on_doc=preview, checkpoint=_pause)
     locs_flat = shards.locations(positions)
     locations = [locs_flat[positions_off[d]:positions_off[d + 1]] for d in range(table.n)]
     quarantined = read_quarantine(out / "before" / "quarantine.jsonl")
@@ -249,6 +256,7 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
              "before": "before/report.json", "quarantine": "before/quarantine.jsonl",
              "manifest": "manifest.json", "format": recipe.output.format}
     section = curate_section(before, after, recipe.to_json(), _config_json(cfg), recon, plan.summaries, files)
+    section["dropped_examples"] = [{k: v for k, v in e.items() if k != "ordinal"} for e in examples]
     report = dict(after)
     report["curate"] = section
     from curadebt.report.html import render_report_html
@@ -263,6 +271,28 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     seconds["total"] = time.perf_counter() - t0
     return CurateResult(out=out, recipe=recipe, reconciliation=recon, operations=plan.summaries, before=before,
                         after=after, report=report, files=files, seconds=seconds)
+
+
+#: characters of text shown per dropped document in the report and the summary
+PREVIEW_CHARS = 160
+#: dropped documents shown per op
+EXAMPLES_PER_OP = 5
+
+
+def dropped_examples(plan: Plan) -> list[dict[str, Any]]:
+    """The first few documents each op dropped (their final decision), for the report: op, id,
+    tokens, reason (the text preview is filled in by the writer's pass)."""
+    fin = plan.final()
+    per: dict[str, int] = {}
+    out = []
+    for d in np.flatnonzero(plan.copies == 0).tolist():
+        op = fin["op"][d]
+        if per.get(op, 0) >= EXAMPLES_PER_OP:
+            continue
+        per[op] = per.get(op, 0) + 1
+        out.append({"ordinal": d, "op": op, "id": plan.table.ids[d], "tokens": int(plan.table.tokens[d]),
+                    "reason": fin["reason"][d], "preview": ""})
+    return sorted(out, key=lambda e: (e["op"], e["ordinal"]))
 
 
 def _config_json(cfg: CurateConfig) -> dict[str, Any]:

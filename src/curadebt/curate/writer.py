@@ -157,7 +157,8 @@ def write_output(paths, reader: ReaderConfig, ids: list[str], positions_off: np.
 
     ``positions_off``/``positions``/``copy_index``: for document ``d`` its copies' output positions
     are ``positions[positions_off[d]:positions_off[d+1]]`` with copy indices ``copy_index[...]``.
-    Returns counts for the reconciliation, and each shard's XXH3-128 as written.
+    ``on_doc(doc)`` sees every document read. Returns counts for the reconciliation, and each shard's
+    XXH3-128 as written.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
     spills = _Spills(work_dir, len(shards.names))
@@ -178,7 +179,7 @@ def write_output(paths, reader: ReaderConfig, ids: list[str], positions_off: np.
                     spills.write(s, p, _record_bytes(doc, reader.text_field, id_key, c))
                     written += 1
             if on_doc is not None:
-                on_doc(stats)
+                on_doc(doc)
     finally:
         spills.close()
     if stats.documents_ok != n_docs or stats.documents_read != expected_read:

@@ -86,6 +86,15 @@ def print_curate_summary(result) -> None:
                      _fmt(a["value"]) + (" [red]DEBT[/]" if a.get("is_debt") else ""),
                      f"{_fmt(b['score'])} -> {_fmt(a['score'])}")
     console.print(debt)
+    shown: dict[str, int] = {}
+    for e in (result.report.get("curate") or {}).get("dropped_examples") or []:
+        if e["op"] in ("exact_dedup",) or shown.get(e["op"], 0) >= 2:
+            continue  # exact copies explain themselves; two examples per op are enough here
+        if not shown:
+            console.print("[bold]dropped, for example[/] (more in report.html, every one in the ledger):")
+        shown[e["op"]] = shown.get(e["op"], 0) + 1
+        console.print(f"  {data(e['op'])} {data(e['id'])} ({e['tokens']:,} tokens): \"{data(e.get('preview') or '')}\" "
+                      f"[dim]{data(e['reason'])}[/]", highlight=False)
     out = result.out
     console.print(f"corpus: {data(out / 'data')}/  ledger: {data(out / 'ledger.parquet')}  report: "
                   f"{data(out / 'report.json')}  {data(out / 'report.html')}  input audit: {data(out / 'before')}/",
