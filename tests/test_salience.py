@@ -230,3 +230,22 @@ def test_span_regex_equals_the_lookbehind_first_definition():
     for t in texts:
         assert [m.span() for m in E.SPAN_RE.finditer(t)] == [m.span() for m in plain.finditer(t)], t
     assert sum(bool(E.SPAN_RE.search(t)) for t in texts) > 200  # spans do occur
+
+
+def test_spacy_extractor_finds_named_entities_in_batches():
+    pytest.importorskip("spacy", reason="spaCy is the optional NER extractor: pip install 'curadebt[ner]'")
+    import pickle
+
+    from curadebt.corpus.document import Batch, Document
+    from curadebt.text.entities import SpacyExtractor, get_extractor
+
+    ext = get_extractor("spacy")
+    assert isinstance(ext, SpacyExtractor)
+    docs = [Document("a", "Tom Cruise met Tom Hanks in New York in 1999.", 0),
+            Document("b", "First Citizen: we are accounted poor citizens. " + "word " * 30000 + "Paris is far.", 1)]
+    ents = Batch(docs, entity_extractor=ext).entities
+    assert ents[0] == ["Tom Cruise", "Tom Hanks", "New York"]  # people and a place; the date is no entity
+    assert "Paris" in ents[1] and "First Citizen" not in ents[1]  # one-word names in; title-case phrases out
+    assert pickle.loads(pickle.dumps(ext))._nlp is None  # workers load the model themselves
+    res = SalienceMeasure(extractor=ext).finalize(SalienceMeasure(extractor=ext).map(Batch(docs)))
+    assert {e.entity for e in res.entities} >= {"Tom Cruise", "Tom Hanks", "New York"}

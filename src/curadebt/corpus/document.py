@@ -91,4 +91,7 @@ class Batch:
             ext = capitalised_spans
         else:
             ext = self._entity_extractor
+        batch = getattr(ext, "batch", None)  # an extractor that works on whole batches (spaCy)
+        if batch is not None:
+            return batch([d.text for d in self.docs])
         return [ext(d.text) for d in self.docs]
