@@ -16,6 +16,12 @@ def _write(stage, files: dict[str, str]) -> None:
         p.write_text(text)
 
 
+def _commit(out, files: dict[str, str], **kw) -> None:
+    with staged_output(out, kind="t", **kw) as st:
+        _write(st, files)
+        st.commit()
+
+
 def _tree(root):
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -25,12 +31,8 @@ def test_replace_is_whole_and_leaves_nothing_beside(tmp_path, monkeypatch, excha
     if not exchange:  # a file system without RENAME_EXCHANGE: two renames
         monkeypatch.setattr(outdir, "_exchange", lambda a, b: False)
     out = tmp_path / "out"
-    with staged_output(out, kind="t") as st:
-        _write(st, {"a.txt": "1", "d/b.txt": "2"})
-        st.commit()
-    with staged_output(out, kind="t") as st:
-        _write(st, {"a.txt": "new", "c.txt": "3"})
-        st.commit()
+    _commit(out, {"a.txt": "1", "d/b.txt": "2"})
+    _commit(out, {"a.txt": "new", "c.txt": "3"})
     assert _tree(out) == {"a.txt": "new", "c.txt": "3", MANIFEST: (out / MANIFEST).read_text()}
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     assert verify_output(out, checksums=True) == []
@@ -39,9 +41,7 @@ def test_replace_is_whole_and_leaves_nothing_beside(tmp_path, monkeypatch, excha
 
 def test_an_error_inside_changes_nothing(tmp_path):
     out = tmp_path / "out"
-    with staged_output(out, kind="t") as st:
-        _write(st, {"a.txt": "1"})
-        st.commit()
+    _commit(out, {"a.txt": "1"})
     before = _tree(out)
     with pytest.raises(RuntimeError):
         with staged_output(out, kind="t") as st:
@@ -52,9 +52,7 @@ def test_an_error_inside_changes_nothing(tmp_path):
 
 def test_a_run_killed_between_two_renames_is_rolled_back(tmp_path):
     out = tmp_path / "out"
-    with staged_output(out, kind="t") as st:
-        _write(st, {"a.txt": "old"})
-        st.commit()
+    _commit(out, {"a.txt": "old"})
     before = _tree(out)
     os.replace(out, tmp_path / ".out.curadebt-old-123")  # as a kill after the first rename leaves it
     with staged_output(out, kind="t"):
@@ -70,17 +68,11 @@ def test_foreign_files_stay_and_a_clash_is_refused(tmp_path):
     with pytest.raises(OutputError, match="--force"):
         with staged_output(out, kind="t"):
             pass
-    with staged_output(out, kind="t", force=True) as st:
-        _write(st, {"d/a.txt": "1"})
-        st.commit()
-    with staged_output(out, kind="t") as st:  # now a curadebt output with a foreign file: no force needed
-        _write(st, {"b.txt": "2"})
-        st.commit()
+    _commit(out, {"d/a.txt": "1"}, force=True)
+    _commit(out, {"b.txt": "2"})  # now a curadebt output with a foreign file: no force needed
     assert (out / "mine.txt").read_text() == "user" and not (out / "d").exists() and (out / "b.txt").exists()
     with pytest.raises(OutputError, match="mine.txt exists and was not written by curadebt"):
-        with staged_output(out, kind="t") as st:
-            _write(st, {"mine.txt": "overwrite?"})
-            st.commit()
+        _commit(out, {"mine.txt": "overwrite?"})
     assert (out / "mine.txt").read_text() == "user"
 
 
