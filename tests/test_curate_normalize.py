@@ -79,3 +79,34 @@ def test_recipe_checks():
     with pytest.raises(R.RecipeError, match="alpha"):
         R.Normalize(alpha=2).validate()
     assert R.make_op("normalize", {"alpha": 0.5}).alpha == 0.5
+
+
+@pytest.mark.parametrize("schedule", ["raw_first", "normalized_first"])
+def test_schedule_puts_the_two_distributions_in_two_phases(zipf_world, tmp_path, schedule):
+    op = R.Normalize(max_exposure=32, min_exposure=4, max_repeat=8, token_budget=0.5, max_token_loss=0.6,
+                     schedule=schedule, schedule_fraction=0.3)
+    res = curate(zipf_world, tmp_path / "out", R.Recipe(ops=[op, R.Order(strategy="diverse")]))
+    assert res.reconciliation["ok"]
+    info = res.operations[0].details["schedule"]
+    assert abs(info["first_phase_share"] - 0.3) < 0.01
+    texts = [json.loads(line)["text"] for p in sorted((tmp_path / "out" / "data").iterdir())
+             for line in p.read_text(encoding="utf-8").splitlines()]
+    cut, seen = info["first_phase_tokens"], 0
+    head = {"first": 0, "second": 0}
+    docs = {"first": 0, "second": 0}
+    for t in texts:
+        phase = "first" if seen < cut else "second"
+        head[phase] += t.startswith("Ana Lind ")
+        docs[phase] += 1
+        seen += len(t.split())
+    raw_share = 256 / sum(max(1, round(256 / r)) for r in range(1, 121))  # the head's share of the raw corpus
+    early, late = head["first"] / docs["first"], head["second"] / docs["second"]
+    if schedule == "raw_first":
+        assert abs(early - raw_share) < 0.05 and late < raw_share / 3
+    else:
+        assert early < raw_share / 3 and abs(late - raw_share) < 0.05
+
+
+def test_a_schedule_must_come_last(tmp_path):
+    with pytest.raises(R.RecipeError, match="last op before order"):
+        R.Recipe(ops=[R.Normalize(alpha=0.5, schedule="raw_first"), R.ExactDedup()]).validate()

@@ -23,6 +23,12 @@ Then, in one deterministic pass:
 Every drop and repeat is in the ledger with the entity, its exposure and its target. The op reports
 the exposure Gini coefficient and minimum before and after, and how many entities reached their
 target.
+
+``schedule`` (``raw_first`` / ``normalized_first``) writes both distributions as two phases of the
+training order: the first ``schedule_fraction`` of the output tokens is a seeded sample of one (the
+input's own copies, or the normalized ones), the rest is the whole other corpus; the order op then
+orders each phase on its own (:func:`curadebt.curate.ordering.ordered_items`). The literature
+disagrees on whether warming up on the raw head helps, so both are offered for the lab to measure.
 """
 from __future__ import annotations
 
@@ -32,7 +38,7 @@ import numpy as np
 
 from curadebt.curate.context import OpContext
 from curadebt.curate.guard import TailGuard
-from curadebt.curate.plan import DROP, UPSAMPLE, OpSummary
+from curadebt.curate.plan import DOWNSAMPLE, DROP, UPSAMPLE, OpSummary
 from curadebt.curate.recipe import Normalize
 
 
@@ -157,6 +163,9 @@ def normalize(ctx: OpContext, op: Normalize, index: int) -> OpSummary:
     ups, left = _up(ctx, op, index, exp, target, start, float(op.token_budget) * tokens0)
     final = plan.copies.copy()
     plan.copies[:] = start  # record() sets the copies, with the reasons
+    schedule = None
+    if op.schedule != "none":
+        final, first, schedule = _schedule(ctx, op, index, start, final)
     name = {}
     for e in (ctx.before.get("salience") or {}).get("entities") or []:
         from curadebt.curate.scan import entity_hash
@@ -175,6 +184,15 @@ def normalize(ctx: OpContext, op: Normalize, index: int) -> OpSummary:
     if ups_only:
         plan.record(op.name, np.asarray(ups_only, dtype=np.int64), final[ups_only], UPSAMPLE,
                     [why(d, ups[d], "repeated") for d in ups_only], -1)
+    if schedule is not None:
+        changed = np.flatnonzero(plan.copies != final)
+        if len(changed):
+            plan.record(op.name, changed, final[changed],
+                        [UPSAMPLE if final[d] > plan.copies[d] else DROP if final[d] == 0 else DOWNSAMPLE
+                         for d in changed.tolist()],
+                        f"normalize schedule {op.schedule}: copies in the first {op.schedule_fraction:g} of the order "
+                        "and after it", -1)
+        plan.first_phase = first
     after = exp.value
     keys = sorted(before)
     reached = sum(1 for k in keys if abs(after.get(k, 0) - target[k]) < 1.0 or
@@ -194,6 +212,29 @@ def normalize(ctx: OpContext, op: Normalize, index: int) -> OpSummary:
                       for k in sorted(keys, key=lambda k: (-abs(after.get(k, 0) - target[k]), k))
                       if abs(after.get(k, 0) - target[k]) >= 1.0][:20],
     }
+    if schedule is not None:
+        s.details["schedule"] = schedule
     if not keys:
         s.note = "no entity to normalize"
     return plan.end(s)
+
+
+def _schedule(ctx: OpContext, op: Normalize, index: int, raw: np.ndarray, norm: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Copies of a two-phase output: the first phase (``schedule_fraction`` of the tokens) drawn from
+    one distribution, the second the whole other one. Returns (copies, first-phase copies, info)."""
+    from curadebt.curate.sampling import allocate
+
+    tokens = ctx.table.tokens.astype(np.int64)
+    first_dist, second = (raw, norm) if op.schedule == "raw_first" else (norm, raw)
+    f = float(op.schedule_fraction)
+    want = f / (1 - f) * float((second.astype(np.int64) * tokens).sum())
+    live = np.flatnonzero(first_dist > 0)
+    first = np.zeros_like(first_dist)
+    if len(live):
+        first[live] = allocate(tokens[live], first_dist[live], want, ctx.plan.rng(index, op.name, "schedule"))
+    got = float((first.astype(np.int64) * tokens).sum())
+    total = got + float((second.astype(np.int64) * tokens).sum())
+    info = {"schedule": op.schedule, "first_phase_tokens": int(got), "tokens": int(total),
+            "first_phase_share": got / total if total else 0.0}
+    return (first + second).astype(np.int32), first.astype(np.int32), info

@@ -14,6 +14,10 @@
    prefix every source has emitted its share of tokens, to within one document.
 
 ``shuffle``: a seeded random permutation of all items. ``keep``: input order, copies adjacent.
+
+With a training schedule (``normalize`` with ``schedule``, :attr:`Plan.first_phase`), the copies of
+the first phase come first and those of the second after them, each phase ordered by the strategy
+on its own (copies ``0 .. first_phase[d] - 1`` of a document are in the first phase).
 """
 from __future__ import annotations
 
@@ -111,22 +115,38 @@ def diverse_order(table, copies: np.ndarray, cluster: np.ndarray, rng: np.random
     return ords[idx], cidx[idx]
 
 
+def _one_phase(ctx: OpContext, strategy: str, copies: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+    if strategy == "keep":
+        return output_items(copies)
+    if strategy == "shuffle":
+        ords, cidx = output_items(copies)
+        perm = rng.permutation(len(ords))
+        return ords[perm], cidx[perm]
+    return diverse_order(ctx.table, copies, ctx.plan.cluster, rng)
+
+
+def ordered_items(ctx: OpContext, strategy: str, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(ordinal, copy index) of every output item in output order, phase by phase."""
+    plan = ctx.plan
+    first = plan.first_phase
+    if first is None:
+        return _one_phase(ctx, strategy, plan.copies, rng)
+    first = np.minimum(first, plan.copies)
+    a_ords, a_cidx = _one_phase(ctx, strategy, first, rng)
+    b_ords, b_cidx = _one_phase(ctx, strategy, plan.copies - first, rng)
+    return np.concatenate([a_ords, b_ords]), np.concatenate([a_cidx, b_cidx + first[b_ords]])
+
+
 def order(ctx: OpContext, op: Order | None, index: int) -> tuple[np.ndarray, np.ndarray, OpSummary]:
     """Returns (ordinal, copy index) of every output item in output order, and the op summary."""
     plan = ctx.plan
-    copies = plan.copies
     if op is None or op.strategy == "keep":
-        ords, cidx = output_items(copies)
+        ords, cidx = ordered_items(ctx, "keep", None)
         s = plan.skip("order", op.params() if op else {"strategy": "keep"}, "input order kept")
         return ords, cidx, s
     s = plan.begin(op.name, op.params())
-    rng = plan.rng(index, op.name)
-    if op.strategy == "shuffle":
-        ords, cidx = output_items(copies)
-        perm = rng.permutation(len(ords))
-        ords, cidx = ords[perm], cidx[perm]
-    else:
-        ords, cidx = diverse_order(ctx.table, copies, plan.cluster, rng)
+    ords, cidx = ordered_items(ctx, op.strategy, plan.rng(index, op.name))
     plan.end(s)
-    s.details = {"strategy": op.strategy, "items": int(len(ords))}
+    s.details = {"strategy": op.strategy, "items": int(len(ords)),
+                 "phases": 1 if plan.first_phase is None else 2}
     return ords, cidx, s

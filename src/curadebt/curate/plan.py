@@ -63,6 +63,9 @@ class Plan:
         self.cluster = np.full(self.n, -1, dtype=np.int64)       # dedup cluster (representative ordinal)
         self.cluster_kind: list[str] = [""] * self.n                    # unique/representative/exact/near
         self.summaries: list[OpSummary] = []
+        #: a training schedule (``normalize`` with ``schedule``): per document, how many of its copies
+        #: belong to the first phase of the output order; None = one phase
+        self.first_phase: np.ndarray | None = None
 
     # -- randomness ------------------------------------------------------------------------
     def rng(self, op_index: int, name: str, salt: str = "") -> np.random.Generator:

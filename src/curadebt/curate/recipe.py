@@ -204,7 +204,9 @@ class Normalize(Op):
     ``exposure ** alpha`` (total kept), cap the head at ``max_exposure``, raise the tail to
     ``min_exposure`` by repeating its documents (at most ``max_repeat`` x each, within
     ``token_budget`` added tokens), dropping at most ``max_token_loss`` of the tokens; never the last
-    copy of an entity or probe answer."""
+    copy of an entity or probe answer. ``schedule``: ``raw_first`` puts the first
+    ``schedule_fraction`` of the output tokens in the input's own distribution, then the normalized
+    corpus; ``normalized_first`` the reverse."""
 
     name: ClassVar[str] = "normalize"
     dimension: ClassVar[str] = "salience"
@@ -214,9 +216,16 @@ class Normalize(Op):
     max_repeat: int = 4
     token_budget: float = 0.1
     max_token_loss: float = 0.1
+    schedule: str = "none"            # "raw_first" | "normalized_first": the two distributions as phases
+    schedule_fraction: float = 0.3    # share of the output tokens in the first phase
 
     def validate(self) -> None:
         super().validate()
+        if self.schedule not in ("none", "raw_first", "normalized_first"):
+            raise RecipeError(f"normalize: schedule must be 'none', 'raw_first' or 'normalized_first', "
+                              f"got {self.schedule!r}")
+        if not 0 < float(self.schedule_fraction) < 1:
+            raise RecipeError("normalize: schedule_fraction must be in (0, 1)")
         if self.alpha is not None and not 0 <= float(self.alpha) <= 1:
             raise RecipeError(f"normalize: alpha must be in [0, 1], got {self.alpha!r}")
         if self.max_exposure is not None and int(self.max_exposure) < 1:
@@ -325,6 +334,11 @@ class Recipe:
         for op in self.ops:
             op.validate()
         self.output.validate()
+        scheduled = [i for i, op in enumerate(self.ops) if isinstance(op, Normalize) and op.schedule != "none"]
+        later = [op for op in self.ops[scheduled[0] + 1:] if not isinstance(op, Order)] if scheduled else []
+        if len(scheduled) > 1 or later:
+            raise RecipeError("a normalize op with a schedule must be the last op before order (the phases are "
+                              "fixed when it runs)")
         orders = [op for op in self.ops if isinstance(op, Order)]
         if len(orders) > 1:
             raise RecipeError("only one order op per recipe")

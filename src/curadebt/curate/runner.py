@@ -195,7 +195,7 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     if order_op is not None and order_op.when == "debt" and not ctx.is_debt("order"):
         plan.skip("order", order_op.params(), "skipped: the input audit does not flag order as a debt; input order kept")
         order_op = None
-        ords, cidx = ordering.output_items(plan.copies)
+        ords, cidx = ordering.ordered_items(ctx, "keep", None)
     else:
         ords, cidx, _ = ordering.order(ctx, order_op, order_index)
     # per document: output positions of its copies (by copy index)
