@@ -304,7 +304,7 @@ def test_ids_keep_their_json_value(tmp_path):
     import pyarrow.parquet as pq
 
     ids = pq.read_table(out / "ledger.parquet", columns=["id"]).column("id").to_pylist()
-    assert ids == ["123", "2", '["x",1]', "4", "s", "1.5"]  # compact JSON for non-strings; line numbers where none
+    assert ids == ["123", "c.jsonl:2", '["x",1]', "c.jsonl:4", "s", "1.5"]  # compact JSON; the location where none
 
 
 def test_copies_of_non_string_ids_get_a_string_id_and_keep_the_original(tmp_path):

@@ -40,7 +40,7 @@ def test_garbage_jsonl_is_quarantined_and_reconciles(tmp_path):
     docs = list(iter_documents(p, ReaderConfig(source_field="source"), q, st))
     q.close()
     assert [d.text for d in docs] == ["good one", "good two"]
-    assert [d.id for d in docs] == ["1", "10"]
+    assert [d.id for d in docs] == ["garbage.jsonl:1", "garbage.jsonl:10"]  # no id field: the location
     assert [d.source for d in docs] == ["a", "b"]
     assert st.documents_read == st.documents_ok + st.documents_quarantined == 9
     assert dict(q.counts) == {"invalid_json": 1, "invalid_utf8": 1, "missing_text": 1, "non_string_text": 1,
@@ -96,7 +96,8 @@ def test_hf_saved_dataset_folder(tmp_path):
     ds = datasets.Dataset.from_dict({"content": ["alpha beta", "", "gamma"], "origin": ["x", "y", "z"]})
     ds.save_to_disk(str(tmp_path / "ds"))
     docs, q, st = _read(tmp_path / "ds", text_field="content", source_field="origin")
-    assert [(d.text, d.source, d.id) for d in docs] == [("alpha beta", "x", "1"), ("gamma", "z", "3")]
+    assert [(d.text, d.source, d.id) for d in docs] == [("alpha beta", "x", "ds/data-00000-of-00001.arrow:1"),
+                                                        ("gamma", "z", "ds/data-00000-of-00001.arrow:3")]
     assert dict(q.counts) == {"empty_text": 1}
 
 
@@ -109,8 +110,9 @@ def test_missing_path_is_a_clear_error(tmp_path):
 def test_real_folders_with_cp1252_files_are_read_whole(shared_data, folder, n_files, n_fallback):
     root = shared_data(folder)
     docs, q, st = _read(root)
-    txt = [d for d in docs if d.id.endswith(".txt") and d.id != "PROVENANCE.txt"]
+    txt = [d for d in docs if d.id.endswith(".txt")]
     assert len(txt) == n_files and q.total == 0
+    assert [s["path"].rsplit("/", 1)[-1] for s in st.skipped] == ["PROVENANCE.txt"]  # metadata, not a speech
     assert sum(1 for d in txt if "encoding_fallback" in d.meta) == n_fallback
     for d in txt:
         assert len(d.text.encode("utf-8")) >= (root / d.id).stat().st_size * 0.99
@@ -122,13 +124,13 @@ def test_line_splitter_matches_universal_newlines_at_every_block_edge(monkeypatc
     import io
     import random
 
-    from curadebt.corpus import readers as r
+    from curadebt.corpus import streams as r
 
-    monkeypatch.setattr(r, "_BLOCK", 7)
+    monkeypatch.setattr(r, "BLOCK", 7)
 
     def ref(data: bytes, limit: int):
         out, bom = [], 0
-        if data.startswith(r._BOM):
+        if data.startswith(r.BOM):
             data, bom = data[3:], 3
         for line in data.splitlines(keepends=True):
             body = line.rstrip(b"\r\n")
@@ -140,6 +142,6 @@ def test_line_splitter_matches_universal_newlines_at_every_block_edge(monkeypatc
     for _ in range(5000):
         data = bytes(rng.choice(b"ab\r\n") for _ in range(rng.randint(0, 40)))
         if rng.random() < 0.2:
-            data = r._BOM + data
+            data = r.BOM + data
         limit = rng.randint(0, 6)
-        assert list(r._iter_lines_bounded(io.BytesIO(data), limit)) == ref(data, limit), (data, limit)
+        assert list(r.iter_lines_bounded(io.BytesIO(data), limit)) == ref(data, limit), (data, limit)

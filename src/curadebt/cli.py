@@ -38,11 +38,14 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 @app.command()
 def audit(
-    corpus: list[Path] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, text files, folders of them, or a saved HF dataset folder."),
+    corpus: list[str] = typer.Argument(..., help="JSONL (.gz/.zst), JSON arrays, CSV/TSV, Parquet, Arrow or text files, folders of them, saved HF datasets (DatasetDict too), or quoted globs ('data/*.parquet')."),
     out: Path = typer.Option(Path("curadebt-report"), "--out", "-o", help="Folder for report.json, report.html and quarantine.jsonl."),
     text_field: str = typer.Option("text", help="Field holding the document text (JSONL/Parquet/HF)."),
-    id_field: Optional[str] = typer.Option(None, help="Field holding the document id (default: line/row number)."),
+    id_field: Optional[str] = typer.Option("id", help="Field holding the document id; a record without it is named by its location (file:line)."),
     source_field: Optional[str] = typer.Option(None, help="Field naming the document's source, for the mixture and order measures."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="Read every input file as this format: jsonl, json, csv, tsv, parquet, arrow, text (default: by extension; an unknown extension is an error)."),
+    split: Optional[str] = typer.Option(None, help="The split of a saved Hugging Face DatasetDict to read (default: every split, each record's meta naming it)."),
+    source_from: Optional[str] = typer.Option(None, help="Text files have no fields: take their source from their 'folder' (the top folder under the input, or the input's name) or their 'file' name."),
     probes: Optional[Path] = typer.Option(None, help="Competing facts to weigh: probes JSONL (id, subject, answers, patterns) or CounterFact/EasyEdit JSON."),
     tokenizer: str = typer.Option("words", help="'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder."),
     max_n: int = typer.Option(3, help="Count n-grams for n = 1..MAX_N."),
@@ -73,7 +76,8 @@ def audit(
     from curadebt.audit.runner import AuditConfig
     from curadebt.audit.runner import audit as run_audit
 
-    cfg = AuditConfig(text_field=text_field, id_field=id_field, source_field=source_field, max_record_bytes=max_record_bytes,
+    cfg = AuditConfig(text_field=text_field, id_field=id_field, source_field=source_field, format=input_format, split=split,
+                      source_from=source_from, max_record_bytes=max_record_bytes,
                       batch_size=batch_size, tokenizer=tokenizer, max_n=max_n, count_budget=count_budget,
                       num_perm=num_perm, bands=bands, shingle_size=shingle_size, threshold=threshold, seed=seed,
                       entity_extractor=entity_extractor, probes=str(probes) if probes else None,

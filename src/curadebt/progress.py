@@ -13,9 +13,18 @@ console = Console(stderr=True)
 
 
 def corpus_size_bytes(paths) -> int | None:
-    """Total on-disk size when every input is uncompressed (so bytes read track progress), else None."""
+    """Total on-disk size when every input is an uncompressed file or folder (so bytes read track
+    progress), else None (compressed files, data in memory, an input that is not there)."""
+    from curadebt.corpus.sources import MemorySource, expand_inputs
+
     total = 0
-    for p in paths if isinstance(paths, (list, tuple)) else [paths]:
+    try:
+        inputs = expand_inputs(paths)
+    except Exception:  # the reader reports bad inputs properly
+        return None
+    for p in inputs:
+        if isinstance(p, MemorySource):
+            return None
         p = Path(p)
         files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()]
         for f in files:

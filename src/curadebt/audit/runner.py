@@ -27,10 +27,13 @@ class AuditConfig:
     """Every knob of an audit. The CLI flags map one to one onto these fields."""
 
     text_field: str = "text"
-    id_field: str | None = None
+    id_field: str | None = "id"     # a record without it: its location (path:line)
     source_field: str | None = None
     max_record_bytes: int = 8 * 1024 * 1024
     batch_size: int = 1000
+    format: str | None = None       # force one input format (default: by extension)
+    split: str | None = None        # the split of a saved DatasetDict (default: all)
+    source_from: str | None = None  # text files: "folder" or "file" as the source
     tokenizer: str = "words"
     # frequency
     max_n: int = 3
@@ -55,7 +58,8 @@ class AuditConfig:
 
     def reader(self) -> ReaderConfig:
         return ReaderConfig(text_field=self.text_field, id_field=self.id_field, source_field=self.source_field,
-                            max_record_bytes=self.max_record_bytes, batch_size=self.batch_size)
+                            max_record_bytes=self.max_record_bytes, batch_size=self.batch_size, format=self.format,
+                            split=self.split, source_from=self.source_from)
 
 
 @dataclass
@@ -131,6 +135,7 @@ def _corpus_section(stats: ReadStats, quarantine: Quarantine, tokens: int, cfg: 
         "decoded_with_fallback": stats.decoded_with_fallback,
         "files": stats.files,
         "skipped_paths": stats.skipped,
+        "warnings": stats.warnings,
         "tokenizer": cfg.tokenizer,
     }
 
@@ -163,8 +168,11 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
 
 
 def input_paths(paths) -> list:
-    """The input paths of a corpus argument (one path or a list), for the overlap check."""
-    return list(paths) if isinstance(paths, (list, tuple)) else [paths]
+    """The input paths of a corpus argument (one path, a list, quoted globs expanded), for the
+    overlap check."""
+    from curadebt.corpus.sources import expand_inputs
+
+    return expand_inputs(paths)
 
 
 def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool = False,

@@ -17,6 +17,7 @@ TOO_LARGE = "too_large"
 NOT_AN_OBJECT = "not_an_object"
 UNREADABLE = "unreadable"
 UNENCODABLE_TEXT = "unencodable_text"
+INVALID_CSV = "invalid_csv"
 
 PREVIEW_BYTES = 200
 

@@ -13,14 +13,17 @@ from curadebt.errors import EXIT_CHECK_FAILED
 
 
 def curate(
-    corpus: list[Path] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, text files, folders of them, or a saved HF dataset folder."),
+    corpus: list[str] = typer.Argument(..., help="JSONL (.gz/.zst), JSON arrays, CSV/TSV, Parquet, Arrow or text files, folders of them, saved HF datasets (DatasetDict too), or quoted globs."),
     out: Path = typer.Option(Path("curated"), "--out", "-o", help="Folder for data/ shards, ledger.parquet, report.json/html and before/."),
     recipe: Optional[Path] = typer.Option(None, help="Recipe YAML/JSON (default: the built-in recipe; see --print-recipe and docs/curate.md). The flags below change it."),
     print_recipe: bool = typer.Option(False, "--print-recipe", help="Print the effective recipe (recipe + flags) as JSON and exit."),
     seed: Optional[int] = typer.Option(None, help="Seed of every random choice (default: the recipe's, 0). Same seed, same bytes."),
     text_field: str = typer.Option("text", help="Field holding the document text."),
-    id_field: str = typer.Option("id", help="Field holding the document id (line/row number where absent)."),
+    id_field: str = typer.Option("id", help="Field holding the document id; a record without it is named by its location (file:line)."),
     source_field: Optional[str] = typer.Option(None, help="Field naming the document's source; needed by the mixture op and the diverse order."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="Read every input file as this format: jsonl, json, csv, tsv, parquet, arrow, text (default: by extension; an unknown extension is an error)."),
+    split: Optional[str] = typer.Option(None, help="The split of a saved Hugging Face DatasetDict to read (default: every split, each record's meta naming it)."),
+    source_from: Optional[str] = typer.Option(None, help="Text files have no fields: take their source from their 'folder' (the top folder under the input, or the input's name) or their 'file' name."),
     probes: Optional[Path] = typer.Option(None, help="Competing facts (probes JSONL or CounterFact JSON) for the facts op and the audits."),
     dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Exact and near dedup (--no-dedup removes both ops)."),
     near_threshold: Optional[float] = typer.Option(None, help="Near-dup Jaccard threshold in (0, 1] (MinHash-LSH over word 3-shingles, as the audit; default 0.5)."),
@@ -80,7 +83,8 @@ def curate(
     if print_recipe:
         console.print_json(json.dumps(rec.to_json()))
         raise typer.Exit()
-    cfg = CurateConfig(text_field=text_field, id_field=id_field, source_field=source_field,
+    cfg = CurateConfig(text_field=text_field, id_field=id_field, source_field=source_field, format=input_format, split=split,
+                       source_from=source_from,
                        max_record_bytes=max_record_bytes, batch_size=batch_size, tokenizer=tokenizer,
                        entity_extractor=entity_extractor, probes=str(probes) if probes else None, engine=engine,
                        workers=workers, ray_address=ray_address)

@@ -75,6 +75,9 @@ class CurateConfig:
     source_field: str | None = None
     max_record_bytes: int = 8 * 1024 * 1024
     batch_size: int = 1000
+    format: str | None = None
+    split: str | None = None
+    source_from: str | None = None
     tokenizer: str = "words"
     entity_extractor: str | None = None
     probes: str | None = None
@@ -89,6 +92,7 @@ class CurateConfig:
             kw = {k: getattr(near, k) for k in ("num_perm", "bands", "shingle_size", "threshold")}
         return AuditConfig(text_field=self.text_field, id_field=self.id_field, source_field=self.source_field,
                            max_record_bytes=self.max_record_bytes, batch_size=self.batch_size,
+                           format=self.format, split=self.split, source_from=self.source_from,
                            tokenizer=self.tokenizer, entity_extractor=self.entity_extractor,
                            probes=self.probes, seed=recipe.seed, engine=self.engine, workers=self.workers,
                            ray_address=self.ray_address, **kw)
@@ -236,7 +240,9 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     dropped = int((plan.copies == 0).sum())
     q = int(before["corpus"]["documents_quarantined"])
     shard_paths = [str(out / n) for n in shards.names]
-    after_cfg = dataclasses.replace(acfg, id_field=id_key)
+    # the output is JSONL/Parquet shards: read by extension; a text file's source was written as "source"
+    after_cfg = dataclasses.replace(acfg, id_field=id_key, format=None, split=None, source_from=None,
+                                    source_field=acfg.source_field or ("source" if acfg.source_from else None))
     after_rep = audit_into(shard_paths, None, after_cfg, progress=progress, require_documents=False)
     after = after_rep.to_json()
     verified = all(file_checksum(out / n) == wrote["checksums"][n] for n in shards.names)

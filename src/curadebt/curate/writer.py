@@ -89,6 +89,8 @@ def _record_bytes(doc, text_field: str, id_key: str, copy: int) -> bytes:
         rec = {k: v for k, v in doc.meta.items() if k != text_field}
         if id_key not in rec and doc.meta.get("path") == doc.id:  # a text file: its id is its path
             rec = {id_key: doc.id, **rec}
+            if doc.source is not None:  # --source-from
+                rec.setdefault("source", doc.source)
     else:
         rec = {id_key: output_id(doc.id, copy), COPY_OF_FIELD: doc.meta.get(id_key, doc.id)}
         rec.update((k, v) for k, v in doc.meta.items() if k not in (id_key, text_field, COPY_OF_FIELD))

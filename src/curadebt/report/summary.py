@@ -23,6 +23,8 @@ def print_audit_summary(report, out: Path | None) -> None:
     if c.get("decoded_with_fallback"):
         console.print(f"decoded with a fallback encoding (flagged, kept): {c['decoded_with_fallback']}")
     print_skipped(c.get("skipped_paths") or [])
+    for w in c.get("warnings") or []:
+        console.print(f"[yellow]warning:[/] {data(w)}", highlight=False)
     debt = report.to_json()["debt"] or {}
     table = Table(title=f"curation debt (overall {debt.get('overall', 0) or 0:.2f})", show_lines=False)
     for col in ("dimension", "score", "debt?", "summary"):

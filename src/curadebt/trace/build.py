@@ -45,6 +45,7 @@ import numpy as np
 
 from curadebt.errors import EXIT_USAGE, CuradebtError
 from curadebt.corpus import Document, Quarantine, ReaderConfig, ReadStats, iter_documents
+from curadebt.corpus.sources import expand_inputs
 from curadebt.trace.vocab import IdTokenizer, WordIdTokenizer, make_id_tokenizer, word_batch_local
 
 FORMAT = "curadebt-token-index"
@@ -392,6 +393,6 @@ def build_index(corpus, out: str | os.PathLike, tokenizer: str | IdTokenizer | N
                                           overwrite=overwrite, batch_size=cfg.batch_size, workers=workers,
                                           on_batch=on_batch,
                                           read_stats=stats, quarantine=quarantine,
-                                          corpus_desc=[str(p) for p in paths], inputs=list(paths))
+                                          corpus_desc=[str(p) for p in paths], inputs=expand_inputs(list(paths)))
     finally:
         quarantine.close()

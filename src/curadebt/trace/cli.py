@@ -62,13 +62,15 @@ def _dump(obj) -> None:
 
 @index_app.command("build")
 def build(
-    corpus: list[Path] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, text files, folders of them, or a saved HF dataset folder."),
+    corpus: list[str] = typer.Argument(..., help="JSONL (.gz/.zst), JSON arrays, CSV/TSV, Parquet, Arrow or text files, folders of them, saved HF datasets, or quoted globs."),
     out: Path = typer.Option(..., "--out", "-o", help="Index folder to write (written to a temporary folder, then renamed)."),
     tokenizer: str = typer.Option("words", help="'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder (the model's own token ids)."),
     shard_tokens: int = typer.Option(DEFAULT_SHARD_TOKENS, help="Token budget per shard: bounds build memory (about 10-20 bytes per token of a shard); queries fan out over shards."),
     text_field: str = typer.Option("text", help="Field holding the document text (JSONL/Parquet/HF)."),
-    id_field: Optional[str] = typer.Option(None, help="Field holding the document id (default: line/row number)."),
+    id_field: Optional[str] = typer.Option("id", help="Field holding the document id; a record without it is named by its location (file:line)."),
     source_field: Optional[str] = typer.Option(None, help="Field naming the document's source (default: a 'source' field when present)."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="Read every input file as this format: jsonl, json, csv, tsv, parquet, arrow, text (default: by extension)."),
+    split: Optional[str] = typer.Option(None, help="The split of a saved Hugging Face DatasetDict (default: every split)."),
     store_text: bool = typer.Option(True, "--store-text/--no-store-text", help="Keep the documents' text in the index for snippets (else snippets are rebuilt from tokens)."),
     workers: int = typer.Option(0, help="Processes tokenising with the word tokenizer (0: one per CPU, at most 8). The ids do not depend on it."),
     quarantine: Optional[Path] = typer.Option(None, help="Write quarantined records (bad JSON, invalid UTF-8, empty text...) to this JSONL file."),
@@ -78,7 +80,8 @@ def build(
     """Tokenise a corpus and build its token index (suffix array per shard)."""
     from curadebt.corpus import CorpusError, ReaderConfig
 
-    cfg = ReaderConfig(text_field=text_field, id_field=id_field, source_field=source_field)
+    cfg = ReaderConfig(text_field=text_field, id_field=id_field, source_field=source_field, format=input_format,
+                       split=split)
     t0 = time.perf_counter()
     last = [0.0]
 
