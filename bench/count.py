@@ -72,7 +72,7 @@ def _batches(texts, size, tokenizer=None):
 
 
 def _frequency(texts, a, meter, max_n, tokenizer=None):
-    from curadebt.audit.frequency import FrequencyMeasure
+    from curadebt.measures.frequency import FrequencyMeasure
 
     m = FrequencyMeasure(max_n=max_n)
     with meter:

@@ -36,7 +36,7 @@ elif mode == "audit":
     r = curadebt.audit(path, source_field="source")
     n_tok, n_doc = r.corpus["tokens"], r.corpus["documents_audited"]
 else:
-    from curadebt.curate import curate
+    from curadebt.curation.runner import curate
     r = curate(path, out, source_field="source")
     n_tok, n_doc = r.reconciliation["tokens_before"], r.reconciliation["read"]
     extra = {"phases": r.seconds, "reconciliation": r.reconciliation,

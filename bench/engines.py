@@ -48,7 +48,7 @@ def main():
         h.update(json.dumps(d, sort_keys=True).encode())
         docs, extra = r.corpus["documents_audited"], {}
     elif task == "curate":
-        from curadebt.curate.runner import curate
+        from curadebt.curation.runner import curate
         out = work / f"curate-{engine}-{workers}"
         shutil.rmtree(out, ignore_errors=True)
         r = curate(path, out, source_field="source", engine=engine, workers=workers)
@@ -79,8 +79,8 @@ def main():
         extra = {}
     else:  # the near-duplicate grouping alone, on signatures computed beforehand (not timed)
         import numpy as np
-        from curadebt.audit.lsh import block_starts, lsh_cluster_on
-        from curadebt.audit.minhash import MinHasher, lsh_cluster
+        from curadebt.measures.lsh import block_starts, lsh_cluster_on
+        from curadebt.measures.minhash import MinHasher, lsh_cluster
         from curadebt.corpus.readers import ReaderConfig, iter_batches
         from curadebt.corpus.quarantine import Quarantine
         from curadebt.corpus.readers import ReadStats

@@ -180,7 +180,7 @@ def _batches(texts, size):
 
 
 def _measure(a):
-    from curadebt.audit.duplicates import DuplicatesMeasure
+    from curadebt.measures.duplicates import DuplicatesMeasure
 
     return DuplicatesMeasure(num_perm=a.num_perm, bands=a.bands, shingle_size=a.shingle, threshold=a.threshold,
                              seed=a.seed)
@@ -350,7 +350,7 @@ def worker(a) -> None:
 def true_jaccard(texts, k: int):
     """``jaccard(i, j)``: the Jaccard similarity of the k-word shingle sets of texts i and j (the
     sets are built once per text)."""
-    from curadebt.audit.minhash import shingle_sets
+    from curadebt.measures.minhash import shingle_sets
 
     cache: dict[int, set] = {}
 
@@ -427,7 +427,7 @@ def detection_check(a) -> str:
     chance of one corpus."""
     from datasketch import MinHash
 
-    from curadebt.audit.minhash import minhash_signatures, permutations, shingle_hashes
+    from curadebt.measures.minhash import minhash_signatures, permutations, shingle_hashes
     from curadebt.text.wordhash import word_token_hashes
 
     texts, _, source_of = build_corpus(a.source, 5, a.near, 0.0, 0, 0.0)

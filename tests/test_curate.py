@@ -10,13 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from curadebt.corpus.document import Batch, Document
-from curadebt.curate import recipe as R
-from curadebt.curate.context import OpContext
-from curadebt.curate.plan import Plan
-from curadebt.curate.runner import curate
-from curadebt.curate.sampling import (allocate, mixture, temperature_auto_budget, temperature_shares,
+from curadebt.curation import recipe as R
+from curadebt.curation.context import OpContext
+from curadebt.curation.plan import Plan
+from curadebt.curation.runner import curate
+from curadebt.curation.sampling import (allocate, mixture, temperature_auto_budget, temperature_shares,
                                       temperature_targets, unimax_targets)
-from curadebt.curate.scan import ScanMeasure
+from curadebt.curation.scan import ScanMeasure
 
 WORDS = ("alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega river mountain valley harbour "
          "market garden bridge castle forest meadow island desert canyon glacier lagoon prairie tundra").split()
@@ -132,7 +132,7 @@ def test_sampling_shares_in_the_written_output(tmp_path, method, budget, epochs)
     up = next(r for r in led if r["copies"] > 1 and r["op"] == "mixture" and r["history"][0]["action"] == "upsample")
     assert res.reconciliation["output_documents"] == sum(r["copies"] for r in led)
     # an output copy's id leads back to its input document, and the ledger says where each copy went
-    from curadebt.curate.ledger import lookup
+    from curadebt.curation.ledger import lookup
 
     assert lookup(tmp_path / "out", f"{up['id']}#1")[0]["id"] == up["id"] and len(up["output"]) == up["copies"]
     shard, line = up["output"][1].rsplit(":", 1)
@@ -405,7 +405,7 @@ def test_parquet_output_and_shards(tmp_path):
 def test_cli_curate_and_explain(tmp_path):
     from typer.testing import CliRunner
 
-    from curadebt.curate.cli import _standalone
+    from curadebt.curation.cli import _standalone
 
     path, _ = _dup_corpus(tmp_path)
     app = _standalone()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from curadebt.curate.runner import PAUSE_ENV
-from curadebt.curate.verify import verify_curate_output
+from curadebt.curation.runner import PAUSE_ENV
+from curadebt.curation.verify import verify_curate_output
 
 #: every checkpoint of a run, in order (shard:k while the shards are written); "committed" is
 #: after the folder switched to the new run

@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from curadebt.curate import recipe as R
-from curadebt.curate.normalize import gini, targets
-from curadebt.curate.runner import curate
-from curadebt.curate.scan import entity_hash
+from curadebt.curation import recipe as R
+from curadebt.curation.normalize import gini, targets
+from curadebt.curation.runner import curate
+from curadebt.curation.scan import entity_hash
 
 FIRST = ["Ana", "Ben", "Cara", "Dov", "Eli", "Fay", "Gus", "Hal", "Ida", "Jon", "Kai", "Lea"]
 LAST = ["Lind", "Okoro", "Marsh", "Quill", "Rook", "Sand", "Tarn", "Vale", "Wren", "Yew", "Zorn", "Birch"]

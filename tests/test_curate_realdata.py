@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from curadebt.audit.debt import DebtThresholds
-from curadebt.curate.runner import curate
+from curadebt.measures.debt import DebtThresholds
+from curadebt.curation.runner import curate
 
 T = DebtThresholds()
 
@@ -72,7 +72,7 @@ def test_demo_world_default_recipe_pays_every_planted_debt(world_run):
 
 
 def test_demo_world_ledger_explains_planted_copies(world_run):
-    from curadebt.curate.ledger import lookup
+    from curadebt.curation.ledger import lookup
 
     m, res, out = world_run
     dup = next(d for d in m.debts if d["id"] == "duplicates")

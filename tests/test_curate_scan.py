@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 
 from curadebt.corpus.document import Batch, Document
-from curadebt.curate.scan import _NO_HASH, _STOP, ScanMeasure, _context_hash, word_hash
+from curadebt.curation.scan import _NO_HASH, _STOP, ScanMeasure, _context_hash, word_hash
 from curadebt.text.tokenize import word_tokenize
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from curadebt.curate import recipe as R
-from curadebt.curate.semantic import SemanticUnavailable, similar_pairs
+from curadebt.curation import recipe as R
+from curadebt.curation.semantic import SemanticUnavailable, similar_pairs
 
 
 def test_similar_pairs_is_exact_brute_force():
@@ -38,7 +38,7 @@ def embedder():
     for mod in ("torch", "transformers"):
         if importlib.util.find_spec(mod) is None:
             pytest.skip(f"semantic dedup needs {mod} (the lab extra)")
-    from curadebt.curate.semantic import Embedder
+    from curadebt.curation.semantic import Embedder
 
     return Embedder()
 
@@ -85,8 +85,8 @@ def test_embeddings_unit_deterministic_and_semantic(embedder):
 
 
 def test_semantic_dedup_op_through_the_ledger(embedder, tmp_path):
-    from curadebt.curate.ledger import explain_text, lookup
-    from curadebt.curate.runner import curate
+    from curadebt.curation.ledger import explain_text, lookup
+    from curadebt.curation.runner import curate
 
     recs = [{"id": k, "text": t} for k, t in ORIGINALS.items()]
     recs += [{"id": pid, "text": t} for pid, (_, t) in PARAPHRASES.items()]
@@ -117,13 +117,13 @@ def test_semantic_dedup_op_through_the_ledger(embedder, tmp_path):
 
 
 def test_semantic_dedup_bad_model_folder_is_a_clear_error(tmp_path):
-    from curadebt.curate.semantic import Embedder
+    from curadebt.curation.semantic import Embedder
 
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None:
         pytest.skip("needs torch and transformers (the lab extra)")
     with pytest.raises(SemanticUnavailable, match="not a sentence-transformers model folder"):
         Embedder(str(tmp_path))
-    from curadebt.curate.semantic import preflight
+    from curadebt.curation.semantic import preflight
 
     with pytest.raises(SemanticUnavailable, match="not a sentence-transformers model folder"):
         preflight(R.SemanticDedup(model=str(tmp_path)))

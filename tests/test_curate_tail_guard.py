@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from curadebt.curate import recipe as R
-from curadebt.curate.runner import curate
+from curadebt.curation import recipe as R
+from curadebt.curation.runner import curate
 
 FILLER = ("The committee met on a grey morning and the minutes record a long discussion of the budget, the "
           "roads, the school buildings and the water supply, with every member asked to speak in turn before "

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from curadebt.audit.base import to_jsonable
-from curadebt.audit.debt import (DIMENSIONS, DebtThresholds, compute_debt, ratio_score, severity_of,
+from curadebt.measures.base import to_jsonable
+from curadebt.measures.debt import (DIMENSIONS, DebtThresholds, compute_debt, ratio_score, severity_of,
                                  share_score)
 
 
@@ -324,7 +324,7 @@ def test_custom_thresholds():
 
 
 def test_typed_sections_are_accepted():
-    from curadebt.audit.mixture import MixtureMeasure
+    from curadebt.measures.mixture import MixtureMeasure
     from curadebt.corpus.document import Batch, Document
 
     m = MixtureMeasure("source")

@@ -242,7 +242,7 @@ def test_scaled_world_keeps_its_books(tmp_path):
 # --- end to end: the audit names every planted debt -------------------------------------------
 
 def test_demo_audit_names_every_planted_debt(world):
-    runner = pytest.importorskip("curadebt.audit.runner")
+    runner = pytest.importorskip("curadebt.measures.runner")
     from curadebt.demo.verify import verify_report
 
     report = runner.audit(str(world.corpus_path), source_field="source", id_field="id",

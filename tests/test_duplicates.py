@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curadebt.audit.base import to_jsonable
-from curadebt.audit.duplicates import (DEFAULT_THRESHOLD, KIND_EXACT, KIND_NEAR, KIND_REPRESENTATIVE, KIND_UNIQUE,
+from curadebt.measures.base import to_jsonable
+from curadebt.measures.duplicates import (DEFAULT_THRESHOLD, KIND_EXACT, KIND_NEAR, KIND_REPRESENTATIVE, KIND_UNIQUE,
                                        DuplicatesMeasure, find_duplicates)
-from curadebt.audit.minhash import (MinHasher, bucket_pairs, connected_components, hash_tokens, lsh_cluster,
+from curadebt.measures.minhash import (MinHasher, bucket_pairs, connected_components, hash_tokens, lsh_cluster,
                                     s_curve, shingle_hashes, shingle_sets)
 from curadebt.corpus import Batch, Document, ReaderConfig, iter_batches
 from curadebt.text.normalize import normalize_for_exact
@@ -176,7 +176,7 @@ def test_accumulate_equals_merge_of_map():
 def test_fast_exact_key_equals_exact_key():
     import re
 
-    from curadebt.audit.duplicates import _exact_key
+    from curadebt.measures.duplicates import _exact_key
     from curadebt.text.normalize import exact_key
 
     spaces = [chr(c) for c in range(0x110000) if re.fullmatch(r"\s", chr(c))]
@@ -226,7 +226,7 @@ def test_signature_independent_of_batch_neighbours():
     parts = np.concatenate([mh.signatures(docs[:13]), mh.signatures(docs[13:14]), mh.signatures(docs[14:])])
     assert np.array_equal(whole, parts)
     # and the blocked (shingles x perms) computation agrees with a direct per-document min
-    from curadebt.audit.minhash import minhash_signatures
+    from curadebt.measures.minhash import minhash_signatures
 
     sh, off = shingle_hashes(*hash_tokens(docs), 3)
     small_blocks = minhash_signatures(sh, off, mh.perm_a, mh.perm_b, block=7)

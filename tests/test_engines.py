@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curadebt.audit.duplicates import DuplicatesMeasure
-from curadebt.audit.lsh import best_matches, block_starts, lsh_cluster_on
-from curadebt.audit.minhash import MinHasher, lsh_cluster
-from curadebt.audit.runner import AuditConfig, audit
+from curadebt.measures.duplicates import DuplicatesMeasure
+from curadebt.measures.lsh import best_matches, block_starts, lsh_cluster_on
+from curadebt.measures.minhash import MinHasher, lsh_cluster
+from curadebt.measures.runner import AuditConfig, audit
 from curadebt.corpus.document import Batch, Document
 from curadebt.engine.api import SerialExecutor
 from curadebt.engine.local import EngineError, LocalExecutor
@@ -110,7 +110,7 @@ def test_duplicates_measure_on_an_executor_equals_finalize(detached):
 
 
 def _plain(result):
-    from curadebt.audit.base import to_jsonable
+    from curadebt.measures.base import to_jsonable
 
     return to_jsonable(result)
 
@@ -135,7 +135,7 @@ def test_missing_ray_is_a_clear_error(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from curadebt.cli import app
-    from curadebt.curate.runner import curate
+    from curadebt.curation.runner import curate
 
     p = tmp_path / "a.jsonl"
     p.write_text('{"text": "hello world"}\n')
@@ -159,7 +159,7 @@ def mixed():
 
 
 def _curate(mixed, out, **engine):
-    from curadebt.curate.runner import curate
+    from curadebt.curation.runner import curate
 
     curate(mixed, out, source_field="source", **engine)
     return out

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from curadebt.audit.runner import audit
+from curadebt.measures.runner import audit
 from curadebt.cli import app
 from curadebt.corpus import ReaderConfig, iter_documents
 from curadebt.corpus.readers import CorpusError

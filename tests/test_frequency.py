@@ -3,8 +3,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from curadebt.audit.frequency import FrequencyMeasure, gini, normalized_entropy, zipf_slope
-from curadebt.audit.sketch import BoundedCounter
+from curadebt.measures.frequency import FrequencyMeasure, gini, normalized_entropy, zipf_slope
+from curadebt.measures.sketch import BoundedCounter
 from curadebt.corpus import Batch, Document, ReaderConfig, iter_batches
 from curadebt.text.tokenize import word_tokenize
 

@@ -446,7 +446,7 @@ def test_a_damaged_index_is_refused(two_indexes, damage):
 # --- 9. no tracebacks -------------------------------------------------------------------------
 
 def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monkeypatch):
-    import curadebt.audit.runner as runner_mod
+    import curadebt.measures.runner as runner_mod
 
     corpus = _write_jsonl(tmp_path / "c.jsonl", _rows())
 

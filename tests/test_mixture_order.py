@@ -1,7 +1,7 @@
 import pytest
 
-from curadebt.audit.mixture import MixtureMeasure
-from curadebt.audit.order import order_measure
+from curadebt.measures.mixture import MixtureMeasure
+from curadebt.measures.order import order_measure
 from curadebt.corpus import Batch, Document, ReaderConfig, iter_batches
 
 

@@ -7,10 +7,10 @@ import random
 
 import numpy as np
 
-from curadebt.audit.base import top_items
-from curadebt.audit.frequency import FrequencyMeasure
-from curadebt.audit.ngramcount import HashedNgramCounter
-from curadebt.audit.sketch import BoundedCounter
+from curadebt.measures.base import top_items
+from curadebt.measures.frequency import FrequencyMeasure
+from curadebt.measures.ngramcount import HashedNgramCounter
+from curadebt.measures.sketch import BoundedCounter
 from curadebt.corpus.document import Batch, Document
 from curadebt.text.tokenize import word_tokenize
 
@@ -89,7 +89,7 @@ def test_switching_to_another_tokenizer_keeps_counts():
 
 
 def test_radix_argsort_equals_stable_argsort():
-    from curadebt.audit.radix import argsort_u64
+    from curadebt.measures.radix import argsort_u64
 
     rng = np.random.default_rng(1)
     for _ in range(100):
@@ -145,7 +145,7 @@ def test_counting_goes_on_after_a_pickle_with_read_only_arrays():
 
 
 def test_unique_values_and_union_sorted_equal_numpy():
-    from curadebt.audit.radix import union_sorted, unique_values
+    from curadebt.measures.radix import union_sorted, unique_values
 
     rng = np.random.default_rng(2)
     for n in (0, 1, 2, 50, 5000):

@@ -9,9 +9,9 @@ from functools import reduce
 
 import pytest
 
-from curadebt.audit.base import to_jsonable
-from curadebt.audit.probe_files import Probe, ProbeFileError, load_probes
-from curadebt.audit.probes import ProbesMeasure, split_sentences
+from curadebt.measures.base import to_jsonable
+from curadebt.measures.probe_files import Probe, ProbeFileError, load_probes
+from curadebt.measures.probes import ProbesMeasure, split_sentences
 from curadebt.corpus.document import Batch, Document
 
 TEXTS = [

@@ -9,8 +9,8 @@ from functools import reduce
 
 import pytest
 
-from curadebt.audit.base import to_jsonable
-from curadebt.audit.salience import SalienceMeasure, robust_z
+from curadebt.measures.base import to_jsonable
+from curadebt.measures.salience import SalienceMeasure, robust_z
 from curadebt.corpus.document import Batch, Document
 from curadebt.text.entities import capitalised_spans
 from curadebt.text.tokenize import WORD_RE
@@ -197,7 +197,7 @@ def test_real_corpus_counts_match_brute_force(shared_data):
 
 def test_capitalised_words_from_spans_equal_the_token_filter():
     """The default filter read off the batch's byte spans keeps exactly the tokens is_capitalised keeps."""
-    from curadebt.audit.salience import capitalised_words, is_capitalised
+    from curadebt.measures.salience import capitalised_words, is_capitalised
     from curadebt.text.tokenize import word_tokenize
     from curadebt.text.wordhash import word_spans_hashed
 

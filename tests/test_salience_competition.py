@@ -17,8 +17,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from curadebt.audit.runner import audit
-from curadebt.curate.runner import curate
+from curadebt.measures.runner import audit
+from curadebt.curation.runner import curate
 
 from conftest import shared_data_path
 

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import xxhash
 
-from curadebt.audit.minhash import hash_tokens
+from curadebt.measures.minhash import hash_tokens
 from curadebt.text.tokenize import word_tokenize
 from curadebt.text.wordhash import word_spans, word_token_hashes, xxh3_64
 

@@ -1,12 +1,10 @@
-"""curadebt: find, measure and pay down data curation debt in language-model training sets."""
-__version__ = "0.1.0"
+"""curadebt: find, measure and pay down data curation debt in language-model training sets.
 
+``curadebt.audit``, ``curadebt.curate`` and ``curadebt.explain`` are the Python API
+(:mod:`curadebt.api`); the measures live in :mod:`curadebt.measures`, the curate ops in
+:mod:`curadebt.curation`.
+"""
+from curadebt.api import audit, curate, explain
+from curadebt.version import __version__
 
-def audit(*args, **kwargs):
-    """Audit a corpus; see :func:`curadebt.audit.runner.audit` for the arguments."""
-    from curadebt.audit.runner import audit as _audit
-
-    return _audit(*args, **kwargs)
-
-
-__all__ = ["audit", "__version__"]
+__all__ = ["audit", "curate", "explain", "__version__"]

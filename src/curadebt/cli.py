@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from curadebt import __version__
+from curadebt.version import __version__
 from curadebt.clikit import HandledGroup, data, set_debug
 from curadebt.console import console, err
 
@@ -73,8 +73,8 @@ def audit(
     documents_read = documents_audited + documents_quarantined. The report folder is written as one
     change (with a manifest.json) and may not overlap the input.
     """
-    from curadebt.audit.runner import AuditConfig
-    from curadebt.audit.runner import audit as run_audit
+    from curadebt.measures.runner import AuditConfig
+    from curadebt.measures.runner import audit as run_audit
 
     cfg = AuditConfig(text_field=text_field, id_field=id_field, source_field=source_field, format=input_format, split=split,
                       source_from=source_from, max_record_bytes=max_record_bytes,
@@ -119,7 +119,7 @@ def verify(
     kind = (man or {}).get("kind")
     counts: dict = {}
     if kind == "curate":
-        from curadebt.curate.verify import verify_curate_output
+        from curadebt.curation.verify import verify_curate_output
 
         problems, counts = verify_curate_output(out, checksums=checksums)
     else:
@@ -145,7 +145,7 @@ def _mount_sub_apps() -> None:
     (torch, transformers) happen inside the commands, so `curadebt --help` stays fast."""
     import importlib.util
 
-    from curadebt.curate.cli import curate as curate_command, explain as explain_command
+    from curadebt.curation.cli import curate as curate_command, explain as explain_command
     from curadebt.trace.cli import index_app, trace as trace_command
 
     app.command(name="curate")(curate_command)

@@ -47,7 +47,7 @@ def _read_memory(src: MemorySource, b: RecordBuilder) -> Iterator[Document]:
     for i, rec in enumerate(src.records(), start=1):
         if isinstance(rec, str):
             rec = {field: rec}
-        doc = b.from_record(rec, f"{src.name}:{i}", check_surrogates=True)
+        doc = b.from_record(rec, f"{src.name}:{i}", check_surrogates=True, extra_meta=src.meta)
         if doc is not None:
             yield doc
 

@@ -48,6 +48,7 @@ class MemorySource:
 
     name: str
     records: Callable[[], Iterable[Any]]
+    meta: dict[str, Any] = field(default_factory=dict)  # added to every record's meta (a DatasetDict's split)
 
 
 @dataclass

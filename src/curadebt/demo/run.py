@@ -8,7 +8,7 @@ from rich.console import Console
 
 
 def run_demo(out: str | Path, seed: int = 0, progress: bool = True, console: Console | None = None) -> bool:
-    from curadebt.audit.runner import AuditConfig, audit
+    from curadebt.measures.runner import AuditConfig, audit
     from curadebt.demo.verify import verify_report
     from curadebt.demo.world import generate_world
 

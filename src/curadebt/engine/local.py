@@ -5,7 +5,7 @@ Measures never know which engine runs them. Documents carry their ordinal, so a 
 does not depend on which worker saw which batch.
 
 :class:`LocalExecutor` runs the tasks of steps that need more than one pass (the near-duplicate
-grouping, :mod:`curadebt.audit.lsh`) in a pool of processes, with blocks spilled to files.
+grouping, :mod:`curadebt.measures.lsh`) in a pool of processes, with blocks spilled to files.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import queue
 from typing import Callable, Iterable
 
 from curadebt.errors import EXIT_INTERNAL, CuradebtError
-from curadebt.audit.base import Measure
+from curadebt.measures.base import Measure
 from curadebt.corpus.document import Batch
 from curadebt.engine.api import Executor, Ref, split_returns
 

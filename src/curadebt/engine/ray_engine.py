@@ -10,7 +10,7 @@ single-process run.
     --engine ray --ray-address auto    join an existing cluster (or ray://host:10001)
 
 :class:`RayExecutor` runs the tasks of steps that need more than one pass (the near-duplicate
-grouping, :mod:`curadebt.audit.lsh`) as Ray tasks; their blocks go worker to worker through the
+grouping, :mod:`curadebt.measures.lsh`) as Ray tasks; their blocks go worker to worker through the
 object store. The MinHash signatures the actors computed are handed over the same way
 (:meth:`Measure.detach`), so they never reach the driver.
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from curadebt.errors import EXIT_USAGE, CuradebtError
-from curadebt.audit.base import Measure
+from curadebt.measures.base import Measure
 from curadebt.corpus.document import Batch
 from curadebt.engine.api import Executor
 from curadebt.engine.local import merge_states

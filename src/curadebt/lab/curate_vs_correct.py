@@ -6,7 +6,7 @@ corpus; the compute is 6 N D with N the non-embedding parameters and D the token
 
 (a) ``raw``: the raw corpus in its order;
 (b) ``curated``: the corpus after ``curadebt curate`` with the default recipe (the Python API
-    :func:`curadebt.curate.curate`), cycled until ``S`` steps;
+    :func:`curadebt.curate`), cycled until ``S`` steps;
 (c) ``raw+fix``: the raw model, then fine-tuning on ``fix_statements`` true statements (training
     phrasings) of every fact it gets wrong on the probe phrasings, mixed 1:1 with raw rows
     (replay); its compute is the raw run's plus the fine-tuning's.
@@ -72,7 +72,7 @@ def curate_world(world: World, workdir: Path) -> tuple[list[str], dict[str, Any]
     order and a summary (reconciliation, per-op counts, per-fact exposures after curation)."""
     import json
 
-    from curadebt.curate import curate
+    from curadebt.curation.runner import curate
 
     path = world.write(workdir / "raw")
     res = curate(str(path), workdir / "curated", progress=False)

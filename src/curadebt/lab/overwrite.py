@@ -437,7 +437,7 @@ def _ci_note(cfg: OverwriteConfig) -> str:
 
 def facts_to_probes(facts: Sequence[Fact]):
     """One audit probe per fact: subject, answers (old, new), and every prompt of the fact as a pattern."""
-    from curadebt.audit.probe_files import ANSWER_SLOT, SUBJECT_SLOT, Probe
+    from curadebt.measures.probe_files import ANSWER_SLOT, SUBJECT_SLOT, Probe
 
     out = []
     for f in facts:
@@ -454,8 +454,8 @@ def corpus_probes_report(paths: Sequence[str | Path] | str | Path, facts: Sequen
     Returns a report-shaped dict ``{"probes": ...}`` that :func:`probe_odds` reads, like an audit
     report.json made with ``--probes``.
     """
-    from curadebt.audit.base import to_jsonable
-    from curadebt.audit.probes import ProbesMeasure
+    from curadebt.measures.base import to_jsonable
+    from curadebt.measures.probes import ProbesMeasure
     from curadebt.corpus.readers import ReaderConfig, iter_batches
 
     paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]

@@ -15,7 +15,7 @@ Both loops replaced numpy array code of the same logic: at 100 MB, 1.4 -> ~0.5 s
 0.8 -> ~0.2 s for the hashes (bench/count.py, ``tokenise-vectorised``).
 
 :func:`word_token_hashes` combines the two: ``(hashes, offsets)`` equal to
-``curadebt.audit.minhash.hash_tokens([word_tokenize(t) for t in texts])``.
+``curadebt.measures.minhash.hash_tokens([word_tokenize(t) for t in texts])``.
 """
 from __future__ import annotations
 

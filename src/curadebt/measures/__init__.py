@@ -1,0 +1,1 @@
+"""Audit measures (one module per measure), the debt score and the audit runner."""
