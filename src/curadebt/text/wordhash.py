@@ -301,6 +301,36 @@ def word_spans_hashed(texts: Sequence[str]) -> WordSpans:
     return WordSpans(data, starts, lengths, offsets, xxh3_64(data, starts, lengths))
 
 
+def token_spans_hashed(token_lists: Sequence[Sequence[str]]) -> WordSpans:
+    """The :class:`WordSpans` of tokens a tokenizer already produced (one list per text): the tokens'
+    UTF-8 bytes joined by single spaces (texts by newlines), their spans and XXH3-64 hashes. Counting
+    n-grams on these spans is counting the n-grams of ``" ".join`` of the tokens, as for words."""
+    chunks: list[bytes] = []
+    lengths: list[int] = []
+    doc_starts: list[int] = []  # byte position of each text's chunk
+    offsets = [0]
+    pos = 0
+    for toks in token_lists:
+        enc = [t.encode("utf-8", "surrogatepass") for t in toks]
+        chunk = b" ".join(enc)
+        chunks.append(chunk)
+        doc_starts.append(pos)
+        lengths.extend(map(len, enc))
+        offsets.append(len(lengths))
+        pos += len(chunk) + 1  # the newline after it
+    data = b"\n".join(chunks)
+    ln = np.asarray(lengths, dtype=np.int64)
+    offs = np.asarray(offsets, dtype=np.int64)
+    # a token starts after the previous tokens of its text and one space each, from its text's start
+    within = np.zeros(len(ln), dtype=np.int64)
+    if len(ln):
+        np.cumsum(ln[:-1] + 1, out=within[1:])
+        first = np.repeat(offs[:-1], np.diff(offs))  # index of each token's text's first token
+        within -= within[first]
+    starts = np.repeat(np.asarray(doc_starts, dtype=np.int64), np.diff(offs)) + within
+    return WordSpans(data, starts, ln, offs, xxh3_64(data, starts, ln))
+
+
 def word_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """``(hashes uint64, offsets int64[len(texts) + 1])``: xxh3-64 of every word token's UTF-8 bytes."""
     words = word_spans_hashed(texts)

@@ -200,9 +200,11 @@ class HFIdTokenizer(IdTokenizer):
             from tokenizers import Tokenizer
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise TokenizerError("A tokenizer.json needs the 'tokenizers' package: pip install 'curadebt[hf]'") from e
+        from curadebt.text.hf import load_tokenizer
+
         self.path = Path(path)
         self.spec = spec or str(path)
-        self.tok = Tokenizer.from_file(str(self.path))
+        self.tok = load_tokenizer(self.path)  # padding and truncation off: queries count as the corpus
         self._size = self.tok.get_vocab_size(with_added_tokens=True)
 
     @property
@@ -283,14 +285,15 @@ def make_id_tokenizer(spec: str | None) -> IdTokenizer:
         return WordIdTokenizer(lower=False)
     if spec == "words-lower":
         return WordIdTokenizer(lower=True)
-    p = Path(spec)
-    if p.is_file():
-        return HFIdTokenizer(p, spec)
-    if p.is_dir():
-        if (p / "tokenizer.json").exists():
-            return HFIdTokenizer(p / "tokenizer.json", spec)
-        return AutoIdTokenizer(p, spec)
-    raise TokenizerError(f"unknown tokenizer {spec!r}: use 'words', 'words-lower', a tokenizer.json path or a model folder")
+    from curadebt.text.hf import resolve_tokenizer_file
+
+    f = resolve_tokenizer_file(spec)
+    if f is not None:
+        return HFIdTokenizer(f, spec)
+    if Path(spec).is_dir():
+        return AutoIdTokenizer(Path(spec), spec)
+    raise TokenizerError(f"unknown tokenizer {spec!r}: use 'words', 'words-lower', a tokenizer.json, a model folder, "
+                         "a model id in the local Hugging Face cache, or all-minilm-l6-v2")
 
 
 def load_id_tokenizer(folder: Path, desc: dict) -> IdTokenizer:
