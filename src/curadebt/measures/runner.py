@@ -124,7 +124,7 @@ def build_measures(cfg: AuditConfig) -> list[Measure]:
     return measures
 
 
-def _corpus_section(stats: ReadStats, quarantine: Quarantine, tokens: int, cfg: AuditConfig) -> dict:
+def corpus_section(stats: ReadStats, quarantine: Quarantine, tokens: int, cfg: AuditConfig) -> dict:
     return {
         "documents_read": stats.documents_read,
         "documents_audited": stats.documents_ok,
@@ -199,10 +199,10 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
             raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.text_field))
         sections = {m.name: m.finalize_on(states[m.name], executor) for m in measures}
 
-    tokens = _total_tokens(sections)
+    tokens = total_tokens(sections)
     if "mixture" in sections:
         sections["order"] = _order_pass(paths, cfg, tokenizer, extractor, sections, tokens, progress)
-    report = AuditReport(cfg, _corpus_section(stats, quarantine, tokens, cfg), sections)
+    report = AuditReport(cfg, corpus_section(stats, quarantine, tokens, cfg), sections)
     from curadebt.measures.debt import compute_debt
 
     report.debt = compute_debt(report.to_json())
@@ -263,7 +263,7 @@ def open_executor(cfg: AuditConfig):
         ex.close()
 
 
-def _total_tokens(sections: dict) -> int:
+def total_tokens(sections: dict) -> int:
     if "frequency" in sections:
         return sections["frequency"].tokens
     if "mixture" in sections:

@@ -1,0 +1,1 @@
+"""Adapters for other tools (datatrove); each imports its tool only when used."""
