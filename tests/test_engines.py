@@ -140,13 +140,13 @@ def test_missing_ray_is_a_clear_error(tmp_path, monkeypatch):
     p = tmp_path / "a.jsonl"
     p.write_text('{"text": "hello world"}\n')
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
-    with pytest.raises(RuntimeError, match=r"pip install 'curadebt\[ray\]'"):
+    with pytest.raises(RuntimeError, match=r"pip install -e '\.\[ray\]'"):
         audit(str(p), engine="ray")
-    with pytest.raises(RuntimeError, match=r"pip install 'curadebt\[ray\]'"):
+    with pytest.raises(RuntimeError, match=r"pip install -e '\.\[ray\]'"):
         curate(str(p), tmp_path / "out", engine="ray")
     assert not (tmp_path / "out").exists()  # failed before doing anything
     res = CliRunner().invoke(app, ["audit", str(p), "--engine", "ray", "-o", str(tmp_path / "rep"), "-q"])
-    assert res.exit_code != 0 and "curadebt[ray]" in res.output.replace("\n", "")
+    assert res.exit_code != 0 and ".[ray]" in res.output.replace("\n", "")
 
 
 # -- the mixed corpus: curate (and its audits) on local x2 and Ray equal one process -------------
@@ -194,7 +194,7 @@ def single(mixed, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'curadebt[ray]'")
+    ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install -e '.[ray]'")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()

@@ -86,6 +86,9 @@ def test_queries(built):
 def test_trace_json_and_html(built):
     app, out, _, tmp = built
     r = runner.invoke(app, ["trace", "--index", str(out), "--text", "he said: To be, or not to be", "--max-prob", "0"])
+    assert r.exit_code == 0 and "To be, or not to be" in r.stdout and "1 spans kept" in r.stdout  # a table
+    r = runner.invoke(app, ["trace", "--index", str(out), "--text", "he said: To be, or not to be", "--max-prob", "0",
+                            "--json", "-"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert [s["text"] for s in d["spans"]] == ["To be, or not to be"]
@@ -102,5 +105,6 @@ def test_trace_json_and_html(built):
     r = runner.invoke(app, ["trace", "--index", str(out)])
     assert r.exit_code == 2
     (tmp / "out.txt").write_text("there was light", encoding="utf-8")
-    r = runner.invoke(app, ["trace", "--index", str(out), "--text-file", str(tmp / "out.txt"), "--max-prob", "0"])
+    r = runner.invoke(app, ["trace", "--index", str(out), "--text-file", str(tmp / "out.txt"), "--max-prob", "0",
+                            "--json", "-"])
     assert json.loads(r.stdout)["spans"][0]["text"] == "there was light"

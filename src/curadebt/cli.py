@@ -54,7 +54,7 @@ def audit(
     bands: Optional[int] = typer.Option(None, help="LSH bands (rows per band = num_perm / bands)."),
     shingle_size: Optional[int] = typer.Option(None, help="Words per shingle for MinHash."),
     threshold: Optional[float] = typer.Option(None, help="Jaccard threshold for near duplicates (candidate pairs are verified against it)."),
-    entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default: capitalised multi-word spans, fast), 'spacy' (spaCy NER, pip install 'curadebt[ner]'; about 30 KB/s) or 'package.module:function' returning entity strings."),
+    entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default: capitalised multi-word spans, fast), 'spacy' (spaCy NER, pip install -e '.[ner]' (from a clone); about 30 KB/s) or 'package.module:function' returning entity strings."),
     max_record_bytes: int = typer.Option(8 * 1024 * 1024, help="Records larger than this are quarantined as too_large."),
     batch_size: int = typer.Option(1000, help="Documents per batch."),
     seed: int = typer.Option(0, help="Seed for MinHash permutations; same seed, same bytes."),

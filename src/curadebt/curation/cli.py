@@ -43,7 +43,7 @@ def curate(
     fmt: Optional[str] = typer.Option(None, "--format", help="Output shards: 'jsonl' (default) or 'parquet'."),
     shard_mb: Optional[float] = typer.Option(None, help="Target shard size in MB (default 64)."),
     tokenizer: str = typer.Option("words", help="Tokens for budgets, caps and the audits: 'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder."),
-    entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default: capitalised multi-word spans, fast), 'spacy' (spaCy NER, pip install 'curadebt[ner]'; about 30 KB/s) or 'package.module:function'."),
+    entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default: capitalised multi-word spans, fast), 'spacy' (spaCy NER, pip install -e '.[ner]' (from a clone); about 30 KB/s) or 'package.module:function'."),
     max_record_bytes: int = typer.Option(8 * 1024 * 1024, help="Records larger than this are quarantined."),
     batch_size: int = typer.Option(1000, help="Documents per batch."),
     engine: str = typer.Option("local", help="'local' (embedded; --workers processes) or 'ray' (a local Ray instance, or --ray-address). The scans, MinHash signatures and near-dup grouping run on it; same output bytes on every engine."),

@@ -81,6 +81,8 @@ def _f(x: Any, digits: int = 3) -> str:
         if abs(x) >= 1000:
             return f"{x:,.0f}"
         return f"{x:.{digits}g}"
+    if isinstance(x, dict):  # several thresholds
+        return ", ".join(f"{escape(str(k).replace('_', ' '))} {_f(v, digits)}" for k, v in x.items())
     return escape(str(x))
 
 

@@ -162,6 +162,12 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
         recipe = load_recipe(recipe)
     recipe.validate()
     check_engine(cfg.audit_config(recipe))
+    mix = recipe.op("mixture")
+    if mix is not None and mix.when == "always" and cfg.source_field is None and cfg.source_from is None:
+        from curadebt.curation.recipe import RecipeError
+
+        raise RecipeError("the mixture op rebalances sources, and no source is given: pass --source-field "
+                          "(or --source-from for text files), or leave the mixture out")
     if recipe.op("semantic_dedup") is not None:  # fail before the passes, not after them
         from curadebt.curation.semantic import preflight
 

@@ -64,7 +64,7 @@ def preflight(op: SemanticDedup) -> Path:
     the model folder present. Returns the folder; raises :class:`SemanticUnavailable`."""
     missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
     if missing:
-        raise SemanticUnavailable(f"semantic_dedup needs {' and '.join(missing)} (pip install 'curadebt[lab]')")
+        raise SemanticUnavailable(f"semantic_dedup needs {' and '.join(missing)} (pip install -e '.[lab]' (from a clone))")
     return model_dir(op.model)
 
 

@@ -31,7 +31,7 @@ from curadebt.corpus.document import Batch
 from curadebt.engine.api import Executor
 from curadebt.engine.local import merge_states
 
-RAY_MISSING = ("the Ray engine needs Ray: pip install 'curadebt[ray]' (or pip install 'ray[data]'), "
+RAY_MISSING = ("the Ray engine needs Ray: pip install -e '.[ray]' (from a clone) (or pip install 'ray[data]'), "
                "or use --engine local")
 
 

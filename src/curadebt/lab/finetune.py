@@ -21,7 +21,7 @@ import math
 import random
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -245,8 +245,9 @@ def finetune(model, batches: Sequence[Sequence[Encoded]], cfg: TrainConfig, pad_
 
 @torch.no_grad()
 def score_encoded(model, examples: Sequence[Encoded], pad_id: int, batch_size: int = 32,
-                  max_tokens: int = 4096) -> list[tuple[float, int]]:
-    """(summed log-prob of the targets, number of targets) per example, in input order."""
+                  max_tokens: int = 4096, on_batch: Callable[[int], None] | None = None) -> list[tuple[float, int]]:
+    """(summed log-prob of the targets, number of targets) per example, in input order;
+    ``on_batch(n)`` after each batch of n examples (a progress bar)."""
     order = sorted(range(len(examples)), key=lambda i: len(examples[i].ids))
     out: list[tuple[float, int] | None] = [None] * len(examples)
     i = 0
@@ -261,12 +262,14 @@ def score_encoded(model, examples: Sequence[Encoded], pad_id: int, batch_size: i
             out[j] = (float(lp[k:k + c].sum()), c)
             k += c
         i += n
+        if on_batch is not None:
+            on_batch(len(idx))
     return out  # type: ignore[return-value]
 
 
 def score_pairs(model, encoder: Encoder, pairs: Iterable[tuple[str, str]], pad_id: int,
-                batch_size: int = 32) -> list[tuple[float, int]]:
-    return score_encoded(model, [encoder.pair(p, a) for p, a in pairs], pad_id, batch_size)
+                batch_size: int = 32, on_batch: Callable[[int], None] | None = None) -> list[tuple[float, int]]:
+    return score_encoded(model, [encoder.pair(p, a) for p, a in pairs], pad_id, batch_size, on_batch=on_batch)
 
 
 def heldout_nll(model, chunks: Sequence[Encoded], pad_id: int, batch_size: int = 8) -> tuple[float, int]:

@@ -41,7 +41,7 @@ from typing import Any
 from curadebt.errors import EXIT_USAGE, CuradebtError
 
 LAB_INSTALL = ("pip install torch==2.13.0 (the CPU build; or any torch>=2.2) and then "
-               "pip install 'curadebt[lab]'")
+               "pip install -e '.[lab]' (from a clone)")
 
 
 class ModelNotAvailable(CuradebtError, RuntimeError):

@@ -319,9 +319,12 @@ def run_overwrite(lm, facts: Sequence[Fact], config: OverwriteConfig | None = No
         raise ValueError("the held-out perplexity text is shorter than one chunk")
     replay_chunks = enc.text_chunks(replay_text, cfg.chunk_tokens, None) if replay_text else []
 
-    def evaluate(fs: Sequence[Fact]) -> list[dict]:
+    def evaluate(fs: Sequence[Fact], bar: bool = False) -> list[dict]:
+        from curadebt.progress import count_progress
+
         pairs = [pp for f in fs for pp in _fact_pairs(f)]
-        scores = FT.score_pairs(model, enc, pairs, pad, cfg.eval_batch_size)
+        with count_progress("scoring the base model", len(pairs), enabled=bar and progress is not None) as advance:
+            scores = FT.score_pairs(model, enc, pairs, pad, cfg.eval_batch_size, on_batch=advance)
         out, k = [], 0
         for f in fs:
             n = len(_fact_pairs(f))
@@ -335,7 +338,7 @@ def run_overwrite(lm, facts: Sequence[Fact], config: OverwriteConfig | None = No
 
     say(f"scoring the base model on {len(facts)} fact(s)")
     t0 = time.perf_counter()
-    base_metrics = evaluate(facts)
+    base_metrics = evaluate(facts, bar=True)
     ppl_base = perplexity()
     eval_seconds = time.perf_counter() - t0
     skipped = list(skipped)

@@ -77,6 +77,7 @@ class DuplicateCluster:
     representative: str       # id of the lowest-ordinal member
     representative_ordinal: int
     example_ids: list[str]    # up to 5 other members, in ordinal order
+    preview: str = ""         # the start of the representative's text (filled in by the audit's second pass)
 
 
 @dataclass

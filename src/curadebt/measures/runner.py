@@ -281,5 +281,26 @@ def _order_pass(paths, cfg, tokenizer, extractor, sections, tokens, progress):
         overall_entities = {e.entity: e.mentions for e in sal.entities}
         entity_mentions = sal.entity_mentions
     batches = iter_batches(paths, cfg.reader(), Quarantine(), ReadStats(), tokenizer, extractor)
-    return order_measure(batches, tokens, overall_sources, overall_entities, entity_mentions,
-                         fractions=tuple(cfg.order_fractions))
+    dup = sections.get("duplicates")
+    wanted = {c.representative_ordinal: c for c in dup.largest_clusters} if dup is not None else {}
+    batches = _with_previews(batches, wanted)  # the start of each largest cluster's representative
+    result = order_measure(batches, tokens, overall_sources, overall_entities, entity_mentions,
+                           fractions=tuple(cfg.order_fractions))
+    if any(not c.preview for c in wanted.values()):  # the order windows ended first: read on (no tokenising)
+        for batch in batches:
+            if all(c.preview for c in wanted.values()) or batch.first_ordinal > max(wanted):
+                break
+    return result
+
+
+#: characters of a cluster representative's text shown in the report
+PREVIEW_CHARS = 160
+
+
+def _with_previews(batches, wanted: dict):
+    for batch in batches:
+        for d in batch.docs:
+            c = wanted.get(d.ordinal)
+            if c is not None:
+                c.preview = " ".join(d.text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
+        yield batch

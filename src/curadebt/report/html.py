@@ -128,6 +128,8 @@ def _num(x: Any, digits: int = 3) -> str:
         return DASH
     if isinstance(x, bool):
         return "yes" if x else "no"
+    if isinstance(x, dict):  # several thresholds: "top source share 0.5, source entropy 0.7"
+        return ", ".join(f"{str(k).replace('_', ' ')} {_num(v, digits)}" for k, v in x.items())
     if isinstance(x, int):
         return f"{x:,}"
     v = _finite(x)
@@ -458,8 +460,9 @@ def _render_duplicates(sec: dict, ctx: _Ctx) -> str:
             shown = ", ".join(f"<code>{_e(i)}</code>" for i in ids[:MAX_EXAMPLE_IDS])
             if len(ids) > MAX_EXAMPLE_IDS:
                 shown += f" (+{len(ids) - MAX_EXAMPLE_IDS:,} more)"
-            rows.append([c.get("kind"), _n(c.get("size")), _code(c.get("representative")), _H(shown)])
-        out.append(_table(["kind", "size", "representative", "example ids"], rows, total=len(clusters)))
+            rows.append([c.get("kind"), _n(c.get("size")), _code(c.get("representative")), c.get("preview") or "",
+                         _H(shown)])
+        out.append(_table(["kind", "size", "representative", "text", "example ids"], rows, total=len(clusters)))
     else:
         out.append('<p class="note">no duplicate clusters</p>')
     params = _d(sec.get("params"))

@@ -61,7 +61,9 @@ def _fmt(x) -> str:
         return str(x)
     if isinstance(x, float):
         return f"{x:.3g}"
-    return str(x)
+    if isinstance(x, dict):  # several thresholds
+        return ", ".join(f"{str(k).replace('_', ' ')} {_fmt(v)}" for k, v in x.items())
+    return data(x)
 
 
 def print_curate_summary(result) -> None:

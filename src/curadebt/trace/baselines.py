@@ -22,7 +22,7 @@ def bm25_scores(documents: Sequence[str], queries: Sequence[str], k1: float = 1.
     try:
         from rank_bm25 import BM25Okapi
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("BM25 needs the 'rank_bm25' package: pip install 'curadebt[lab]'") from e
+        raise ImportError("BM25 needs the 'rank_bm25' package: pip install -e '.[lab]' (from a clone)") from e
     if not len(documents):
         raise ValueError("no documents to rank")
     bm = BM25Okapi([word_tokenize_lower(d) for d in documents], k1=k1, b=b)

@@ -232,7 +232,7 @@ def trace(
     text_file: Optional[Path] = typer.Option(None, "--text-file", help="Read the text to trace from a file."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="The prompt (shown; spans also found in it are flagged)."),
     output: Optional[str] = typer.Option(None, "--output", help="The model output to trace (with --prompt)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON to this file ('-' for stdout)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON to this file ('-' for stdout instead of the table)."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML view to this file."),
     min_len: int = typer.Option(DEFAULT_MIN_SPAN_TOKENS, help="Drop spans shorter than this (tokens)."),
     max_count: Optional[int] = typer.Option(None, help="Drop spans occurring more often than this."),
@@ -254,13 +254,11 @@ def trace(
     res = idx.maximal_spans(target, min_len=min_len, max_count=max_count, max_unigram_prob=max_prob or None,
                             top_fraction=top_fraction, docs_per_span=docs_per_span, prompt=prompt)
     secs = time.perf_counter() - t0
-    data = res.to_json()
-    data["prompt"] = prompt
-    data["seconds"] = secs
-    if json_out is None and html_out is None:
-        json_out = Path("-")
-    if json_out is not None:
-        payload = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    result = res.to_json()
+    result["prompt"] = prompt
+    result["seconds"] = secs
+    if json_out is not None:  # without --json / --html: the table of spans, for a person
+        payload = json.dumps(result, ensure_ascii=False, indent=1) + "\n"
         if str(json_out) == "-":
             sys.stdout.write(payload)
         else:

@@ -199,7 +199,7 @@ class HFIdTokenizer(IdTokenizer):
         try:
             from tokenizers import Tokenizer
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise TokenizerError("A tokenizer.json needs the 'tokenizers' package: pip install 'curadebt[hf]'") from e
+            raise TokenizerError("A tokenizer.json needs the 'tokenizers' package: pip install -e '.[hf]' (from a clone)") from e
         from curadebt.text.hf import load_tokenizer
 
         self.path = Path(path)
