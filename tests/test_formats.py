@@ -126,3 +126,23 @@ def test_text_folders_ids_and_sources(shared_data, tmp_path):
     assert {d.source for d in docs} == {"inaugural", "state_union"}
     r = CliRunner().invoke(app, ["audit", *map(str, roots), "-o", str(tmp_path / "a"), "--source-field", "source"])
     assert r.exit_code == 0 and "does not apply to text files" in r.output
+
+
+def test_fsspec_urls_are_read_like_local_files(formats, tmp_path):
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/corpus/c.jsonl", formats["jsonl"].read_bytes())
+    for f in sorted((formats["hub"] / "data").iterdir()):
+        fs.pipe(f"/hub/data/{f.name}", f.read_bytes())
+    want = _numbers(formats["jsonl"], source_field="source")
+    import curadebt
+
+    for url in ("memory:///corpus/c.jsonl", "memory:///hub", "memory:///hub/data/*.parquet"):
+        rep = curadebt.audit(url, source_field="source").to_json()
+        got = (rep["corpus"]["documents_audited"], rep["corpus"]["tokens"],
+               sorted((s["source"], s["documents"]) for s in rep["mixture"]["sources"]))
+        assert got == want, url
+    r = CliRunner().invoke(app, ["audit", "memory:///corpus/c.jsonl", "-o", str(tmp_path / "a"), "-q"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["audit", "memory:///nothing/here.jsonl", "-o", str(tmp_path / "b"), "-q"])
+    assert r.exit_code == 3 and "nothing there" in r.output

@@ -82,7 +82,10 @@ def audit(
                       num_perm=num_perm, bands=bands, shingle_size=shingle_size, threshold=threshold, seed=seed,
                       entity_extractor=entity_extractor, probes=str(probes) if probes else None,
                       engine=engine, workers=workers, ray_address=ray_address)
-    report = run_audit([str(p) for p in corpus], out, cfg, progress=not quiet, force=force)
+    from curadebt.inputs import path_inputs
+
+    with path_inputs(list(corpus)) as inputs:  # remote URLs are copied for the run
+        report = run_audit(inputs, out, cfg, progress=not quiet, force=force)
     if not quiet:
         from curadebt.report.summary import print_audit_summary
 

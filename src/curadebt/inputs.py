@@ -5,7 +5,10 @@
   pandas ``DataFrame``, a ``datasets.Dataset`` / ``IterableDataset`` (each re-read as often as a run
   needs), a ``datasets.DatasetDict`` (every split, named in each record's meta as ``split``);
 - any other iterable of dicts or strings, such as a generator: read once and spooled to a JSONL file
-  in a private temporary folder (a run reads its corpus more than once), removed when the call ends.
+  in a private temporary folder (a run reads its corpus more than once), removed when the call ends;
+- a URL of any fsspec file system installed (``memory://``, ``s3://``, ``gcs://``...; globs too):
+  copied to a private temporary folder for the run (a run reads its corpus more than once, and the
+  readers check every file to its end), removed when the call ends. ``file://`` is read in place.
 
 Records in memory are named ``<kind>:<n>`` (``records:17``, ``dataset/train:3``) where they have no id.
 """
@@ -83,9 +86,49 @@ def _looks_like_path(s: str) -> bool:
     return any(c in s for c in "*?[") and bool(glob.glob(s, recursive=True))
 
 
+def is_remote(p: Any) -> bool:
+    return isinstance(p, str) and "://" in p and not p.startswith("file://")
+
+
+def _local(p: Any, folder_of) -> Any:
+    """A remote URL copied into the run's temporary folder (its last path part kept as the name)."""
+    if not is_remote(p):
+        return p
+    try:
+        import fsspec
+    except ImportError as e:
+        from curadebt.corpus.records import CorpusError
+
+        raise CorpusError(f"{p}: remote paths need fsspec (pip install fsspec, plus the file system's own package)") from e
+    from curadebt.corpus.records import CorpusError
+
+    try:
+        fs, _, found = fsspec.get_fs_token_paths(p)
+    except (ValueError, ImportError) as e:
+        raise CorpusError(f"{p}: no file system for this URL ({e}); install its fsspec package") from e
+    found = [f for f in found if fs.exists(f)]
+    if not found:
+        raise CorpusError(f"{p}: nothing there")
+    dest = folder_of() / f"remote-{len(list(folder_of().iterdir()))}"
+    dest.mkdir()
+    name = p.rstrip("/").rsplit("/", 1)[-1]
+    if len(found) == 1 and not fs.isdir(found[0]):
+        target = dest / (name if not any(c in name for c in "*?[") else found[0].rsplit("/", 1)[-1])
+        fs.get(found[0], str(target))
+        return target
+    root = dest / (name if not any(c in name for c in "*?[") else "matches")
+    root.mkdir()
+    for f in found:
+        if fs.isdir(f):
+            fs.get(f, str(root / f.rstrip("/").rsplit("/", 1)[-1]), recursive=True)
+        else:
+            fs.get(f, str(root / f.rsplit("/", 1)[-1]))
+    return root
+
+
 @contextlib.contextmanager
-def corpus_inputs(corpus: Any) -> Iterator[list]:
-    """The readers' inputs for ``corpus`` (see the module docstring), valid inside the block."""
+def _run_folder() -> Iterator:
+    """A private temporary folder for one call, made on first use and removed at the end."""
     tmp: list[tempfile.TemporaryDirectory] = []
 
     def folder() -> Path:
@@ -94,8 +137,26 @@ def corpus_inputs(corpus: Any) -> Iterator[list]:
         return Path(tmp[0].name)
 
     try:
-        mem = _memory(corpus, folder)
-        yield mem if mem is not None else (list(corpus) if isinstance(corpus, (list, tuple)) else [corpus])
+        yield folder
     finally:
         for t in tmp:
             t.cleanup()
+
+
+@contextlib.contextmanager
+def corpus_inputs(corpus: Any) -> Iterator[list]:
+    """The readers' inputs for ``corpus`` (see the module docstring), valid inside the block."""
+    with _run_folder() as folder:
+        mem = _memory(corpus, folder)
+        if mem is not None:
+            yield mem
+        else:
+            paths = list(corpus) if isinstance(corpus, (list, tuple)) else [corpus]
+            yield [_local(p, folder) for p in paths]
+
+
+@contextlib.contextmanager
+def path_inputs(paths: list[str]) -> Iterator[list]:
+    """The CLI's inputs: paths, globs and URLs only (never texts), remote ones copied for the run."""
+    with _run_folder() as folder:
+        yield [_local(p, folder) for p in paths]

@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 
 from curadebt.corpus import quarantine as q
 from curadebt.corpus.document import Batch, Document
-from curadebt.corpus.formats import READERS, SourceFile
+from curadebt.corpus.formats import READERS
 from curadebt.corpus.records import (DEFAULT_MAX_RECORD_BYTES, CorpusError, EmptyCorpusError, ReaderConfig, ReadStats,
                                      RecordBuilder, id_string)
 from curadebt.corpus.sources import MemorySource, expand_inputs, plan_sources

@@ -78,7 +78,8 @@ def expand_inputs(inputs) -> list:
         if s.startswith("file://"):
             s = s[len("file://"):]
         if "://" in s:
-            raise CorpusError(f"{s}: remote paths are not read; copy the files to a local folder first")
+            raise CorpusError(f"{s}: remote URLs are read through the API or the CLI (curadebt.inputs), which "
+                              "copy them for the run")
         if not os.path.lexists(s) and _GLOB_MAGIC.search(s):
             matches = sorted(glob.glob(s, recursive=True))
             if not matches:

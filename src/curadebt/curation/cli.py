@@ -88,7 +88,10 @@ def curate(
                        max_record_bytes=max_record_bytes, batch_size=batch_size, tokenizer=tokenizer,
                        entity_extractor=entity_extractor, probes=str(probes) if probes else None, engine=engine,
                        workers=workers, ray_address=ray_address)
-    result = run_curate([str(p) for p in corpus], out, rec, cfg, progress=not quiet, force=force)
+    from curadebt.inputs import path_inputs
+
+    with path_inputs(list(corpus)) as inputs:  # remote URLs are copied for the run
+        result = run_curate(inputs, out, rec, cfg, progress=not quiet, force=force)
     r = result.reconciliation
     if quiet:
         console.print(f"read {r['read']} = kept {r['kept']} + dropped {r['dropped']} + quarantined {r['quarantined']}",

@@ -21,12 +21,11 @@ from curadebt.clikit import HandledGroup, data
 from rich.table import Table
 
 from curadebt.report.writer import write_text_atomic
-from curadebt.trace.build import DEFAULT_SHARD_TOKENS, IndexBuildError, build_index
+from curadebt.trace.build import DEFAULT_SHARD_TOKENS, build_index
 from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, TokenIndex
 
 
 EXIT_USAGE = 2
-EXIT_CORPUS_ERROR = 3
 
 index_app = typer.Typer(
     name="index",
@@ -78,7 +77,7 @@ def build(
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
 ):
     """Tokenise a corpus and build its token index (suffix array per shard)."""
-    from curadebt.corpus import CorpusError, ReaderConfig
+    from curadebt.corpus import ReaderConfig
 
     cfg = ReaderConfig(text_field=text_field, id_field=id_field, source_field=source_field, format=input_format,
                        split=split)
@@ -91,16 +90,12 @@ def build(
             last[0] = now
             err.print(f"  {docs:,} documents, {toks:,} tokens ({toks / max(now - t0, 1e-9):,.0f} tokens/s)", highlight=False)
 
-    try:
-        report = build_index(corpus, out, tokenizer=tokenizer, reader_config=cfg, shard_tokens=shard_tokens,
+    from curadebt.inputs import path_inputs
+
+    with path_inputs(list(corpus)) as inputs:  # remote URLs are copied for the build
+        report = build_index(inputs, out, tokenizer=tokenizer, reader_config=cfg, shard_tokens=shard_tokens,
                              store_text=store_text, overwrite=force, quarantine_path=quarantine,
                              workers=workers or min(os.cpu_count() or 1, 8), on_batch=on_batch)
-    except CorpusError as e:
-        err.print(f"[red]error:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_CORPUS_ERROR)
-    except (IndexBuildError, ValueError) as e:
-        err.print(f"[red]error:[/] {escape(str(e))}")
-        raise typer.Exit(EXIT_USAGE)
     if as_json:
         _dump(report.to_json())
         return

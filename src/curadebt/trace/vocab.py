@@ -197,7 +197,7 @@ class HFIdTokenizer(IdTokenizer):
 
     def __init__(self, path: Path, spec: str | None = None):
         try:
-            from tokenizers import Tokenizer
+            import tokenizers  # noqa: F401  (checked here for a clear message)
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise TokenizerError("A tokenizer.json needs the 'tokenizers' package: pip install -e '.[hf]' (from a clone)") from e
         from curadebt.text.hf import load_tokenizer
