@@ -88,3 +88,20 @@ def test_dataset_dict_and_typed_curate_result(tmp_path):
     assert "exact copy of dataset/train:1" in res.explain("dataset/train:31")
     out = [json.loads(line) for p in sorted((tmp_path / "out" / "data").iterdir()) for line in p.read_text().splitlines()]
     assert {o["split"] for o in out} == {"train"}  # the split is in each record's meta
+
+
+def test_apply_ledger_to_a_dataset(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    from curadebt.integrations.datasets import apply_ledger
+
+    texts = [f"a note on lanterns and harbours, number {i} of many" for i in range(25)]
+    ds = datasets.Dataset.from_dict({"text": texts + texts[:5], "n": list(range(30))})
+    res = curadebt.curate(ds, tmp_path / "out")
+    kept = apply_ledger(ds, tmp_path / "out")
+    assert len(kept) == res.reconciliation["output_documents"] == 25
+    assert kept["n"] == list(range(25))  # the input's order, the later exact copies left out
+    with_ids = ds.add_column("id", [f"d{i}" for i in range(30)])
+    res = curadebt.curate(with_ids, tmp_path / "out2")
+    assert apply_ledger(with_ids, tmp_path / "out2")["id"] == [f"d{i}" for i in range(25)]
+    with pytest.raises(KeyError, match="not in the ledger"):
+        apply_ledger(with_ids.select(range(3)).map(lambda r: {"id": "x" + r["id"]}), tmp_path / "out2")
