@@ -35,7 +35,6 @@ def _decisions(ledger: str | Path) -> dict[str, list[int]]:
 def apply_ledger(ds: Any, ledger: str | Path, id_field: str = "id"):
     """The Dataset (or DatasetDict) with the ledger's decisions applied: dropped rows left out, rows
     kept x k repeated k times, in the input's order. A row the ledger does not know is an error."""
-
     decisions = _decisions(ledger)
     if type(ds).__name__ == "DatasetDict":
         return type(ds)({split: _apply(d, decisions, id_field, f"dataset/{split}") for split, d in ds.items()})
@@ -43,9 +42,9 @@ def apply_ledger(ds: Any, ledger: str | Path, id_field: str = "id"):
 
 
 def _apply(ds, decisions: dict[str, list[int]], id_field: str, name: str):
-    from curadebt.corpus.records import id_string as to_str
+    from curadebt.corpus.records import id_string
 
-    ids = [to_str(v) for v in ds[id_field]] if id_field in ds.column_names else \
+    ids = [id_string(v) for v in ds[id_field]] if id_field in ds.column_names else \
         [f"{name}:{i + 1}" for i in range(len(ds))]
     seen: Counter = Counter()
     indices = []
