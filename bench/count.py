@@ -69,7 +69,8 @@ def load_texts(path: Path, limit_bytes: float) -> list[str]:
 
 
 def _batches(texts, size, tokenizer=None):
-    from curadebt.corpus.document import Batch, Document
+    from curadebt.corpus.batch import Batch
+    from curadebt.core.document import Document
 
     for s in range(0, len(texts), size):
         yield Batch([Document(id=str(i), text=t, ordinal=i) for i, t in enumerate(texts[s:s + size], start=s)],

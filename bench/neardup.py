@@ -173,7 +173,8 @@ def _curadebt_result(res):
 
 
 def _batches(texts, size):
-    from curadebt.corpus.document import Batch, Document
+    from curadebt.corpus.batch import Batch
+    from curadebt.core.document import Document
 
     for s in range(0, len(texts), size):
         yield Batch([Document(id=str(i), text=t, ordinal=i) for i, t in enumerate(texts[s:s + size], start=s)])

@@ -9,7 +9,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from curadebt.corpus.document import Batch, Document
+from curadebt.corpus.batch import Batch
+from curadebt.core.document import Document
 from curadebt.curation import recipe as R
 from curadebt.curation.context import OpContext
 from curadebt.curation.plan import Plan

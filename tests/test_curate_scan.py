@@ -9,7 +9,8 @@ from collections import Counter
 
 import numpy as np
 
-from curadebt.corpus.document import Batch, Document
+from curadebt.corpus.batch import Batch
+from curadebt.core.document import Document
 from curadebt.curation.scan import _NO_HASH, _STOP, ScanMeasure, _context_hash, word_hash
 from curadebt.text.tokenize import word_tokenize
 

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from curadebt.measures.base import to_jsonable
+from curadebt.core.measure import to_jsonable
 from curadebt.measures.debt import (DIMENSIONS, DebtThresholds, compute_debt, ratio_score, severity_of,
                                  share_score)
 
@@ -325,7 +325,8 @@ def test_custom_thresholds():
 
 def test_typed_sections_are_accepted():
     from curadebt.measures.mixture import MixtureMeasure
-    from curadebt.corpus.document import Batch, Document
+    from curadebt.corpus.batch import Batch
+    from curadebt.core.document import Document
 
     m = MixtureMeasure("source")
     docs = [Document(str(i), "word " * (30 if i < 8 else 5), i, source="big" if i < 8 else "small") for i in range(10)]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curadebt.measures.base import to_jsonable
+from curadebt.core.measure import to_jsonable
 from curadebt.measures.duplicates import (DEFAULT_THRESHOLD, KIND_EXACT, KIND_NEAR, KIND_REPRESENTATIVE, KIND_UNIQUE,
                                        DuplicatesMeasure, find_duplicates)
 from curadebt.measures.minhash import (MinHasher, bucket_pairs, connected_components, hash_tokens, lsh_cluster,

@@ -17,7 +17,8 @@ from curadebt.measures.duplicates import DuplicatesMeasure
 from curadebt.measures.lsh import best_matches, block_starts, lsh_cluster_on
 from curadebt.measures.minhash import MinHasher, lsh_cluster
 from curadebt.measures.runner import AuditConfig, audit
-from curadebt.corpus.document import Batch, Document
+from curadebt.corpus.batch import Batch
+from curadebt.core.document import Document
 from curadebt.engine.api import SerialExecutor
 from curadebt.engine.local import EngineError, LocalExecutor
 
@@ -110,7 +111,7 @@ def test_duplicates_measure_on_an_executor_equals_finalize(detached):
 
 
 def _plain(result):
-    from curadebt.measures.base import to_jsonable
+    from curadebt.core.measure import to_jsonable
 
     return to_jsonable(result)
 

@@ -7,11 +7,12 @@ import random
 
 import numpy as np
 
-from curadebt.measures.base import top_items
+from curadebt.core.measure import top_items
 from curadebt.measures.frequency import FrequencyMeasure
 from curadebt.measures.ngramcount import HashedNgramCounter
 from curadebt.measures.sketch import BoundedCounter
-from curadebt.corpus.document import Batch, Document
+from curadebt.corpus.batch import Batch
+from curadebt.core.document import Document
 from curadebt.text.tokenize import word_tokenize
 
 

@@ -9,10 +9,11 @@ from functools import reduce
 
 import pytest
 
-from curadebt.measures.base import to_jsonable
+from curadebt.core.measure import to_jsonable
 from curadebt.measures.probe_files import Probe, ProbeFileError, load_probes
 from curadebt.measures.probes import ProbesMeasure, split_sentences
-from curadebt.corpus.document import Batch, Document
+from curadebt.corpus.batch import Batch
+from curadebt.core.document import Document
 
 TEXTS = [
     "The capital of France is Paris. Paris is lovely.",                                   # 0

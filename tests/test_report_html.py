@@ -19,7 +19,7 @@ import pytest
 from curadebt.report import html as report_html
 from curadebt.report import plots
 from curadebt.report.html import SECTION_TITLES, render_report_html
-from curadebt.report.writer import dumps_json, write_json_atomic, write_text_atomic
+from curadebt.core.atomic import dumps_json, write_json_atomic, write_text_atomic
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sample_report.json"
 PAYLOAD = "<script>alert(1)</script> & \"q\" 'a' $x$ <img src=x onerror=alert(2)>"

@@ -9,9 +9,10 @@ from functools import reduce
 
 import pytest
 
-from curadebt.measures.base import to_jsonable
+from curadebt.core.measure import to_jsonable
 from curadebt.measures.salience import SalienceMeasure, robust_z
-from curadebt.corpus.document import Batch, Document
+from curadebt.corpus.batch import Batch
+from curadebt.core.document import Document
 from curadebt.text.entities import capitalised_spans
 from curadebt.text.tokenize import WORD_RE
 
@@ -236,7 +237,8 @@ def test_spacy_extractor_finds_named_entities_in_batches():
     pytest.importorskip("spacy", reason="spaCy is the optional NER extractor: pip install 'curadebt[ner]'")
     import pickle
 
-    from curadebt.corpus.document import Batch, Document
+    from curadebt.corpus.batch import Batch
+    from curadebt.core.document import Document
     from curadebt.text.entities import SpacyExtractor, get_extractor
 
     ext = get_extractor("spacy")

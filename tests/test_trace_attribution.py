@@ -61,7 +61,7 @@ def test_bm25_equals_hand_computation():
 
 
 def test_exact_match_scores_equal_brute_force(tmp_path):
-    from curadebt.corpus.document import Document
+    from curadebt.core.document import Document
     from curadebt.trace.baselines import exact_match_scores
     from curadebt.trace.build import build_index_from_documents
     from curadebt.trace.index import TokenIndex

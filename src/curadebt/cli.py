@@ -116,7 +116,7 @@ def verify(
     --checksums); for a curate output also the report's books and that every place the ledger points
     at holds that document (id and text checksum), exactly once. Exit 1 on any mismatch."""
     from curadebt.corpus.outdir import read_manifest, verify_output
-    from curadebt.errors import EXIT_CHECK_FAILED
+    from curadebt.core.errors import EXIT_CHECK_FAILED
 
     man = read_manifest(out)
     kind = (man or {}).get("kind")

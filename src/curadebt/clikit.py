@@ -2,7 +2,7 @@
 
 :class:`HandledGroup` is the click group of the ``curadebt`` app (and of the stand-alone sub-apps
 used in tests). Any exception a command raises is printed as one line, ``label: message``, and
-turned into the exit code of :mod:`curadebt.errors`; ``--debug`` (or ``CURADEBT_DEBUG=1``) prints
+turned into the exit code of :mod:`curadebt.core.errors`; ``--debug`` (or ``CURADEBT_DEBUG=1``) prints
 the traceback as well. Text from the data is escaped for rich markup everywhere it is printed.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from curadebt.console import err
-from curadebt.errors import classify
+from curadebt.core.errors import classify
 
 _debug = False
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from curadebt.corpus import quarantine as q
-from curadebt.corpus.document import Document
+from curadebt.core.document import Document
 from curadebt.corpus.records import CorpusError, RecordBuilder, has_lone_surrogate
 from curadebt.corpus.streams import BOM, decode_text, iter_lines_bounded, open_binary
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import xxhash
-from curadebt.errors import EXIT_OUTPUT, CuradebtError
+from curadebt.core.errors import EXIT_OUTPUT, CuradebtError
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "curadebt-output"
@@ -240,7 +240,7 @@ class StagedOutput:
         return list(self.existing.foreign)
 
     def commit(self, checkpoint: Callable[[str], None] | None = None) -> None:
-        from curadebt.report.writer import write_json_atomic
+        from curadebt.core.atomic import write_json_atomic
 
         write_json_atomic(self.dir / MANIFEST, build_manifest(self.dir, self.kind))
         if checkpoint is not None:

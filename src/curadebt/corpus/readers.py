@@ -30,7 +30,8 @@ import os
 from typing import Callable, Iterator
 
 from curadebt.corpus import quarantine as q
-from curadebt.corpus.document import Batch, Document
+from curadebt.corpus.batch import Batch
+from curadebt.core.document import Document
 from curadebt.corpus.formats import READERS
 from curadebt.corpus.records import (DEFAULT_MAX_RECORD_BYTES, CorpusError, EmptyCorpusError, ReaderConfig, ReadStats,
                                      RecordBuilder, id_string)

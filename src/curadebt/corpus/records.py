@@ -1,7 +1,7 @@
 """From raw records to documents: the reader's settings, its books, and the one id rule.
 
 :class:`RecordBuilder` turns a record (a JSON object, a Parquet/Arrow/CSV row, a text file, a dict
-from memory) into a :class:`~curadebt.corpus.document.Document` or a quarantine entry, and keeps
+from memory) into a :class:`~curadebt.corpus.batch.Document` or a quarantine entry, and keeps
 ``ReadStats`` exact: ``documents_read == documents_ok + documents_quarantined``.
 
 **Ids**: the record's ``id_field`` (default ``id``) when it has one; a value that is not a string
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curadebt.corpus import quarantine as q
-from curadebt.corpus.document import Document
-from curadebt.errors import EXIT_INPUT, CuradebtError
+from curadebt.core.document import Document
+from curadebt.core.errors import EXIT_INPUT, CuradebtError
 
 DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024
 #: How many distinct field names :attr:`ReadStats.fields_without_text` remembers.

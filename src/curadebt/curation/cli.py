@@ -9,7 +9,7 @@ import typer
 
 from curadebt.clikit import HandledGroup, data
 from curadebt.console import console, err
-from curadebt.errors import EXIT_CHECK_FAILED
+from curadebt.core.errors import EXIT_CHECK_FAILED
 
 
 def curate(

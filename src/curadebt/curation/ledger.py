@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from curadebt.report.writer import write_bytes_atomic
+from curadebt.core.atomic import write_bytes_atomic
 
 LEDGER_FILE = "ledger.parquet"
 

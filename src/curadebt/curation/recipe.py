@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from curadebt.errors import EXIT_USAGE, CuradebtError
+from curadebt.core.errors import EXIT_USAGE, CuradebtError
 
 
 class RecipeError(CuradebtError, ValueError):

@@ -298,7 +298,7 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     report = dict(after)
     report["curate"] = section
     from curadebt.report.html import render_report_html
-    from curadebt.report.writer import write_json_atomic, write_text_atomic
+    from curadebt.core.atomic import write_json_atomic, write_text_atomic
 
     write_json_atomic(out / "report.json", report)
     write_text_atomic(out / "report.html", render_report_html(

@@ -29,8 +29,8 @@ from typing import Sequence
 import numpy as np
 import xxhash
 
-from curadebt.measures.base import Measure
-from curadebt.corpus.document import Batch
+from curadebt.core.measure import Measure
+from curadebt.corpus.batch import Batch
 from curadebt.measures.ngramcount import ragged_gather
 from curadebt.measures.salience import capitalised_tokens, entity_pairs, is_capitalised
 from curadebt.text.wordhash import WordSpans, xxh3_64

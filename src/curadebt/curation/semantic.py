@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from curadebt.errors import EXIT_USAGE, CuradebtError
+from curadebt.core.errors import EXIT_USAGE, CuradebtError
 from curadebt.measures.minhash import connected_components
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import ReadStats, iter_documents

@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
-from curadebt.errors import EXIT_INPUT, CuradebtError
+from curadebt.core.errors import EXIT_INPUT, CuradebtError
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import ReaderConfig, ReadStats, iter_documents
-from curadebt.report.writer import write_bytes_atomic
+from curadebt.core.atomic import write_bytes_atomic
 
 RECORD_OVERHEAD = 48  # bytes of JSON around the text, for shard sizing only
 _HDR = struct.Struct("<qI")

@@ -14,9 +14,9 @@ import os
 import queue
 from typing import Callable, Iterable
 
-from curadebt.errors import EXIT_INTERNAL, CuradebtError
-from curadebt.measures.base import Measure
-from curadebt.corpus.document import Batch
+from curadebt.core.errors import EXIT_INTERNAL, CuradebtError
+from curadebt.core.measure import Measure
+from curadebt.corpus.batch import Batch
 from curadebt.engine.api import Executor, Ref, split_returns
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from curadebt.errors import EXIT_USAGE, CuradebtError
-from curadebt.measures.base import Measure
-from curadebt.corpus.document import Batch
+from curadebt.core.errors import EXIT_USAGE, CuradebtError
+from curadebt.core.measure import Measure
+from curadebt.corpus.batch import Batch
 from curadebt.engine.api import Executor
 from curadebt.engine.local import merge_states
 

@@ -52,7 +52,7 @@ class CuradebtAudit(PipelineStep):
         _audit_config(options)  # fail now on an unknown option
 
     def run(self, data, rank: int = 0, world_size: int = 1):
-        from curadebt.corpus.document import Batch
+        from curadebt.corpus.batch import Batch
         from curadebt.corpus.quarantine import Quarantine
         from curadebt.corpus.records import RecordBuilder, ReadStats
         from curadebt.measures.runner import build_measures

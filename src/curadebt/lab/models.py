@@ -38,7 +38,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from curadebt.errors import EXIT_USAGE, CuradebtError
+from curadebt.core.errors import EXIT_USAGE, CuradebtError
 
 LAB_INSTALL = ("pip install torch==2.13.0 (the CPU build; or any torch>=2.2) and then "
                "pip install -e '.[lab]' (from a clone)")

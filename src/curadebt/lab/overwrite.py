@@ -457,7 +457,7 @@ def corpus_probes_report(paths: Sequence[str | Path] | str | Path, facts: Sequen
     Returns a report-shaped dict ``{"probes": ...}`` that :func:`probe_odds` reads, like an audit
     report.json made with ``--probes``.
     """
-    from curadebt.measures.base import to_jsonable
+    from curadebt.core.measure import to_jsonable
     from curadebt.measures.probes import ProbesMeasure
     from curadebt.corpus.readers import ReaderConfig, iter_batches
 

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from curadebt.report.writer import write_bytes_atomic
+from curadebt.core.atomic import write_bytes_atomic
 
 
 def atomic_write(path: str | Path, data: str | bytes) -> Path:

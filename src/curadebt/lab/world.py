@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curadebt.errors import EXIT_USAGE, CuradebtError
+from curadebt.core.errors import EXIT_USAGE, CuradebtError
 from curadebt.demo.world import COUNTRIES, DISHES, GOODS, MONTHS, ORGS, PRODUCTS, PROFESSIONS, TOPICS
 
 DEFAULT_TIERS = (1, 4, 16, 64, 256, 1024)

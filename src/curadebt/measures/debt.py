@@ -75,7 +75,7 @@ class DebtResult:
     thresholds: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        from curadebt.measures.base import to_jsonable
+        from curadebt.core.measure import to_jsonable
 
         return to_jsonable(self)
 
@@ -164,7 +164,7 @@ def _plain(obj: Any) -> Any:
     if obj is None or isinstance(obj, (dict, list, str, int, float, bool)):
         return obj
     if dataclasses.is_dataclass(obj):
-        from curadebt.measures.base import to_jsonable
+        from curadebt.core.measure import to_jsonable
 
         return to_jsonable(obj)
     return obj

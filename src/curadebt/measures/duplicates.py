@@ -45,11 +45,11 @@ from typing import Any, Iterator
 import numpy as np
 import xxhash
 
-from curadebt.measures.base import Measure
+from curadebt.core.measure import Measure
 from curadebt.measures.lsh import best_matches, gather_blocks, lsh_cluster_on
 from curadebt.measures.minhash import BUCKET_WINDOW, MinHasher, lsh_cluster
 from curadebt.measures.ngramcount import ragged_gather
-from curadebt.corpus.document import Batch
+from curadebt.corpus.batch import Batch
 from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
 
 DEFAULT_NUM_PERM = 128
@@ -436,7 +436,7 @@ def _size_distribution(sizes: np.ndarray) -> dict[str, int]:
 
 def find_duplicates(texts, ids=None, **params) -> DuplicatesResult:
     """Convenience: run the measure on a list of texts (one batch); ``params`` as for the measure."""
-    from curadebt.corpus.document import Document
+    from curadebt.core.document import Document
 
     texts = list(texts)
     ids = list(ids) if ids is not None else [str(i) for i in range(len(texts))]

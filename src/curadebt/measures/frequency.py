@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from curadebt.measures.base import Measure, top_items
+from curadebt.core.measure import Measure, top_items
 from curadebt.measures.ngramcount import HashedNgramCounter
-from curadebt.corpus.document import Batch
+from curadebt.corpus.batch import Batch
 
 COVERAGE_RANKS = (10, 100, 1000)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from curadebt.measures.base import Measure
-from curadebt.corpus.document import Batch
+from curadebt.core.measure import Measure
+from curadebt.corpus.batch import Batch
 
 NO_SOURCE = "(none)"
 

@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from curadebt.measures.base import top_items
+from curadebt.core.measure import top_items
 from curadebt.measures.mixture import NO_SOURCE
-from curadebt.corpus.document import Batch
+from curadebt.corpus.batch import Batch
 
 DEFAULT_FRACTIONS = (0.01, 0.05, 0.1)
 

@@ -29,7 +29,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from curadebt.errors import EXIT_INPUT, CuradebtError
+from curadebt.core.errors import EXIT_INPUT, CuradebtError
 
 SUBJECT_SLOT = "{subject}"
 ANSWER_SLOT = "{answer}"

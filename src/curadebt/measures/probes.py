@@ -48,9 +48,9 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from curadebt.measures.base import Measure
+from curadebt.core.measure import Measure
 from curadebt.measures.probe_files import Probe, load_probes
-from curadebt.corpus.document import Batch
+from curadebt.corpus.batch import Batch
 
 SENTENCE_BREAK_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\n[^\S\n]*\n\s*")
 

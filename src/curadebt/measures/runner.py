@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curadebt.errors import EXIT_RECONCILIATION, CuradebtError
+from curadebt.core.errors import EXIT_RECONCILIATION, CuradebtError
 from curadebt.version import __version__
-from curadebt.measures.base import Measure, to_jsonable
+from curadebt.core.measure import Measure, to_jsonable
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import EmptyCorpusError, ReaderConfig, ReadStats, iter_batches, no_documents_message
 from curadebt.progress import byte_progress, corpus_size_bytes
@@ -92,7 +92,7 @@ class AuditReport:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         from curadebt.report.html import render_report_html
-        from curadebt.report.writer import write_json_atomic, write_text_atomic
+        from curadebt.core.atomic import write_json_atomic, write_text_atomic
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -94,8 +94,8 @@ from typing import Callable
 
 import numpy as np
 
-from curadebt.measures.base import Measure, top_items
-from curadebt.corpus.document import Batch
+from curadebt.core.measure import Measure, top_items
+from curadebt.corpus.batch import Batch
 from curadebt.text.entities import EntityExtractor, get_extractor
 from curadebt.text.tokenize import WORD_RE
 from curadebt.text.wordhash import WordSpans

@@ -6,7 +6,7 @@ import re
 from functools import partial
 from pathlib import Path
 from typing import Callable
-from curadebt.errors import EXIT_USAGE, CuradebtError
+from curadebt.core.errors import EXIT_USAGE, CuradebtError
 
 Tokenizer = Callable[[str], list[str]]
 

@@ -175,7 +175,7 @@ def evaluate_seed(seed: int, cfg: EvalConfig, log: Callable[[str], None] = lambd
     """One world, one model, every method (see the module doc)."""
     import torch
 
-    from curadebt.corpus.document import Document
+    from curadebt.core.document import Document
     from curadebt.trace.baselines import bm25_scores, exact_match_scores
     from curadebt.trace.build import build_index_from_documents
     from curadebt.trace.index import TokenIndex

@@ -43,7 +43,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from curadebt.errors import EXIT_USAGE, CuradebtError
+from curadebt.core.errors import EXIT_USAGE, CuradebtError
 from curadebt.corpus import Document, Quarantine, ReaderConfig, ReadStats, iter_documents
 from curadebt.corpus.sources import expand_inputs
 from curadebt.trace.vocab import IdTokenizer, WordIdTokenizer, make_id_tokenizer, word_batch_local

@@ -20,7 +20,7 @@ from rich.markup import escape
 from curadebt.clikit import HandledGroup, data
 from rich.table import Table
 
-from curadebt.report.writer import write_text_atomic
+from curadebt.core.atomic import write_text_atomic
 from curadebt.trace.build import DEFAULT_SHARD_TOKENS, build_index
 from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, TokenIndex
 
@@ -39,7 +39,7 @@ index_app = typer.Typer(
 
 
 def _open(index: Path) -> TokenIndex:
-    return TokenIndex.open(index)  # a missing or damaged index: IndexError_, exit 3 (curadebt.errors)
+    return TokenIndex.open(index)  # a missing or damaged index: IndexError_, exit 3 (curadebt.core.errors)
 
 
 def _query(text: str, ids: bool, allow_empty: bool = False):

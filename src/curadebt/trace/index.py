@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from curadebt.errors import EXIT_INPUT, CuradebtError
+from curadebt.core.errors import EXIT_INPUT, CuradebtError
 from curadebt.trace.build import FORMAT, FORMAT_VERSION
 from curadebt.trace.vocab import IdTokenizer, load_id_tokenizer
 

@@ -1,24 +1,11 @@
-"""The unit of data: a document, and the batch that carries documents through every pass."""
+"""The batch that carries documents through every pass, with the text features its measures share
+(tokens, word spans and hashes, entities), each computed once per batch."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One training document.
-
-    ``ordinal`` is the 0-based position in reading order (taken as training order); it is
-    what makes results independent of how the corpus was split into batches or workers.
-    """
-
-    id: str
-    text: str
-    ordinal: int
-    source: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+from curadebt.core.document import Document
 
 
 class Batch:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from abc import ABC, abstractmethod
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from curadebt.corpus.document import Batch
+if TYPE_CHECKING:  # the protocol names the batch type only; core imports nothing of curadebt
+    from curadebt.corpus.batch import Batch
 
 S = TypeVar("S")
 R = TypeVar("R")
