@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 MIXED = ROOT.parent / "shared" / "data" / "mixed" / "corpus.jsonl"
 
 
-def _digest(path: Path) -> str:
+def _digest(path: Path, tmp: Path) -> str:
     if path.suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # paths inside the run's temporary folder differ between runs: compare them relative to it
+        data = json.loads(path.read_text(encoding="utf-8").replace(json.dumps(str(tmp))[1:-1], "<tmp>"))
         data.pop("tool", None)
         if isinstance(data.get("curate"), dict):
             data["curate"].pop("tool", None)
@@ -32,7 +33,7 @@ def _digest(path: Path) -> str:
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): _digest(p) for p in sorted(root.rglob("*"))
+    return {str(p.relative_to(root)): _digest(p, root.parent) for p in sorted(root.rglob("*"))
             if p.is_file() and p.name != "manifest.json" and p.suffix != ".html"}
 
 

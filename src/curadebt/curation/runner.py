@@ -41,7 +41,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from curadebt.measures.runner import AuditConfig, ReconciliationError, audit_into, build_measures, check_engine, input_paths
+from curadebt import engine
+from curadebt.measures.runner import AuditConfig, ReconciliationError, audit_into, build_measures, input_paths
 from curadebt.corpus.outdir import file_checksum, staged_output
 from curadebt.curation import caps, dedup, facts, normalize, ordering, sampling
 from curadebt.curation.context import OpContext
@@ -161,7 +162,7 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
     elif not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
     recipe.validate()
-    check_engine(cfg.audit_config(recipe))
+    engine.get(cfg.audit_config(recipe))  # fail before any work on a bad engine choice
     mix = recipe.op("mixture")
     if mix is not None and mix.when == "always" and cfg.source_field is None and cfg.source_from is None:
         from curadebt.curation.recipe import RecipeError

@@ -2,13 +2,13 @@
 then the debt score and the report (report.json, report.html, quarantine.jsonl)."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curadebt import engine
 from curadebt.core.errors import EXIT_RECONCILIATION, CuradebtError
 from curadebt.version import __version__
 from curadebt.core.measure import Measure, to_jsonable
@@ -156,7 +156,7 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
     :class:`~curadebt.corpus.readers.EmptyCorpusError` and writes nothing.
     """
     cfg = dataclasses.replace(config or AuditConfig(), **overrides)
-    check_engine(cfg)
+    engine.get(cfg)  # fail before any work on a bad engine choice
     if out is None:
         return audit_into(paths, None, cfg, progress=progress, measures=measures)
     from curadebt.corpus.outdir import staged_output
@@ -186,10 +186,11 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     quarantine = Quarantine(out_dir / "quarantine.jsonl" if out_dir else None)
     stats = ReadStats()
 
-    with open_executor(cfg) as executor:
+    eng = engine.get(cfg)
+    with eng.executor() as executor:
         with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
             batches = iter_batches(paths, cfg.reader(), quarantine, stats, tokenizer, extractor)
-            states = run_pass(cfg, batches, measures, executor=executor,
+            states = eng.run_pass(batches, measures, executor=executor,
                               on_batch=lambda b: advance(stats.bytes_read, stats.documents_read))
         quarantine.close()
         if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
@@ -210,57 +211,6 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     if out_dir is not None:
         report.write(out_dir)
     return report
-
-
-def run_pass(cfg: AuditConfig, batches, measures: list[Measure], on_batch=None, executor=None) -> dict:
-    """Run one pass of the measures on the configured engine (the only place that knows engines).
-    With the engine's ``executor`` (:func:`open_executor`), bulky state parts may stay in the
-    workers' store until the measures finalize on that executor."""
-    if cfg.engine == "local":
-        from curadebt.engine.local import run_measures
-
-        return run_measures(batches, measures, on_batch, workers=cfg.workers, executor=executor)
-    if cfg.engine == "ray":
-        from curadebt.engine.ray_engine import run_measures_ray
-
-        return run_measures_ray(batches, measures, on_batch, workers=max(1, cfg.workers), address=cfg.ray_address,
-                                executor=executor)
-    raise ValueError(f"unknown engine {cfg.engine!r}: use 'local' or 'ray'")
-
-
-def check_engine(cfg: AuditConfig) -> None:
-    """Fail before any work on an unknown engine, a bad worker count, or a missing Ray."""
-    if cfg.engine not in ("local", "ray"):
-        raise ValueError(f"unknown engine {cfg.engine!r}: use 'local' or 'ray'")
-    if int(cfg.workers) < 1:
-        raise ValueError(f"workers must be >= 1, got {cfg.workers}")
-    if cfg.engine == "ray":
-        from curadebt.engine.ray_engine import require_ray
-
-        require_ray()
-
-
-@contextlib.contextmanager
-def open_executor(cfg: AuditConfig):
-    """The configured engine's task executor (:mod:`curadebt.engine.api`) for measures that
-    finalize in parallel; None when one local process runs everything."""
-    if cfg.engine == "local" and cfg.workers <= 1:
-        yield None
-        return
-    if cfg.engine == "local":
-        from curadebt.engine.local import LocalExecutor
-
-        ex = LocalExecutor(cfg.workers)
-    elif cfg.engine == "ray":
-        from curadebt.engine.ray_engine import RayExecutor
-
-        ex = RayExecutor(max(1, cfg.workers), address=cfg.ray_address)
-    else:
-        raise ValueError(f"unknown engine {cfg.engine!r}: use 'local' or 'ray'")
-    try:
-        yield ex
-    finally:
-        ex.close()
 
 
 def total_tokens(sections: dict) -> int:
