@@ -9,8 +9,9 @@ import random
 import pytest
 
 from curadebt.core.measure import to_jsonable
-from curadebt.measures.debt import (DIMENSIONS, DebtThresholds, compute_debt, ratio_score, severity_of,
-                                 share_score)
+from curadebt.measures.debt import DebtThresholds, compute_debt, dimensions, ratio_score, severity_of, share_score
+
+DIMENSIONS = tuple(dimensions())
 
 
 def sections() -> dict:

@@ -1,6 +1,8 @@
 """HTML report, SVG plots and atomic writers: rendering, robustness, escaping, determinism, offline."""
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import hashlib
 import json
@@ -18,12 +20,13 @@ import pytest
 
 from curadebt.report import html as report_html
 from curadebt.report import plots
-from curadebt.report.html import SECTION_TITLES, render_report_html
+from curadebt.measures.registry import MEASURES, section_names
+from curadebt.measures.registry import render_report as render_report_html
 from curadebt.core.atomic import dumps_json, write_json_atomic, write_text_atomic
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sample_report.json"
 PAYLOAD = "<script>alert(1)</script> & \"q\" 'a' $x$ <img src=x onerror=alert(2)>"
-SECTIONS = list(SECTION_TITLES)
+SECTIONS = section_names()
 
 
 @pytest.fixture(scope="module")
@@ -277,8 +280,8 @@ def test_broken_section_renderer_is_contained(sample, monkeypatch):
     def boom(sec, ctx):
         raise RuntimeError("<b>bad</b>")
 
-    monkeypatch.setitem(report_html._RENDERERS, "mixture", boom)
-    with pytest.warns(RuntimeWarning, match="mixture"):
+    spec = dataclasses.replace(MEASURES.get("mixture"), render=boom)
+    with MEASURES.overridden("mixture", spec), pytest.warns(RuntimeWarning, match="mixture"):
         page = render_report_html(sample)
     body = section_html(page, "mixture")
     assert 'class="render-error"' in body and "&lt;b&gt;bad&lt;/b&gt;" in body
@@ -366,7 +369,7 @@ def test_deterministic_in_process(sample, sample_html):
 
 
 def test_deterministic_across_processes(sample_html):
-    code = ("import json,sys,hashlib;from curadebt.report.html import render_report_html;"
+    code = ("import json,sys,hashlib;from curadebt.measures.registry import render_report as render_report_html;"
             f"h=render_report_html(json.load(open({str(FIXTURE)!r},encoding='utf-8')));"
             "sys.stdout.write(hashlib.sha256(h.encode()).hexdigest())")
     env = dict(os.environ, PYTHONHASHSEED="12345", MPLBACKEND="svg")

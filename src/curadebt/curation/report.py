@@ -7,7 +7,7 @@ import dataclasses
 from html import escape
 from typing import Any
 
-from curadebt.measures.debt import DIMENSIONS
+from curadebt.measures.debt import dimensions
 
 
 def _dim(report: dict, name: str) -> dict:
@@ -16,7 +16,7 @@ def _dim(report: dict, name: str) -> dict:
 
 def compare_debt(before: dict, after: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in DIMENSIONS:
+    for name in dimensions():
         b, a = _dim(before, name), _dim(after, name)
         bv, av = b.get("value"), a.get("value")
         bs, as_ = b.get("score"), a.get("score")
@@ -38,8 +38,8 @@ def compare_debt(before: dict, after: dict) -> dict[str, Any]:
     overall_b = (before.get("debt") or {}).get("overall")
     overall_a = (after.get("debt") or {}).get("overall")
     return {"dimensions": out, "overall": {"before": overall_b, "after": overall_a},
-            "flagged_before": [n for n in DIMENSIONS if _dim(before, n).get("is_debt")],
-            "flagged_after": [n for n in DIMENSIONS if _dim(after, n).get("is_debt")]}
+            "flagged_before": [n for n in dimensions() if _dim(before, n).get("is_debt")],
+            "flagged_after": [n for n in dimensions() if _dim(after, n).get("is_debt")]}
 
 
 def _mix(report: dict) -> dict[str, float]:

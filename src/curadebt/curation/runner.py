@@ -298,12 +298,12 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     section["dropped_examples"] = [{k: v for k, v in e.items() if k != "ordinal"} for e in examples]
     report = dict(after)
     report["curate"] = section
-    from curadebt.report.html import render_report_html
+    from curadebt.measures.registry import render_report
     from curadebt.core.atomic import write_json_atomic, write_text_atomic
 
     write_json_atomic(out / "report.json", report)
-    write_text_atomic(out / "report.html", render_report_html(
-        report, title="curadebt curate: the curated corpus",
+    write_text_atomic(out / "report.html", render_report(
+        report, title="curadebt curate: the curated corpus", skip=("curate",),
         extra_sections=[("Curation: before \u2192 after", curate_html(section))]))
     _pause("reported")
     seconds["check"] = time.perf_counter() - t3

@@ -373,13 +373,14 @@ def render_page_html(result: OverwriteResult | dict, audit_report: dict | None =
                      include_plot: bool = True) -> str:
     """The lab result as an HTML page: appended to the audit report's page when one is given (the
     report the probes came from), else a page of its own in the same style."""
-    from curadebt.report.html import render_page, render_report_html
+    from curadebt.measures.registry import render_report
+    from curadebt.report.html import render_page
 
     d = _as_dict(result)
     fragment = render_overwrite_html(d, include_plot=include_plot)
     title = "Lab: fact overwrite dose-response"
     if audit_report:
-        return render_report_html(audit_report, extra_sections=[(title, fragment)])
+        return render_report(audit_report, extra_sections=[(title, fragment)])
     return render_page(f"curadebt lab: fact overwrite ({d['model']['name']})", [(title, fragment)],
                        meta=d["model"].get("description") or "")
 

@@ -51,6 +51,9 @@ from curadebt.measures.minhash import BUCKET_WINDOW, MinHasher, lsh_cluster
 from curadebt.measures.ngramcount import ragged_gather
 from curadebt.corpus.batch import Batch
 from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
+from curadebt.measures import scorekit as sk
+from curadebt.measures.registry import MeasureSpec, register
+from curadebt.report import htmlkit as hk, plots
 
 DEFAULT_NUM_PERM = 128
 DEFAULT_BANDS = 32
@@ -449,3 +452,77 @@ __all__ = ["DuplicatesMeasure", "DuplicatesResult", "DuplicatesState", "Duplicat
            "ClusterAssignments", "find_duplicates", "KIND_UNIQUE", "KIND_REPRESENTATIVE",
            "KIND_EXACT", "KIND_NEAR", "KIND_NAMES", "DEFAULT_NUM_PERM", "DEFAULT_BANDS",
            "DEFAULT_SHINGLE_SIZE", "DEFAULT_THRESHOLD"]
+
+
+# ---------------------------------------------------------------------------------------------
+# its debt dimension (docs/debt.md) and its report section
+
+def score_duplicates(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, list[dict]]:
+    exact = int(sec.get("exact_duplicate_documents") or 0)
+    near = int(sec.get("near_duplicate_documents") or 0)
+    share = sk.number(sec.get("duplicate_share"))
+    if share is None:
+        docs = sk.number((report.get("corpus") or {}).get("documents_audited"))
+        if not docs:
+            return sk.not_measured("no duplicate_share and no document count", t.duplicate_share), []
+        share = (exact + near) / docs
+    crit = sk.Criterion("duplicate_share", share, t.duplicate_share, "share")
+    ec, nc = int(sec.get("exact_clusters") or 0), int(sec.get("near_clusters") or 0)
+    summary = (f"{sk.pct(share)} of documents are copies: {exact} exact in {ec} clusters, "
+               f"{near} near in {nc} clusters")
+    dim = sk.dimension([crit], summary)
+    findings: list[dict] = []
+    if crit.score >= sk.LOW:
+        largest = (sec.get("largest_clusters") or [None])[0]
+        subject = "corpus"
+        msg = f"{sk.pct(share)} of documents are duplicates ({exact} exact copies in {ec} clusters, {near} near copies in {nc} clusters)"
+        if isinstance(largest, dict) and largest.get("representative"):
+            subject = str(largest["representative"])
+            msg += (f"; largest: {largest.get('kind', '?')} cluster of {largest.get('size', '?')} documents "
+                    f"around '{subject}'")
+        findings.append(sk.finding("duplicates", crit.score, msg, subject, value=share, threshold=t.duplicate_share))
+    return dim, findings
+
+
+def render_duplicates(sec: dict, ctx: hk.RenderContext) -> str:
+    out = [hk.tiles(([("documents", hk.num(sec.get("documents")))] if sec.get("documents") is not None else []) + [
+        ("exact duplicate documents", hk.num(sec.get("exact_duplicate_documents"))),
+        ("exact clusters", hk.num(sec.get("exact_clusters"))),
+        ("near-duplicate documents", hk.num(sec.get("near_duplicate_documents"))),
+        ("near clusters", hk.num(sec.get("near_clusters"))),
+        ("duplicate share", hk.pct(sec.get("duplicate_share"))),
+    ])]
+    dist = hk.as_dict(sec.get("cluster_size_distribution"))
+    if dist:
+        out.append(ctx.plot(lambda: plots.cluster_size_svg({str(k): hk.as_dict(v) for k, v in dist.items()}),
+                            "Duplicate clusters per size bucket, exact versus near (log scale when counts are large)."))
+    clusters = [c for c in hk.as_list(sec.get("largest_clusters")) if isinstance(c, dict)]
+    out.append("<h3>Largest clusters</h3>")
+    if clusters:
+        rows = []
+        for c in clusters[:hk.MAX_ROWS]:
+            ids = hk.as_list(c.get("example_ids"))
+            shown = ", ".join(f"<code>{hk.esc(i)}</code>" for i in ids[:hk.MAX_EXAMPLE_IDS])
+            if len(ids) > hk.MAX_EXAMPLE_IDS:
+                shown += f" (+{len(ids) - hk.MAX_EXAMPLE_IDS:,} more)"
+            rows.append([c.get("kind"), hk.cell(c.get("size")), hk.code(c.get("representative")), c.get("preview") or "",
+                         hk.Trusted(shown)])
+        out.append(hk.table(["kind", "size", "representative", "text", "example ids"], rows, total=len(clusters)))
+    else:
+        out.append('<p class="note">no duplicate clusters</p>')
+    params = hk.as_dict(sec.get("params"))
+    extra = [(k, sec.get(k)) for k in ("candidate_pairs", "verified_pairs") if sec.get(k) is not None]
+    if params or extra:
+        kv = [(k, hk.cell(v)) for k, v in list(params.items()) + extra]
+        out.append("<details><summary>Near-duplicate parameters</summary>" + hk.table(["parameter", "value"], kv)
+                   + "</details>")
+    return "".join(out)
+
+
+def _build(cfg) -> DuplicatesMeasure:
+    params = {k: getattr(cfg, k) for k in ("num_perm", "bands", "shingle_size", "threshold") if getattr(cfg, k) is not None}
+    return DuplicatesMeasure(seed=cfg.seed, **params)
+
+
+register(MeasureSpec(name="duplicates", title="Duplicates", position=20, debt_position=10, build=_build,
+                     score=score_duplicates, render=render_duplicates))

@@ -9,6 +9,9 @@ import numpy as np
 from curadebt.core.measure import Measure, top_items
 from curadebt.measures.ngramcount import HashedNgramCounter
 from curadebt.corpus.batch import Batch
+from curadebt.measures import scorekit as sk
+from curadebt.measures.registry import MeasureSpec, register
+from curadebt.report import htmlkit as hk, plots
 
 COVERAGE_RANKS = (10, 100, 1000)
 
@@ -141,3 +144,82 @@ class FrequencyMeasure(Measure[dict, FrequencyResult]):
                 top_coverage=coverage, top=top, rank_frequency=rank_frequency(arr),
             )
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+# its debt dimension (docs/debt.md) and its report section
+
+def score_frequency(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, list[dict]]:
+    ngrams = sec.get("ngrams") or {}
+    for n in sorted(t.top100_coverage, key=lambda k: -int(k)):
+        st = ngrams.get(n)
+        if not isinstance(st, dict):
+            continue
+        total = sk.number(st.get("total")) or 0
+        cov = sk.number((st.get("top_coverage") or {}).get("100"))
+        if cov is None:
+            continue
+        if total < t.frequency_min_ngrams:
+            return sk.not_measured(f"only {int(total)} {n}-grams (fewer than {t.frequency_min_ngrams}: the top-100 "
+                                 "coverage would mostly reflect corpus size)", t.top100_coverage[n]), []
+        thr = t.top100_coverage[n]
+        crit = sk.Criterion(f"top100_coverage_{n}gram", cov, thr, "share")
+        top = [x for x in (st.get("top") or [])[:3] if isinstance(x, (list, tuple)) and len(x) == 2]
+        top_txt = ", ".join(f"'{g}' ({c})" for g, c in top)
+        summary = f"the 100 most frequent {n}-grams cover {sk.pct(cov)} of all {n}-grams (threshold {sk.pct(thr)})"
+        dim = sk.dimension([crit], summary)
+        findings = []
+        if crit.score >= sk.LOW:
+            findings.append(sk.finding(
+                "frequency", crit.score,
+                f"the 100 most frequent {n}-grams cover {sk.pct(cov)} of all {int(total)} {n}-grams "
+                f"(natural prose: well under {sk.pct(thr)}); repeated phrasing"
+                + (f", led by {top_txt}" if top_txt else ""), f"{n}-grams", value=cov, threshold=thr))
+        return dim, findings
+    return sk.not_measured("no n-gram coverage in the frequency section", dict(t.top100_coverage)), []
+
+
+def render_frequency(sec: dict, ctx: hk.RenderContext) -> str:
+    ngrams = {str(k): hk.as_dict(v) for k, v in hk.as_dict(sec.get("ngrams")).items()}
+    ngrams = dict(sorted(ngrams.items(), key=lambda kv: (hk.finite(kv[0]) is None, hk.finite(kv[0]) or 0, kv[0])))
+    out = []
+    if sec.get("tokens") is not None:
+        out.append(hk.tiles([("tokens", hk.num(sec.get("tokens")))]))
+    if not ngrams:
+        return "".join(out) + hk.not_measured("no n-gram statistics")
+    rows = []
+    for order, st in ngrams.items():
+        cov = hk.as_dict(st.get("top_coverage"))
+        exact = st.get("exact")
+        exact_s = "exact" if exact is True else (f"\u00b1{hk.num(st.get('error_bound'))}" if exact is False else hk.DASH)
+        rows.append([hk.code(order), hk.cell(st.get("total")), hk.cell(st.get("distinct")), exact_s,
+                     hk.cell(st.get("zipf_slope")), hk.cell(st.get("gini")), hk.cell(st.get("normalized_entropy")),
+                     hk.cell(cov.get("10"), hk.pct), hk.cell(cov.get("100"), hk.pct), hk.cell(cov.get("1000"), hk.pct)])
+    out.append(hk.table(["n", "total", "distinct", "counts", "Zipf slope", "Gini", "norm. entropy",
+                       "top-10 cover", "top-100 cover", "top-1000 cover"], rows))
+    out.append('<p class="note">Zipf slope near \u22121 is natural language; steeper, a high Gini, low entropy '
+               "and high top coverage mean a few n-grams dominate. \u201c\u00b1\u201d is the largest overcount "
+               "of any listed count when counting was approximate.</p>")
+    series = {o: hk.as_list(st.get("rank_frequency")) for o, st in ngrams.items() if hk.as_list(st.get("rank_frequency"))}
+    if series:
+        out.append(ctx.plot(lambda: plots.rank_frequency_svg(series, {o: st.get("zipf_slope") for o, st in ngrams.items()}),
+                            "Rank-frequency per n-gram order, log-log (legend: fitted Zipf slope)."))
+    tops = []
+    for order, st in ngrams.items():
+        top = [t for t in hk.as_list(st.get("top")) if isinstance(t, (list, tuple)) and len(t) >= 2]
+        if not top:
+            continue
+        total = hk.finite(st.get("total"))
+        rows = [[hk.cell(i + 1), hk.code(g), hk.cell(c), hk.cell((hk.finite(c) or 0) / total if total else None, hk.pct)]
+                for i, (g, c, *_) in enumerate(top[:hk.MAX_ROWS])]
+        tops.append(f"<div><h3>Top {hk.esc(order)}-grams</h3>"
+                    + hk.table(["#", "n-gram", "count", "share"], rows, total=len(top)) + "</div>")
+    if tops:
+        out.append(f'<div class="grid">{"".join(tops)}</div>')
+    return "".join(out)
+
+
+register(MeasureSpec(
+    name="frequency", title="Frequency imbalance", position=10, debt_position=60,
+    build=lambda cfg: FrequencyMeasure(max_n=cfg.max_n, budget=cfg.count_budget, top_k=cfg.top_k),
+    score=score_frequency, render=render_frequency))

@@ -16,6 +16,9 @@ from typing import Iterable
 from curadebt.core.measure import top_items
 from curadebt.measures.mixture import NO_SOURCE
 from curadebt.corpus.batch import Batch
+from curadebt.measures import scorekit as sk
+from curadebt.measures.registry import FollowupContext, MeasureSpec, register
+from curadebt.report import htmlkit as hk, plots
 
 DEFAULT_FRACTIONS = (0.01, 0.05, 0.1)
 
@@ -143,3 +146,213 @@ def order_measure(prefix_batches: Iterable[Batch], total_tokens: int, overall_so
     tvds = [w.source_tvd for w in result.windows if w.source_tvd is not None]
     result.max_source_tvd = max(tvds) if tvds else None
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# its debt dimension (docs/debt.md) and its report section
+
+def _item_name(item: dict) -> str:
+    for k in ("name", "source", "entity"):
+        if item.get(k) is not None:
+            return str(item[k])
+    return "?"
+
+
+def score_order(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, list[dict]]:
+    mixture = report.get("mixture") if isinstance(report.get("mixture"), dict) else None
+    windows = [w for w in (sec.get("windows") or []) if isinstance(w, dict) and sk.number(w.get("source_tvd")) is not None]
+    criteria: list[sk.Criterion] = []
+    overall: dict[str, float] = {}
+    for s in sec.get("sources") or []:
+        if isinstance(s, dict) and sk.number(s.get("overall_share")) is not None:
+            overall[_item_name(s)] = float(s["overall_share"])
+    if not overall and mixture:
+        overall = {str(s.get("source")): sk.number(s.get("token_share")) or 0.0 for s in mixture.get("sources") or []
+                   if isinstance(s, dict)}
+    n_sources = len(overall)
+    worst_window = None
+    if windows and n_sources >= 2:
+        # the window furthest from the whole; ties go to the larger window (more tokens, more weight)
+        worst_window = max(windows, key=lambda w: (float(w["source_tvd"]), sk.number(w.get("fraction")) or 0.0))
+        criteria.append(sk.Criterion("max_source_tvd", float(worst_window["source_tvd"]), t.window_tvd, "share"))
+
+    # concentration of sources and entities in the largest window
+    items: list[tuple[float, str, str, float, float, str]] = []  # (ratio, kind, name, early, overall, fraction)
+    for kind in ("sources", "entities"):
+        if kind == "sources" and n_sources < 2:
+            continue
+        for it in sec.get(kind) or []:
+            if not isinstance(it, dict):
+                continue
+            ov = sk.number(it.get("overall_share"))
+            early = it.get("early_share") or {}
+            if ov is None or ov < t.concentration_min_share or not early:
+                continue
+            frac = max(early, key=lambda k: float(k))
+            e = sk.number(early.get(frac))
+            if e is None:
+                continue
+            if kind == "entities":
+                win = next((w for w in sec.get("windows") or [] if isinstance(w, dict)
+                            and sk.number(w.get("fraction")) is not None and abs(float(w["fraction"]) - float(frac)) < 1e-12),
+                           None)
+                mentions = sk.number((win or {}).get("entity_mentions"))
+                if mentions is not None and e * mentions < t.concentration_min_count:
+                    continue
+            ratio = e / ov if ov > 0 else 0.0
+            items.append((ratio, kind[:-1] if kind == "sources" else "entity", _item_name(it), e, ov, frac))
+    items.sort(key=lambda x: (-x[0], x[1], x[2]))
+    examined = (n_sources >= 2 and bool(sec.get("sources"))) or bool(sec.get("entities"))
+    if items:
+        criteria.append(sk.Criterion("max_concentration", items[0][0], t.concentration, "ratio"))
+    elif examined:  # items were there, none big enough to judge: nothing concentrated (ratio 1)
+        criteria.append(sk.Criterion("max_concentration", 1.0, t.concentration, "ratio"))
+    if not criteria:
+        return sk.not_measured("no early windows with a source mix (one source only?) and no entities",
+                             {"window_tvd": t.window_tvd, "concentration": t.concentration}), []
+
+    findings: list[dict] = []
+    merged: set[str] = set()
+    parts = []
+    if worst_window is not None:
+        shares = {str(k): float(v) for k, v in (worst_window.get("source_shares") or {}).items()}
+        tvd = float(worst_window["source_tvd"])
+        # the source most over-represented in that window
+        src = max(shares, key=lambda s: (shares[s] - overall.get(s, 0.0), s)) if shares else None
+        label = sk.fraction_label(worst_window.get("fraction"))
+        if src is not None:
+            parts.append(f"first {label} of tokens is {sk.pct(shares[src])} '{src}' vs {sk.pct(overall.get(src, 0.0))} "
+                         f"overall (TVD {tvd:.2f})")
+        score = sk.share_score(tvd, t.window_tvd)
+        conc = next((x for x in items if x[1] == "source" and x[2] == src), None)
+        if conc is not None:
+            score = max(score, sk.ratio_score(conc[0], t.concentration))
+            merged.add(src)
+        if src is not None and score >= sk.LOW:
+            msg = (f"first {label} of tokens is {sk.pct(shares[src])} '{src}' vs {sk.pct(overall.get(src, 0.0))} overall "
+                   f"(source mix {tvd:.2f} total variation from the whole")
+            if conc is not None:
+                msg += f"; '{src}' is {sk.ratio_text(conc[0])}x concentrated in the first {sk.fraction_label(conc[5])}"
+            findings.append(sk.finding("order", score, msg + ")", src, value=tvd, threshold=t.window_tvd))
+    for ratio, kind, name, e, ov, frac in items:
+        if len(findings) >= sk.MAX_FINDINGS_PER_DIMENSION:
+            break
+        score = sk.ratio_score(ratio, t.concentration)
+        if score < sk.LOW:
+            break
+        if kind == "source" and name in merged:
+            continue
+        unit = "tokens" if kind == "source" else "entity mentions"
+        findings.append(sk.finding(
+            "order", score,
+            f"{kind} '{name}' is {sk.ratio_text(ratio)}x concentrated early: {sk.pct(e)} of the {unit} in the first "
+            f"{sk.fraction_label(frac)} of tokens vs {sk.pct(ov)} overall", name, value=ratio, threshold=t.concentration))
+    if items:
+        r, kind, name, e, ov, frac = items[0]
+        parts.append(f"most concentrated: {kind} '{name}' {sk.ratio_text(r)}x in the first {sk.fraction_label(frac)}")
+    dim = sk.dimension(criteria, "; ".join(parts) or "no early concentration")
+    return dim, findings
+
+
+def _concentration_table(items: list[dict], name_keys: tuple[str, ...], label: str, keys: list) -> str:
+    last = keys[-1] if keys else None
+    rows = []
+    for it in items[:hk.MAX_ROWS]:
+        early = hk.as_dict(it.get("early_share"))
+        conc = hk.as_dict(it.get("concentration"))
+        rows.append([hk.code(hk.first(it, *name_keys)), hk.cell(it.get("overall_share"), hk.pct)]
+                    + [hk.cell(early.get(k), hk.pct) for k in keys]
+                    + [hk.cell(conc.get(last), hk.ratio) if last is not None else hk.cell(None)])
+    headers = [label, "overall share"] + [f"first {hk.frac_label(k)}" for k in keys]
+    headers.append(f"concentration (first {hk.frac_label(last)})" if last is not None else "concentration")
+    return hk.table(headers, rows, total=len(items))
+
+
+def render_order(sec: dict, ctx: hk.RenderContext) -> str:
+    item = sec.get("max_concentration_item")
+    out = [hk.tiles([
+        ("max concentration", hk.ratio(sec.get("max_concentration")) + (f" ({hk.clean(str(item))})" if item is not None else "")),
+        ("max source TVD", hk.num(sec.get("max_source_tvd"))),
+    ])]
+    out.append('<p class="note">File order is taken as training order. Concentration = share in the first part '
+               "of the tokens \u00f7 share overall; above 1 means the item is front-loaded and dominates early "
+               "training.</p>")
+    sources = [s for s in hk.as_list(sec.get("sources")) if isinstance(s, dict)]
+    entities = [e for e in hk.as_list(sec.get("entities")) if isinstance(e, dict)]
+    keys = hk.frac_sort({k for it in sources + entities for k in hk.as_dict(it.get("early_share"))})
+    out.append("<h3>Sources: early versus overall</h3>")
+    if sources:
+        top = sources[:hk.MAX_BARS]
+        series = {f"first {hk.frac_label(k)}": [hk.as_dict(s.get("early_share")).get(k) for s in top] for k in keys}
+        series["overall"] = [s.get("overall_share") for s in top]
+        out.append(ctx.plot(
+            lambda: plots.grouped_bar_svg([hk.first(s, "source", "name") for s in top], series,
+                                          title="Source share early in training versus overall",
+                                          xlabel="share of tokens", percent=True, colors={"overall": "#555555"}),
+            "Per source: token share in the first windows of the corpus versus overall."))
+        out.append(_concentration_table(sources, ("source", "name"), "source", keys))
+    else:
+        out.append('<p class="note">no sources</p>')
+    out.append("<h3>Entities: early versus overall</h3>")
+    out.append(_concentration_table(entities, ("entity", "name"), "entity", keys) if entities
+               else '<p class="note">no entities</p>')
+    windows = [w for w in hk.as_list(sec.get("windows")) if isinstance(w, dict)]
+    out.append("<h3>Early windows: mix and diversity</h3>")
+    if windows:
+        rows = [[hk.frac_label(w.get("fraction")), hk.cell(w.get("tokens")), hk.cell(w.get("documents")), hk.cell(w.get("source_tvd")),
+                 hk.cell(w.get("source_normalized_entropy")), hk.cell(w.get("distinct_entities")), hk.cell(w.get("entity_mentions")),
+                 hk.cell(w.get("entity_diversity"))] for w in windows]
+        out.append(hk.table(["window", "tokens", "documents", "source TVD", "source entropy", "distinct entities",
+                           "entity mentions", "entity diversity"], rows))
+        out.append('<p class="note">Source TVD: total-variation distance of the window\u2019s source mix from the '
+                   "whole corpus (0 = same mix). Entity diversity: distinct entities \u00f7 entity mentions in the "
+                   "window (low = a few entities repeated).</p>")
+    else:
+        out.append('<p class="note">no windows</p>')
+    return "".join(out)
+
+# ---------------------------------------------------------------------------------------------
+# the follow-up pass: the corpus prefix against the whole corpus's mixture and entities
+
+#: characters of a cluster representative's text shown in the report
+PREVIEW_CHARS = 160
+
+
+def order_pass(ctx: FollowupContext) -> OrderResult:
+    """Read the start of the corpus again (only as far as the largest window, and as far as the
+    largest duplicate clusters' representatives, whose text previews it records)."""
+    from curadebt.corpus.quarantine import Quarantine
+    from curadebt.corpus.readers import ReadStats, iter_batches
+
+    sections = ctx.sections
+    overall_sources = {s.source: s.tokens for s in sections["mixture"].sources}
+    overall_entities, entity_mentions = {}, 0
+    sal = sections.get("salience")
+    if sal is not None:
+        overall_entities = {e.entity: e.mentions for e in sal.entities}
+        entity_mentions = sal.entity_mentions
+    batches = iter_batches(ctx.paths, ctx.config.reader(), Quarantine(), ReadStats(), ctx.tokenizer, ctx.extractor)
+    dup = sections.get("duplicates")
+    wanted = {c.representative_ordinal: c for c in dup.largest_clusters} if dup is not None else {}
+    batches = _with_previews(batches, wanted)
+    result = order_measure(batches, ctx.tokens, overall_sources, overall_entities, entity_mentions,
+                           fractions=tuple(ctx.config.order_fractions))
+    if any(not c.preview for c in wanted.values()):  # the order windows ended first: read on (no tokenising)
+        for batch in batches:
+            if all(c.preview for c in wanted.values()) or batch.first_ordinal > max(wanted):
+                break
+    return result
+
+
+def _with_previews(batches, wanted: dict):
+    for batch in batches:
+        for d in batch.docs:
+            c = wanted.get(d.ordinal)
+            if c is not None:
+                c.preview = " ".join(d.text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
+        yield batch
+
+
+
+register(MeasureSpec(name="order", title="Training order", position=50, debt_position=40, followup=order_pass,
+                     requires=("mixture",), score=score_order, render=render_order))

@@ -51,6 +51,9 @@ from typing import Sequence
 from curadebt.core.measure import Measure
 from curadebt.measures.probe_files import Probe, load_probes
 from curadebt.corpus.batch import Batch
+from curadebt.measures import scorekit as sk
+from curadebt.measures.registry import MeasureSpec, register
+from curadebt.report import htmlkit as hk, plots
 
 SENTENCE_BREAK_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+|\n[^\S\n]*\n\s*")
 
@@ -292,3 +295,107 @@ class ProbesMeasure(Measure[ProbesState, ProbesResult]):
                             dominance_threshold=self.dominance_threshold, max_dominance_ratio=max_ratio,
                             documents_scanned=state.documents_scanned,
                             documents_with_subject=state.documents_with_subject)
+
+
+# ---------------------------------------------------------------------------------------------
+# its debt dimension (docs/debt.md) and its report section
+
+def _probe_label(probe: dict) -> str:
+    pid = str(probe.get("id", ""))
+    subject = str(probe.get("subject", ""))
+    words = pid.replace("-", " ").replace("_", " ").strip()
+    if subject and subject in words:
+        return words
+    return f"{pid} ({subject})" if subject and pid else (subject or pid or "?")
+
+
+def score_probes(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, list[dict]]:
+    probes = [p for p in (sec.get("probes") or []) if isinstance(p, dict)]
+    if not probes:
+        return sk.not_measured("no probes" + (" in the probe file" if sec else ""), t.dominance_ratio), []
+    rated = []
+    for p in probes:
+        answers = {str(a.get("answer")): a for a in p.get("answers") or [] if isinstance(a, dict)}
+        basis = p.get("basis")
+        if basis not in ("sentences", "documents"):
+            basis = "sentences" if any((a.get("sentences") or 0) > 0 for a in answers.values()) else "documents"
+        top, runner = p.get("top_answer"), p.get("runner_up")
+        top_n = int((answers.get(str(top)) or {}).get(basis) or 0) if top is not None else 0
+        run_n = int((answers.get(str(runner)) or {}).get(basis) or 0) if runner is not None else 0
+        ratio = sk.number(p.get("dominance_ratio"))
+        if ratio is None:  # absent or infinite in the source: recompute the smoothed ratio
+            ratio = (top_n + 1) / (run_n + 1) if top is not None else 1.0
+        rated.append((ratio, p, top, runner, top_n, run_n, basis))
+    rated.sort(key=lambda r: (-r[0], str(r[1].get("id"))))
+    worst = rated[0]
+    crit = sk.Criterion("max_dominance_ratio", worst[0], t.dominance_ratio, "ratio")
+    n_debt = sum(1 for r in rated if r[0] >= t.dominance_ratio)
+    summary = (f"{n_debt} of {len(rated)} probes at or over {sk.ratio_text(t.dominance_ratio)}:1; worst: "
+               f"{_probe_label(worst[1])} {sk.ratio_text(worst[0])}:1")
+    dim = sk.dimension([crit], summary)
+    findings = []
+    for ratio, p, top, runner, top_n, run_n, basis in rated[:sk.MAX_FINDINGS_PER_DIMENSION]:
+        score = sk.ratio_score(ratio, t.dominance_ratio)
+        if score < sk.LOW:
+            break
+        label = _probe_label(p)
+        if runner is not None:
+            tail = ("a correction needs more than that" if ratio >= t.dominance_ratio
+                    else f"under the {sk.ratio_text(t.dominance_ratio)}:1 debt threshold")
+            msg = f"{label}: '{top}' outnumbers '{runner}' {top_n}:{run_n} in {basis} (dominance {sk.ratio_text(ratio)}:1; {tail})"
+        else:
+            msg = f"{label}: '{top}' has no rival in the data ({top_n} {basis}, dominance {sk.ratio_text(ratio)}:1)"
+        findings.append(sk.finding("probes", score, msg, str(p.get("subject", p.get("id"))), probe=p.get("id"),
+                                 value=ratio, threshold=t.dominance_ratio))
+    return dim, findings
+
+
+def _answers(p: dict) -> list[dict]:
+    ans = [a for a in hk.as_list(p.get("answers")) if isinstance(a, dict)]
+    return sorted(ans, key=lambda a: (-(hk.finite(a.get("share")) or 0.0), str(a.get("answer"))))
+
+
+def render_probes(sec: dict, ctx: hk.RenderContext) -> str:
+    probes = [p for p in hk.as_list(sec.get("probes")) if isinstance(p, dict)]
+    tiles = [("probes", hk.num(sec.get("count") if sec.get("count") is not None else len(probes)))]
+    for key, label in (("with_evidence", "with evidence"), ("dominated", "dominated"),
+                       ("dominance_threshold", "dominance threshold"), ("max_dominance_ratio", "max dominance"),
+                       ("documents_with_subject", "documents with a subject")):
+        if sec.get(key) is not None:
+            tiles.append((label, hk.ratio(sec[key]) if "dominance" in key else hk.num(sec[key])))
+    out = [hk.tiles(tiles)]
+    if not probes:
+        return "".join(out) + '<p class="note">no probes</p>'
+    out.append('<p class="note">For each probed fact, the share of corpus evidence for each competing answer. '
+               "The dominance ratio (top answer \u00f7 runner-up) estimates how many counter-examples a later "
+               "correction has to outweigh.</p>")
+    top = probes[:hk.MAX_PROBE_BARS]
+    out.append(ctx.plot(
+        lambda: plots.stacked_share_svg([hk.first(p, "subject", "id") for p in top],
+                                        [[(a.get("answer"), a.get("share")) for a in _answers(p)] for p in top],
+                                        title="Evidence share per answer"),
+        "Stacked share of evidence per answer (largest first), one bar per probe."
+        + (f" Showing {len(top)} of {len(probes)} probes." if len(probes) > len(top) else "")))
+    rows = []
+    for p in probes[:hk.MAX_ROWS * 4]:
+        ans = "; ".join(
+            f"<code>{hk.esc(a.get('answer'))}</code> {hk.esc(hk.pct(a.get('share')))} "
+            f"({hk.esc(hk.num(a.get('documents')))} docs, {hk.esc(hk.num(a.get('sentences')))} sent., "
+            f"{hk.esc(hk.num(a.get('pattern_matches')))} pattern)" for a in _answers(p))
+        dom = p.get("dominance_ratio")
+        dom_cell = hk.cell(dom, hk.ratio) if dom is not None else hk.Cell("no runner-up" if p.get("runner_up") is None else hk.DASH)
+        rows.append([hk.code(p.get("id")), p.get("subject"), hk.code(p.get("top_answer")), hk.code(p.get("runner_up")),
+                     dom_cell, p.get("basis") if p.get("basis") is not None else hk.DASH, hk.Trusted(ans)])
+    out.append(hk.table(["id", "subject", "top answer", "runner-up", "dominance", "basis", "answers"], rows,
+                      total=len(probes)))
+    return "".join(out)
+
+
+def _build(cfg) -> ProbesMeasure | None:
+    if not cfg.probes:
+        return None
+    return ProbesMeasure(load_probes(cfg.probes))
+
+
+register(MeasureSpec(name="probes", title="Competing facts (probes)", position=60, debt_position=50, build=_build,
+                     score=score_probes, render=render_probes))

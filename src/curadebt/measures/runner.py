@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from curadebt import engine
+from curadebt.measures import registry
 from curadebt.core.errors import EXIT_RECONCILIATION, CuradebtError
 from curadebt.version import __version__
 from curadebt.core.measure import Measure, to_jsonable
@@ -19,7 +20,6 @@ from curadebt.text.entities import get_extractor
 from curadebt.text.tokenize import get_tokenizer
 
 SCHEMA_VERSION = 1
-SECTIONS = ("frequency", "duplicates", "salience", "mixture", "order", "probes")
 
 
 @dataclass
@@ -85,13 +85,12 @@ class AuditReport:
             "config": to_jsonable(dataclasses.asdict(self.config)),
             "corpus": to_jsonable(self.corpus),
         }
-        for name in SECTIONS:
+        for name in registry.section_names():
             out[name] = to_jsonable(self.sections[name]) if name in self.sections else None
         out["debt"] = to_jsonable(self.debt)
         return out
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        from curadebt.report.html import render_report_html
         from curadebt.core.atomic import write_json_atomic, write_text_atomic
 
         out_dir = Path(out_dir)
@@ -99,29 +98,22 @@ class AuditReport:
         data = self.to_json()
         paths = {"json": out_dir / "report.json", "html": out_dir / "report.html"}
         write_json_atomic(paths["json"], data)
-        write_text_atomic(paths["html"], render_report_html(data))
+        write_text_atomic(paths["html"], registry.render_report(data))
         return paths
 
 
 def build_measures(cfg: AuditConfig) -> list[Measure]:
-    from curadebt.measures.duplicates import DuplicatesMeasure
-    from curadebt.measures.frequency import FrequencyMeasure
-    from curadebt.measures.mixture import MixtureMeasure
-    from curadebt.measures.salience import SalienceMeasure
+    """The streaming measures this config runs: every registered measure whose ``build`` gives one."""
+    built = (spec.build(cfg) for spec in registry.specs() if spec.build is not None)
+    return [m for m in built if m is not None]
 
-    dup_kwargs = {k: getattr(cfg, k) for k in ("num_perm", "bands", "shingle_size", "threshold") if getattr(cfg, k) is not None}
-    measures: list[Measure] = [
-        FrequencyMeasure(max_n=cfg.max_n, budget=cfg.count_budget, top_k=cfg.top_k),
-        DuplicatesMeasure(seed=cfg.seed, **dup_kwargs),
-        SalienceMeasure(),
-        MixtureMeasure(cfg.source_field),
-    ]
-    if cfg.probes:
-        from curadebt.measures.probe_files import load_probes
-        from curadebt.measures.probes import ProbesMeasure
 
-        measures.append(ProbesMeasure(load_probes(cfg.probes)))
-    return measures
+def run_followups(paths, cfg: AuditConfig, tokenizer, extractor, sections: dict, tokens: int, progress: bool) -> None:
+    """The follow-up measures (training order), in registry order, each when its inputs exist."""
+    for spec in registry.specs():
+        if spec.followup is not None and all(name in sections for name in spec.requires):
+            ctx = registry.FollowupContext(paths, cfg, tokenizer, extractor, sections, tokens, progress)
+            sections[spec.name] = spec.followup(ctx)
 
 
 def corpus_section(stats: ReadStats, quarantine: Quarantine, tokens: int, cfg: AuditConfig) -> dict:
@@ -201,8 +193,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
         sections = {m.name: m.finalize_on(states[m.name], executor) for m in measures}
 
     tokens = total_tokens(sections)
-    if "mixture" in sections:
-        sections["order"] = _order_pass(paths, cfg, tokenizer, extractor, sections, tokens, progress)
+    run_followups(paths, cfg, tokenizer, extractor, sections, tokens, progress)
     report = AuditReport(cfg, corpus_section(stats, quarantine, tokens, cfg), sections)
     from curadebt.measures.debt import compute_debt
 

@@ -99,6 +99,9 @@ from curadebt.corpus.batch import Batch
 from curadebt.text.entities import EntityExtractor, get_extractor
 from curadebt.text.tokenize import WORD_RE
 from curadebt.text.wordhash import WordSpans
+from curadebt.measures import scorekit as sk
+from curadebt.measures.registry import MeasureSpec, register
+from curadebt.report import htmlkit as hk, plots
 
 #: Iglewicz-Hoaglin outlier cutoff for the modified z-score.
 DEFAULT_Z_CUTOFF = 3.5
@@ -410,3 +413,149 @@ class SalienceMeasure(Measure[SalienceState, SalienceResult]):
         rows.sort(key=lambda r: (-r[0], r[1]))
         k = self.spillover_k if k is None else k
         return [r[2] for r in rows[:k]]
+
+
+# ---------------------------------------------------------------------------------------------
+# its debt dimension (docs/debt.md) and its report section
+
+def _peer_text(r: dict, min_docs: float, k: int = 4) -> str:
+    """The established competitors of a competition row, most documents first."""
+    peers = [p for p in (r.get("peers") or []) if isinstance(p, (list, tuple)) and len(p) == 2
+             and (sk.number(p[1]) or 0) >= min_docs][:k]
+    return ", ".join(f"'{c}' {n}" for c, n in peers)
+
+
+def score_salience(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, list[dict]]:
+    rows = [r for r in (sec.get("competition") or []) if isinstance(r, dict)]
+    if "competition" not in sec:
+        return sk.not_measured("no competition table in the salience section (a report of an older curadebt)",
+                             t.competition_ratio), []
+    rated = []
+    for r in rows:
+        ratio, docs = sk.number(r.get("ratio")), sk.number(r.get("documents"))
+        if r.get("status") != "competition" or ratio is None or docs is None or docs < t.competition_min_documents:
+            continue
+        rated.append((ratio, r))
+    rated.sort(key=lambda x: (-x[0], str(x[1].get("token"))))
+    value = rated[0][0] if rated else 1.0
+    crit = sk.Criterion("competition_ratio", value, t.competition_ratio, "ratio")
+    n_debt = sum(1 for ratio, _ in rated if ratio >= t.competition_ratio)
+    collocations = sum(1 for r in rows if r.get("status") == "collocation")
+    if rated:
+        ratio, r = rated[0]
+        summary = (f"'{r.get('token')}' is continued by '{r.get('continuation')}' ('{r.get('entity')}') in "
+                   f"{int(r.get('documents') or 0)} documents, {sk.ratio_text(ratio)}x the median of its "
+                   f"{r.get('established_peers')} established competitors; {n_debt} token(s) at or over "
+                   f"{sk.ratio_text(t.competition_ratio)}x")
+    elif rows:
+        summary = "no token shared by several established entities"
+    else:
+        summary = "no entity token in enough documents to compare"
+    if collocations:
+        summary += f"; {collocations} collocation(s), not a debt"
+    dim = sk.dimension([crit], summary)
+    findings = []
+    by_excess = sorted(rated, key=lambda x: (-(sk.number(x[1].get("excess_documents")) or 0.0), str(x[1].get("token"))))
+    for ratio, r in by_excess[:sk.MAX_FINDINGS_PER_DIMENSION]:
+        score = sk.ratio_score(ratio, t.competition_ratio)
+        if score < sk.LOW:
+            continue
+        token, cont, entity = str(r.get("token")), str(r.get("continuation")), str(r.get("entity"))
+        docs, med = int(r.get("documents") or 0), sk.number(r.get("median_peer_documents")) or 0.0
+        tail = ("a model will continue it with '" + cont + "' in contexts about the others" if ratio >= t.competition_ratio
+                else f"under the {sk.ratio_text(t.competition_ratio)}x debt threshold")
+        findings.append(sk.finding(
+            "salience", score,
+            f"'{token}' is continued by '{cont}' ('{entity}') in {docs} documents, {sk.ratio_text(ratio)}x the median "
+            f"({med:g}) of its {r.get('established_peers')} established competitors "
+            f"({_peer_text(r, sk.number(sec.get('min_peer_documents')) or 0)}); about "
+            f"{round(docs - med)} documents over parity: {tail}",
+            token, entity=entity, continuation=cont, value=ratio, threshold=t.competition_ratio,
+            excess_documents=r.get("excess_documents")))
+    outliers = [e for e in (sec.get("entities") or []) if isinstance(e, dict) and e.get("outlier")]
+    for e in outliers[:3]:
+        z = sk.number(e.get("z"))
+        findings.append(sk.finding(
+            "salience", None,
+            f"entity '{e.get('entity')}' is frequent: {e.get('mentions')} mentions in {e.get('documents')} "
+            f"documents ({sk.pct(sk.number(e.get('mention_share')) or 0.0)} of entity mentions"
+            + (f", robust z {z:.1f})" if z is not None else ")") + "; frequent alone is not a debt",
+            str(e.get("entity"))))
+    return dim, findings
+
+
+def render_salience(sec: dict, ctx: hk.RenderContext) -> str:
+    tiles = [("entity mentions", hk.num(sec.get("entity_mentions"))), ("entity types", hk.num(sec.get("entity_types")))]
+    if isinstance(sec.get("outliers"), list):
+        tiles.append(("outlier entities", hk.num(len(sec["outliers"]))))
+    if sec.get("z_cutoff") is not None:
+        tiles.append(("outlier z cutoff", hk.num(sec.get("z_cutoff"))))
+    out = [hk.tiles(tiles)]
+    if sec.get("exact") is False:
+        out.append(f'<p class="note">Counts are approximate (bounded memory): entity counts may be low by up to '
+                   f'{hk.esc(hk.num(sec.get("entity_error")))}, token counts by up to {hk.esc(hk.num(sec.get("token_error")))}.</p>')
+    ents = [e for e in hk.as_list(sec.get("entities")) if isinstance(e, dict)]
+    out.append("<h3>Top entities</h3>")
+    if ents:
+        top = ents[:hk.MAX_BARS]
+        out.append(ctx.plot(
+            lambda: plots.bar_svg([e.get("entity") for e in top], [e.get("mention_share") for e in top],
+                                  title="Top entities by share of entity mentions", xlabel="share of mentions",
+                                  percent=True, highlight=[bool(e.get("outlier")) for e in top]),
+            "Top entities by share of all entity mentions; red bars are outliers (z-score)."))
+        rows = [[hk.code(e.get("entity")), hk.cell(e.get("mentions")), hk.cell(e.get("documents")),
+                 hk.cell(e.get("mention_share"), hk.pct), hk.cell(e.get("z")),
+                 hk.Trusted('<span class="badge debt">outlier</span>') if e.get("outlier") else ""]
+                for e in ents[:hk.MAX_ROWS]]
+        out.append(hk.table(["entity", "mentions", "documents", "mention share", "z", ""], rows, total=len(ents)))
+    else:
+        out.append('<p class="note">no entities found</p>')
+    comp = [c for c in hk.as_list(sec.get("competition")) if isinstance(c, dict)]
+    out.append("<h3>Competition for shared tokens</h3>")
+    if comp:
+        out.append('<p class="note">For a token that several entities continue ("Tom" in "Tom Cruise", "Tom '
+                   'Hanks"), its dominant continuation against the median of its established competitors (at least '
+                   f'{hk.esc(hk.num(sec.get("min_peer_documents")))} documents each). At 10x, a model continues the token '
+                   'with the dominant one in contexts about the others (the debt threshold). A collocation (a word '
+                   'hardly used outside one name) is listed, never scored.</p>')
+        top = [c for c in comp if c.get("status") == "competition"][:hk.MAX_BARS]
+        if top:
+            out.append(ctx.plot(
+                lambda: plots.bar_svg([f"{c.get('token')} \u2192 {c.get('continuation')}" for c in top],
+                                      [c.get("ratio") for c in top], title="Dominant continuation vs its competitors",
+                                      xlabel="documents / median competitor's documents",
+                                      highlight=[(c.get("ratio") or 0) >= 10 for c in top]),
+                "Documents of each token's dominant continuation over the median of its established competitors."))
+        rows = [[hk.code(c.get("token")), hk.code(c.get("continuation")), hk.code(c.get("entity")), hk.cell(c.get("documents")),
+                 hk.cell(c.get("established_peers")), hk.cell(c.get("median_peer_documents")), hk.cell(c.get("ratio"), hk.ratio),
+                 hk.cell(c.get("excess_documents")), str(c.get("status", "")).replace("_", " "),
+                 ", ".join(f"{p[0]} {p[1]}" for p in hk.as_list(c.get("peers"))[:4] if isinstance(p, (list, tuple)))]
+                for c in comp[:hk.MAX_ROWS]]
+        out.append(hk.table(["token", "continuation", "entity", "documents", "competitors", "median", "ratio",
+                           "over parity", "status", "other continuations"], rows, total=len(comp)))
+    else:
+        out.append('<p class="note">no entity token in enough documents to compare</p>')
+    spill = [s for s in hk.as_list(sec.get("spillover")) if isinstance(s, dict)]
+    out.append("<h3>Token shares (context)</h3>")
+    if spill:
+        out.append('<p class="note">How often a token of a salient entity occurs inside that entity (share) and how '
+                   "much more often than expected (lift): a token captured by one entity is pulled towards it in "
+                   "unrelated contexts.</p>")
+        top = spill[:hk.MAX_BARS]
+        out.append(ctx.plot(
+            lambda: plots.bar_svg([f"{s.get('token')} \u2190 {s.get('entity')}" for s in top],
+                                  [s.get("share") for s in top], title="Token occurrences inside the entity",
+                                  xlabel="share of the token's occurrences", percent=True),
+            "Spillover: share of each token's occurrences that are inside the entity."))
+        rows = [[hk.code(s.get("token")), hk.code(s.get("entity")), hk.cell(s.get("token_count")),
+                 hk.cell(s.get("entity_mentions")), hk.cell(s.get("share"), hk.pct), hk.cell(s.get("lift"), hk.ratio),
+                 hk.cell(s.get("expected_count"))] for s in spill[:hk.MAX_ROWS]]
+        out.append(hk.table(["token", "entity", "token count", "entity mentions", "share", "lift", "expected"],
+                          rows, total=len(spill)))
+    else:
+        out.append('<p class="note">no spillover measured</p>')
+    return "".join(out)
+
+
+register(MeasureSpec(name="salience", title="Salience and spillover", position=30, debt_position=20,
+                     build=lambda cfg: SalienceMeasure(), score=score_salience, render=render_salience))
