@@ -31,6 +31,7 @@ demo: $(CORE)
 	$(VENV)/bin/curadebt demo --out demo-out
 
 test: $(FULL)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 clean:

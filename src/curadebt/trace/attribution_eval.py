@@ -134,8 +134,8 @@ def top_k_confusions(scores: np.ndarray, world: FactWorld, k: int, tiebreak: np.
 
 
 def t_interval(values) -> tuple[float, float, float]:
-    """Mean and 95% Student-t interval (the point for one value), via :func:`curadebt.lab.metrics.mean_ci`."""
-    from curadebt.lab.metrics import mean_ci
+    """Mean and 95% Student-t interval (the point for one value), via :func:`curadebt.core.stats.mean_ci`."""
+    from curadebt.core.stats import mean_ci
 
     ci = mean_ci(list(values), level=0.95, method="t")
     return ci.mean, ci.low, ci.high
