@@ -112,25 +112,25 @@ def test_unknown_section_gets_a_generic_view():
 
 # ---- the contract every registered streaming measure keeps (map/merge/finalize laws, pickling)
 
-def _batches(texts, size):
-    import tempfile
-
-    d = Path(tempfile.mkdtemp())
+def _batches(texts, size, d: Path):
     p = d / "c.jsonl"
     p.write_text("".join(json.dumps({"id": i, "text": t, "source": "ab"[i % 2]}) + "\n" for i, t in enumerate(texts)))
-    cfg = AuditConfig(batch_size=size, source_field="source")
+    probes = d / "probes.jsonl"  # so that measures needing their own input (probes) are built too
+    probes.write_text(json.dumps({"id": "capital", "subject": "France", "answers": ["Paris", "Lyon"],
+                                  "patterns": ["{answer} is the capital of {subject}"]}) + "\n")
+    cfg = AuditConfig(batch_size=size, source_field="source", probes=str(probes))
     return list(iter_batches(p, cfg.reader(), Quarantine(), ReadStats(), get_tokenizer("words"), None)), cfg
 
 
-TEXTS = [f"Document {i} tells of Paris and Tom Cruise {'again ' * (i % 3)}with words {i % 5}" for i in range(40)]
+TEXTS = [f"Document {i} tells of Paris and Tom Cruise {'again ' * (i % 3)}with words {i % 5}. "
+         f"{'Paris' if i % 3 else 'Lyon'} is the capital of France." for i in range(40)]
 
 
 @pytest.mark.parametrize("name", [s.name for s in specs() if s.build is not None])
-def test_measure_contract(name):
-    batches, cfg = _batches(TEXTS, 7)
+def test_measure_contract(name, tmp_path):
+    batches, cfg = _batches(TEXTS, 7, tmp_path)
     measure = MEASURES.get(name).build(cfg)
-    if measure is None:
-        pytest.skip(f"{name} is not built for a default config (it needs its own input)")
+    assert measure is not None, f"{name} is not built even with every input a measure may need"
     states = [measure.map(b) for b in batches]
     left = measure.empty()
     for s in states:
