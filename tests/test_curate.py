@@ -12,10 +12,16 @@ import pytest
 from curadebt.corpus.batch import Batch
 from curadebt.core.document import Document
 from curadebt.curation import recipe as R
+from curadebt.curation.flags import apply_flags
+from curadebt.curation.ops.caps import EntityCap, TokenCap
+from curadebt.curation.ops.dedup import ExactDedup, NearDedup
+from curadebt.curation.ops.facts import Facts
+from curadebt.curation.ops.mixture import Mixture
+from curadebt.curation.ops.order import Order
 from curadebt.curation.context import OpContext
 from curadebt.curation.plan import Plan
 from curadebt.curation.runner import curate
-from curadebt.curation.sampling import (allocate, mixture, temperature_auto_budget, temperature_shares,
+from curadebt.curation.ops.mixture import (allocate, mixture, temperature_auto_budget, temperature_shares,
                                       temperature_targets, unimax_targets)
 from curadebt.curation.scan import ScanMeasure
 
@@ -87,7 +93,7 @@ def test_unimax_closed_form():
 def test_temperature_sampling_hits_target_shares(budget, alpha):
     ctx = _ctx(_sources_corpus({"web": 900, "news": 250, "books": 80, "legal": 30}))
     before = _source_tokens(ctx)
-    op = R.Mixture(method="temperature", alpha=alpha, budget=budget, max_epochs=100)
+    op = Mixture(method="temperature", alpha=alpha, budget=budget, max_epochs=100)
     s = mixture(ctx, op, 0)
     after = _source_tokens(ctx)
     q = temperature_shares(before, alpha)
@@ -103,7 +109,7 @@ def test_temperature_sampling_hits_target_shares(budget, alpha):
 def test_unimax_sampling_hits_targets(budget, epochs):
     ctx = _ctx(_sources_corpus({"web": 900, "news": 250, "books": 80, "legal": 30}, seed=3))
     before = _source_tokens(ctx)
-    mixture(ctx, R.Mixture(method="unimax", budget=budget, max_epochs=epochs), 0)
+    mixture(ctx, Mixture(method="unimax", budget=budget, max_epochs=epochs), 0)
     after = _source_tokens(ctx)
     targets = unimax_targets(before, budget, epochs)
     for src in before:
@@ -117,8 +123,8 @@ def test_sampling_shares_in_the_written_output(tmp_path, method, budget, epochs)
     each within 1% of the budget; the ledger says kept x k for the up-sampled documents."""
     docs = _sources_corpus({"web": 300, "news": 90, "books": 25, "legal": 10}, seed=7)
     path = _write_jsonl(tmp_path / "c.jsonl", [{"id": d.id, "text": d.text, "source": d.source} for d in docs])
-    op = R.Mixture(method=method, budget=budget, max_epochs=epochs, **({"alpha": 0.4} if method == "temperature" else {}))
-    res = curate(path, tmp_path / "out", R.Recipe(ops=[op, R.Order()]), source_field="source")
+    op = Mixture(method=method, budget=budget, max_epochs=epochs, **({"alpha": 0.4} if method == "temperature" else {}))
+    res = curate(path, tmp_path / "out", R.Recipe(ops=[op, Order()]), source_field="source")
     before = {s["source"]: float(s["tokens"]) for s in res.before["mixture"]["sources"]}
     written = {s["source"]: s["tokens"] for s in res.after["mixture"]["sources"]}
     if method == "temperature":
@@ -179,7 +185,7 @@ def test_recipe_forms_and_errors(tmp_path):
 
 
 def test_apply_flags():
-    r = R.apply_flags(R.default_recipe(), seed=3, cap_entities=["Tom Cruise"], cap_docs=5, mixture="unimax",
+    r = apply_flags(R.default_recipe(), seed=3, cap_entities=["Tom Cruise"], cap_docs=5, mixture="unimax",
                       budget="2x", order="shuffle", fmt="parquet", dedup=None, near_threshold=0.7)
     names = [o.name for o in r.ops]
     assert r.seed == 3 and names[-1] == "order" and r.ops[-1].strategy == "shuffle"
@@ -188,7 +194,7 @@ def test_apply_flags():
     m = r.op("mixture")
     assert m.method == "unimax" and m.when == "always" and m.budget == "2x"
     assert r.op("near_dedup").threshold == 0.7 and r.output.format == "parquet"
-    r2 = R.apply_flags(R.default_recipe(), dedup=False, mixture="none")
+    r2 = apply_flags(R.default_recipe(), dedup=False, mixture="none")
     assert "exact_dedup" not in [o.name for o in r2.ops] and r2.op("mixture") is None
 
 
@@ -226,7 +232,7 @@ def _dup_corpus(tmp_path: Path) -> tuple[Path, dict]:
 
 def test_dedup_ledger_and_reconciliation(tmp_path):
     path, truth = _dup_corpus(tmp_path)
-    rec = R.Recipe(ops=[R.ExactDedup(), R.NearDedup(), R.Order()])
+    rec = R.Recipe(ops=[ExactDedup(), NearDedup(), Order()])
     res = curate(path, tmp_path / "out", rec, source_field="source")
     r = res.reconciliation
     assert r["ok"] and r["read"] == 66 and r["quarantined"] == 2 and r["dropped"] == 4 and r["kept"] == 60
@@ -261,7 +267,7 @@ def test_keep_longest(tmp_path):
     recs = [{"id": "short", "text": t}, {"id": "long", "text": t + " " + " ".join(t.split()[:8])}]
     recs += [{"id": f"o{i}", "text": _text(rng, 60)} for i in range(10)]
     path = _write_jsonl(tmp_path / "c.jsonl", recs)
-    res = curate(path, tmp_path / "o", R.Recipe(ops=[R.NearDedup(keep="longest")]))
+    res = curate(path, tmp_path / "o", R.Recipe(ops=[NearDedup(keep="longest")]))
     led = {r["id"]: r for r in pq.read_table(tmp_path / "o" / "ledger.parquet").to_pylist()}
     assert led["long"]["decision"] == "kept" and led["short"]["duplicate_of"] == "long"
     assert res.reconciliation["ok"]
@@ -288,7 +294,7 @@ def _tom_corpus(tmp_path: Path) -> Path:
 
 def test_entity_cap_diverse_selection(tmp_path):
     path = _tom_corpus(tmp_path)
-    op = R.EntityCap(entities=["Tom Cruise"], max_docs=10)
+    op = EntityCap(entities=["Tom Cruise"], max_docs=10)
     res = curate(path, tmp_path / "o", R.Recipe(ops=[op]), source_field="source")
     led = pq.read_table(tmp_path / "o" / "ledger.parquet").to_pylist()
     kept_tc = [r for r in led if r["id"].startswith("tc") and r["decision"] == "kept"]
@@ -300,7 +306,7 @@ def test_entity_cap_diverse_selection(tmp_path):
     assert sum(int(r["id"][2:]) >= 20 for r in kept_tc) <= 1
     assert res.reconciliation["ok"]
     # random selection, same cap: seeded, and (almost surely) not all distinct contexts
-    res = curate(path, tmp_path / "r", R.Recipe(ops=[R.EntityCap(entities=["Tom Cruise"], max_docs=10, select="random")]),
+    res = curate(path, tmp_path / "r", R.Recipe(ops=[EntityCap(entities=["Tom Cruise"], max_docs=10, select="random")]),
                  source_field="source")
     led = pq.read_table(tmp_path / "r" / "ledger.parquet").to_pylist()
     kept_r = [r for r in led if r["id"].startswith("tc") and r["decision"] == "kept"]
@@ -312,14 +318,14 @@ def test_entity_cap_named_entity_uses_the_competition_target(tmp_path):
     other Toms with 3 documents each are below the 5 documents of an established competitor, so
     there is no competition to pay down and nothing changes)."""
     path = _tom_corpus(tmp_path)
-    res = curate(path, tmp_path / "o", R.Recipe(ops=[R.EntityCap(entities=["Tom Cruise"])]), source_field="source")
+    res = curate(path, tmp_path / "o", R.Recipe(ops=[EntityCap(entities=["Tom Cruise"])]), source_field="source")
     assert res.operations[0].dropped == 0 and "dominates a shared token" in res.operations[0].note
     assert res.reconciliation["ok"]
 
 
 def test_token_cap(tmp_path):
     path = _tom_corpus(tmp_path)
-    res = curate(path, tmp_path / "o", R.Recipe(ops=[R.TokenCap(tokens=["Tom"], max_docs=20)]), source_field="source")
+    res = curate(path, tmp_path / "o", R.Recipe(ops=[TokenCap(tokens=["Tom"], max_docs=20)]), source_field="source")
     led = pq.read_table(tmp_path / "o" / "ledger.parquet").to_pylist()
     kept_tom = [r for r in led if r["decision"] == "kept" and r["id"].startswith(("tc", "to"))]
     assert len(kept_tom) == 20
@@ -347,7 +353,7 @@ def _facts_corpus(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.mark.parametrize("mode", ["down", "up", "both"])
 def test_fact_balancing(tmp_path, mode):
     path, probes = _facts_corpus(tmp_path)
-    res = curate(path, tmp_path / mode, R.Recipe(ops=[R.Facts(max_ratio=2.0, mode=mode, max_copies=4)]),
+    res = curate(path, tmp_path / mode, R.Recipe(ops=[Facts(max_ratio=2.0, mode=mode, max_copies=4)]),
                  probes=str(probes))
     before = res.before["probes"]["probes"][0]
     after = res.after["probes"]["probes"][0]
@@ -366,7 +372,7 @@ def test_diverse_order_and_determinism(tmp_path):
     recs += [{"id": f"w{i}", "text": _text(rng, rng.randint(30, 60)), "source": "wiki"} for i in range(150)]
     recs += [{"id": f"s{i}", "text": _text(rng, rng.randint(30, 60)), "source": "speech"} for i in range(50)]
     path = _write_jsonl(tmp_path / "o.jsonl", recs)
-    rec = R.Recipe(ops=[R.Mixture(method="unimax", budget="1x", max_epochs=3), R.Order()], seed=1)
+    rec = R.Recipe(ops=[Mixture(method="unimax", budget="1x", max_epochs=3), Order()], seed=1)
     a = curate(path, tmp_path / "a", rec, source_field="source")
     for w in a.after["order"]["windows"]:  # the 1% window holds 6 documents: one document is 1/6 of it
         assert w["source_tvd"] <= (0.15 if w["fraction"] == 0.01 else 0.05), w
@@ -391,7 +397,7 @@ def test_diverse_order_and_determinism(tmp_path):
 
 def test_parquet_output_and_shards(tmp_path):
     path, _ = _dup_corpus(tmp_path)
-    rec = R.Recipe(ops=[R.ExactDedup(), R.Order(strategy="shuffle")], output=R.OutputSpec(format="parquet", shard_bytes=4000))
+    rec = R.Recipe(ops=[ExactDedup(), Order(strategy="shuffle")], output=R.OutputSpec(format="parquet", shard_bytes=4000))
     res = curate(path, tmp_path / "pq", rec, source_field="source")
     assert len(res.files["shards"]) > 3 and all(s.endswith(".parquet") for s in res.files["shards"])
     rows = sum(pq.read_table(tmp_path / "pq" / s).num_rows for s in res.files["shards"])

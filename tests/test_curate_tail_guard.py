@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from curadebt.curation import recipe as R
+from curadebt.curation.ops.dedup import ExactDedup, NearDedup
 from curadebt.curation.runner import curate
 
 FILLER = ("The committee met on a grey morning and the minutes record a long discussion of the budget, the "
@@ -27,7 +28,7 @@ def test_near_copies_that_hold_the_last_copy_of_a_name_are_kept(tmp_path):
             {"id": "ana2", "text": f"Ana Lind was born in Graz. {FILLER.replace('grey', 'wet')}"}]
     rng = random.Random(1)
     rows += [{"id": f"f{i}", "text": " ".join(rng.choice(FILLER.split()) for _ in range(40))} for i in range(30)]
-    res = curate(_write(tmp_path / "c.jsonl", rows), tmp_path / "out", R.Recipe(ops=[R.NearDedup(threshold=0.5)]))
+    res = curate(_write(tmp_path / "c.jsonl", rows), tmp_path / "out", R.Recipe(ops=[NearDedup(threshold=0.5)]))
     led = {r["id"]: r for r in pq.read_table(tmp_path / "out" / "ledger.parquet").to_pylist()}
     assert led["ana"]["decision"] == "kept" and led["ben"]["decision"] == "kept"
     why = " ".join(h["reason"] for h in led["ben"]["history"])
@@ -41,11 +42,11 @@ def test_short_documents_are_left_to_exact_dedup(tmp_path):
     rows = [{"id": f"s{i}", "text": f"Thanks for reading, see you soon {i}."} for i in range(20)]
     rows += [{"id": "x", "text": "Thanks for reading, see you soon 0."}]
     res = curate(_write(tmp_path / "c.jsonl", rows), tmp_path / "out",
-                 R.Recipe(ops=[R.ExactDedup(), R.NearDedup(threshold=0.3)]))
+                 R.Recipe(ops=[ExactDedup(), NearDedup(threshold=0.3)]))
     assert res.operations[0].dropped == 1  # the exact copy
     assert res.operations[1].dropped == 0 and res.operations[1].details.get("min_tokens", 20) == 20
     res = curate(_write(tmp_path / "c.jsonl", rows), tmp_path / "out2",
-                 R.Recipe(ops=[R.NearDedup(threshold=0.3, min_tokens=0)]))
+                 R.Recipe(ops=[NearDedup(threshold=0.3, min_tokens=0)]))
     assert res.operations[0].dropped > 1  # min_tokens 0: the template sentences are near copies
 
 

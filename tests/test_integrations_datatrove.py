@@ -64,7 +64,8 @@ def test_audit_across_ranks_merges_to_the_cli_numbers(shards, tmp_path):
 
 def test_ledger_filter_gives_the_curated_documents(shards, tmp_path):
     from curadebt import curate
-    from curadebt.curation.recipe import apply_flags, default_recipe
+    from curadebt.curation.flags import apply_flags
+    from curadebt.curation.recipe import default_recipe
 
     res = curate(sorted(shards.iterdir()), tmp_path / "cur", apply_flags(default_recipe(), order="keep"),
                  source_field="source")

@@ -69,7 +69,8 @@ def curate(
     """
     import json
 
-    from curadebt.curation.recipe import apply_flags, default_recipe, load_recipe
+    from curadebt.curation.flags import apply_flags
+    from curadebt.curation.recipe import default_recipe, load_recipe
     from curadebt.curation.runner import CurateConfig
     from curadebt.curation.runner import curate as run_curate
 

@@ -21,6 +21,7 @@ class OpContext:
     paths: Any = None                          # the input corpus (for ops that must read text again)
     reader: Any = None                         # its ReaderConfig
     progress: bool = False                     # show progress bars for ops that read the text again
+    output_order: Any = None                   # (ordinals, copy indexes) once the order op has run
 
     def ids(self, ordinals) -> list[str]:
         return [self.table.ids[int(o)] for o in ordinals]

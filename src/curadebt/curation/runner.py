@@ -37,35 +37,24 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from curadebt import engine
 from curadebt.measures.runner import AuditConfig, ReconciliationError, audit_into, build_measures, input_paths
 from curadebt.corpus.outdir import file_checksum, staged_output
-from curadebt.curation import caps, dedup, facts, normalize, ordering, sampling
 from curadebt.curation.context import OpContext
 from curadebt.curation.ledger import LEDGER_FILE, build_ledger, read_quarantine, write_ledger
 from curadebt.curation.plan import OpSummary, Plan
-from curadebt.curation.recipe import NearDedup, Order, Recipe, default_recipe
+from curadebt.curation.ops.order import order as output_order, ordered_items
+from curadebt.curation.recipe import Recipe, default_recipe, load_recipe
 from curadebt.curation.report import curate_html, curate_section
 from curadebt.curation.scan import ScanMeasure
 from curadebt.curation.writer import plan_shards, write_output
 
 WORK_DIR = ".curadebt-work"
 PAUSE_ENV = "CURADEBT_CURATE_PAUSE_AT"   # test hook: pause (sleep) at a named checkpoint
-
-OPS: dict[str, Callable[..., OpSummary]] = {
-    "exact_dedup": dedup.exact_dedup,
-    "near_dedup": dedup.near_dedup,
-    "entity_cap": caps.entity_cap,
-    "token_cap": caps.token_cap,
-    "facts": facts.facts,
-    "normalize": normalize.normalize,
-    "mixture": sampling.mixture,
-}
-
 
 @dataclass
 class CurateConfig:
@@ -87,9 +76,9 @@ class CurateConfig:
     ray_address: str | None = None
 
     def audit_config(self, recipe: Recipe) -> AuditConfig:
-        near = recipe.op("near_dedup")
+        near = recipe.op("near_dedup")  # the audit's MinHash settings are the op's
         kw: dict[str, Any] = {}
-        if isinstance(near, NearDedup):
+        if near is not None:
             kw = {k: getattr(near, k) for k in ("num_perm", "bands", "shingle_size", "threshold")}
         return AuditConfig(text_field=self.text_field, id_field=self.id_field, source_field=self.source_field,
                            max_record_bytes=self.max_record_bytes, batch_size=self.batch_size,
@@ -154,8 +143,6 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
     :class:`Recipe`, a YAML/JSON path, or None for :func:`default_recipe`). Keyword overrides set
     :class:`CurateConfig` fields. ``force`` writes into a non-empty folder curadebt did not write
     (its files are kept, never overwritten). Nothing in ``out`` changes unless the run succeeds."""
-    from curadebt.curation.recipe import load_recipe
-
     cfg = dataclasses.replace(config or CurateConfig(), **overrides)
     if recipe is None:
         recipe = default_recipe()
@@ -163,16 +150,8 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
         recipe = load_recipe(recipe)
     recipe.validate()
     engine.get(cfg.audit_config(recipe))  # fail before any work on a bad engine choice
-    mix = recipe.op("mixture")
-    if mix is not None and mix.when == "always" and cfg.source_field is None and cfg.source_from is None:
-        from curadebt.curation.recipe import RecipeError
-
-        raise RecipeError("the mixture op rebalances sources, and no source is given: pass --source-field "
-                          "(or --source-from for text files), or leave the mixture out")
-    if recipe.op("semantic_dedup") is not None:  # fail before the passes, not after them
-        from curadebt.curation.semantic import preflight
-
-        preflight(recipe.op("semantic_dedup"))
+    for op in recipe.ops:  # a missing model or source field fails now, not after the passes
+        op.preflight(cfg)
     with staged_output(out, kind="curate", inputs=input_paths(paths), force=force) as stage:
         result = _curate_into(paths, stage.dir, recipe, cfg, progress)
         result.out = Path(out)
@@ -214,27 +193,18 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     plan = Plan(table, recipe.seed)
     ctx = OpContext(table=table, plan=plan, before=before, assignments=getattr(dup, "assignments", None),
                     probes=probes, paths=paths, reader=acfg.reader(), progress=progress)
-    order_op: Order | None = None
-    order_index = len(recipe.ops)
     for i, op in enumerate(recipe.ops):
-        if isinstance(op, Order):
-            order_op, order_index = op, i
-            continue
         if op.when == "debt" and not ctx.is_debt(op.dimension):
-            plan.skip(op.name, op.params(), f"skipped: the input audit does not flag {op.dimension} as a debt")
+            plan.skip(op.name, op.params(),
+                      f"skipped: the input audit does not flag {op.dimension} as a debt{op.skip_note}")
             continue
-        if op.name == "semantic_dedup":
-            from curadebt.curation.semantic import semantic_dedup
-
-            semantic_dedup(ctx, op, i)
-            continue
-        OPS[op.name](ctx, op, i)
-    if order_op is not None and order_op.when == "debt" and not ctx.is_debt("order"):
-        plan.skip("order", order_op.params(), "skipped: the input audit does not flag order as a debt; input order kept")
-        order_op = None
-        ords, cidx = ordering.ordered_items(ctx, "keep", None)
+        op.apply(ctx, i)
+    if ctx.output_order is not None:
+        ords, cidx = ctx.output_order
+    elif any(op.terminal for op in recipe.ops):  # the order op was skipped: input order
+        ords, cidx = ordered_items(ctx, "keep", None)
     else:
-        ords, cidx, _ = ordering.order(ctx, order_op, order_index)
+        ords, cidx, _ = output_order(ctx, None, len(recipe.ops))
     # per document: output positions of its copies (by copy index)
     by_doc = np.lexsort((cidx, ords))
     positions = by_doc.astype(np.int64)

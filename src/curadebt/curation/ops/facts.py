@@ -11,21 +11,56 @@ For each selected probe whose ratio is over ``max_ratio`` (default 0.75 x the de
   are kept x k, the smallest k that brings that answer to ``(top + 1) / max_ratio - 1``, at most
   ``max_copies``;
 - ``mode: down`` (or ``both``, then): the top answer's documents are kept one at a time in the
-  diverse order (see :mod:`curadebt.curation.caps`; documents that also support another answer
+  diverse order (see :mod:`curadebt.curation.ops.caps`; documents that also support another answer
   first) while ``(top + 1) <= max_ratio * (runner_up + 1)`` holds; the others are dropped.
 
 ``probes: auto`` balances every probe over ``max_ratio``; a list of ids balances those.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import math
 
 import numpy as np
 
-from curadebt.curation.caps import diverse_order_select
+from curadebt.curation.ops.caps import diverse_order_select
 from curadebt.curation.context import OpContext
 from curadebt.curation.plan import DROP, KEEP, UPSAMPLE, OpSummary
-from curadebt.curation.recipe import Facts
+from curadebt.curation.op import Op, RecipeError, check_select, register_op
+
+
+@register_op
+@dataclass
+class Facts(Op):
+    """Bring competing answers of the probes to at most ``max_ratio`` (smoothed, as the audit's
+    dominance ratio) by down-sampling the top answer's documents (``mode: down``), up-sampling the
+    runner-up's (``up``, at most ``max_copies`` copies) or both."""
+
+    name: ClassVar[str] = "facts"
+    position: ClassVar[int] = 60
+    dimension: ClassVar[str] = "probes"
+    probes: Any = "auto"              # "auto" (every probe over max_ratio) or a list of probe ids
+    max_ratio: float | None = None    # None: 0.75 x the debt threshold
+    mode: str = "down"
+    max_copies: int = 10
+    select: str = "diverse"
+
+    def validate(self) -> None:
+        super().validate()
+        check_select(self)
+        if self.mode not in ("down", "up", "both"):
+            raise RecipeError(f"facts: mode must be 'down', 'up' or 'both', got {self.mode!r}")
+        if self.max_ratio is not None and float(self.max_ratio) < 1:
+            raise RecipeError(f"facts: max_ratio must be >= 1, got {self.max_ratio!r}")
+        if int(self.max_copies) < 1:
+            raise RecipeError("facts: max_copies must be >= 1")
+        if self.probes != "auto" and not (isinstance(self.probes, list) and all(isinstance(e, str) for e in self.probes)):
+            raise RecipeError(f"facts: probes must be 'auto' or a list of probe ids, got {self.probes!r}")
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        return facts(ctx, self, index)
 
 RATIO_MARGIN = 0.75
 

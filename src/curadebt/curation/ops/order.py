@@ -21,11 +21,39 @@ on its own (copies ``0 .. first_phase[d] - 1`` of a document are in the first ph
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from curadebt.curation.context import OpContext
 from curadebt.curation.plan import OpSummary
-from curadebt.curation.recipe import Order
+from curadebt.curation.op import Op, RecipeError, register_op
+
+
+@register_op
+@dataclass
+class Order(Op):
+    """Output order. ``diverse``: every prefix has the source mix of the whole (sources interleaved
+    by tokens), and copies and cluster members are spread evenly; ``shuffle``: seeded shuffle;
+    ``keep``: input order (copies adjacent)."""
+
+    name: ClassVar[str] = "order"
+    position: ClassVar[int] = 90
+    dimension: ClassVar[str] = "order"
+    terminal: ClassVar[bool] = True
+    skip_note: ClassVar[str] = "; input order kept"
+    strategy: str = "diverse"
+
+    def validate(self) -> None:
+        super().validate()
+        if self.strategy not in ("diverse", "shuffle", "keep"):
+            raise RecipeError(f"order: strategy must be 'diverse', 'shuffle' or 'keep', got {self.strategy!r}")
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        ords, cidx, summary = order(ctx, self, index)
+        ctx.output_order = (ords, cidx)
+        return summary
 
 
 def output_items(copies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

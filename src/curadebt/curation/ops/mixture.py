@@ -21,13 +21,75 @@ at most about half a document.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import math
 
 import numpy as np
 
 from curadebt.curation.context import OpContext
 from curadebt.curation.plan import DOWNSAMPLE, DROP, KEEP, UPSAMPLE, OpSummary
-from curadebt.curation.recipe import Mixture
+from curadebt.curation.op import Op, RecipeError, register_op
+
+
+@register_op
+@dataclass
+class Mixture(Op):
+    """Rebalance sources toward a token budget.
+
+    ``temperature``: target share ``q_i = n_i**alpha / sum_j n_j**alpha`` (alpha = 1/T).
+    ``unimax``: uniform over sources, each capped at ``max_epochs`` epochs, the rest spread over the
+    others (Chung et al., 2023). ``budget``: tokens (int), a multiple of the current tokens
+    (``"0.8x"``) or ``auto`` (temperature: the largest budget that meets every target share within
+    ``max_epochs``; unimax: the current tokens). ``weights`` (source -> weight) overrides the
+    closed form for named sources."""
+
+    name: ClassVar[str] = "mixture"
+    position: ClassVar[int] = 80
+    dimension: ClassVar[str] = "mixture"
+    method: str = "temperature"
+    alpha: float | None = None        # temperature: exponent (default 0.5); temperature T = 1/alpha
+    temperature: float | None = None
+    budget: Any = "auto"
+    max_epochs: float | None = None   # default 1 (temperature, down-sampling only) / 4 (unimax)
+
+    def validate(self) -> None:
+        super().validate()
+        if self.method not in ("temperature", "unimax"):
+            raise RecipeError(f"mixture: method must be 'temperature' or 'unimax', got {self.method!r}")
+        if self.alpha is not None and self.temperature is not None:
+            raise RecipeError("mixture: give alpha or temperature, not both")
+        if self.temperature is not None and float(self.temperature) <= 0:
+            raise RecipeError("mixture: temperature must be > 0")
+        if self.alpha is not None and float(self.alpha) < 0:
+            raise RecipeError("mixture: alpha must be >= 0")
+        if self.max_epochs is not None and float(self.max_epochs) <= 0:
+            raise RecipeError("mixture: max_epochs must be > 0")
+        b = self.budget
+        if not (b == "auto" or (isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0)
+                or (isinstance(b, str) and b.endswith("x") and _is_number(b[:-1]) and float(b[:-1]) > 0)):
+            raise RecipeError(f"mixture: budget must be 'auto', a token count or a multiple like '0.8x', got {b!r}")
+
+    def preflight(self, config: Any) -> None:
+        if self.when == "always" and config.source_field is None and config.source_from is None:
+            raise RecipeError("the mixture op rebalances sources, and no source is given: pass --source-field "
+                              "(or --source-from for text files), or leave the mixture out")
+
+    @property
+    def exponent(self) -> float:
+        if self.temperature is not None:
+            return 1.0 / float(self.temperature)
+        return 0.5 if self.alpha is None else float(self.alpha)
+
+    @property
+    def epochs(self) -> float:
+        if self.max_epochs is not None:
+            return float(self.max_epochs)
+        return 1.0 if self.method == "temperature" else 4.0
+
+    def apply(self, ctx: OpContext, index: int) -> OpSummary:
+        return mixture(ctx, self, index)
 
 
 def temperature_shares(tokens: dict[str, float], alpha: float) -> dict[str, float]:
@@ -166,3 +228,11 @@ def mixture(ctx: OpContext, op: Mixture, index: int) -> OpSummary:
         "max_abs_error_of_budget": max(abs(realised[k] - targets[k]) for k in tok) / budget if budget else 0.0,
     }
     return plan.end(s)
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
