@@ -412,10 +412,9 @@ def test_parquet_output_and_shards(tmp_path):
 def test_cli_curate_and_explain(tmp_path):
     from typer.testing import CliRunner
 
-    from curadebt.curation.cli import _standalone
+    from curadebt.cli import app
 
     path, _ = _dup_corpus(tmp_path)
-    app = _standalone()
     runner = CliRunner()
     out = tmp_path / "cli"
     res = runner.invoke(app, ["curate", str(path), "-o", str(out), "--source-field", "source", "--mixture", "none", "-q"])

@@ -378,7 +378,7 @@ def test_data_side_odds_from_a_corpus(tmp_path, one_seed_run):
 def test_cli_bad_input_exits_with_a_message(tmp_path):
     from typer.testing import CliRunner
 
-    from curadebt.lab.cli import lab_app
+    from curadebt.cli.lab import lab_app
 
     r = CliRunner().invoke(lab_app, ["overwrite", "--model", "no-such-model", "--subject", "France", "--new", "Rome",
                                      "-o", str(tmp_path / "o")])

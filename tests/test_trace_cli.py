@@ -7,8 +7,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from curadebt.clikit import HandledGroup
-from curadebt.trace.cli import index_app, trace
+from curadebt.cli.kit import HandledGroup
+from curadebt.cli.trace import index_app, trace
 
 runner = CliRunner()
 

@@ -1,7 +1,7 @@
 """What the commands print after a run: the audit's and curate's console summaries.
 
 Everything from the data (entity names, sources, paths, messages) goes through
-:func:`curadebt.clikit.data`, so rich markup in a corpus is printed as it is, never interpreted.
+:func:`curadebt.report.console.data`, so rich markup in a corpus is printed as it is, never interpreted.
 """
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from curadebt.clikit import data
-from curadebt.console import console
+from curadebt.report.console import console, data
 
 
 def print_audit_summary(report, out: Path | None) -> None:

@@ -15,7 +15,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from curadebt.console import err
+from curadebt.report.console import data, err  # noqa: F401  (data: for the commands)
 from curadebt.core.errors import classify
 
 _debug = False
@@ -49,8 +49,3 @@ class HandledGroup(TyperGroup):
             raise
         except (Exception, KeyboardInterrupt) as e:
             raise typer.Exit(report_error(e)) from None
-
-
-def data(value) -> str:
-    """A value from the data (an entity, a path, a source name) made safe for rich markup."""
-    return escape(str(value))

@@ -7,8 +7,8 @@ from typing import Optional
 import typer
 
 from curadebt.version import __version__
-from curadebt.clikit import HandledGroup, data, set_debug
-from curadebt.console import console, err
+from curadebt.cli.kit import HandledGroup, data, set_debug
+from curadebt.report.console import console, err
 
 app = typer.Typer(
     name="curadebt",
@@ -146,22 +146,16 @@ def verify(
 def _mount_sub_apps() -> None:
     """Sub-commands that live beside their API (curate, trace, lab). Their heavy imports
     (torch, transformers) happen inside the commands, so `curadebt --help` stays fast."""
-    import importlib.util
-
-    from curadebt.curation.cli import curate as curate_command, explain as explain_command
-    from curadebt.trace.cli import index_app, trace as trace_command
+    from curadebt.cli.curate import curate as curate_command, explain as explain_command
+    from curadebt.cli.trace import index_app, trace as trace_command
 
     app.command(name="curate")(curate_command)
     app.command(name="explain")(explain_command)
     app.add_typer(index_app, name="index", help="Build and query a suffix-array index of a corpus (for trace).")
     app.command(name="trace")(trace_command)
-    if importlib.util.find_spec("curadebt.lab.cli") is not None:
-        from curadebt.lab.cli import lab_app
+    from curadebt.cli.lab import lab_app
 
-        app.add_typer(lab_app, name="lab", help="Measure curation debt on real models (fact overwrite, ...).")
+    app.add_typer(lab_app, name="lab", help="Measure curation debt on real models (fact overwrite, ...).")
 
 
 _mount_sub_apps()
-
-if __name__ == "__main__":
-    app()

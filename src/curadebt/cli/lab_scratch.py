@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from curadebt.console import console, err
+from curadebt.report.console import console, err
 
 
 

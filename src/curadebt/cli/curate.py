@@ -1,5 +1,5 @@
 """The ``curadebt curate`` and ``curadebt explain`` commands (plain Typer command functions; the
-main app mounts them). Every command is a thin call into :mod:`curadebt.curate`."""
+main app mounts them). Every command is a thin call into :mod:`curadebt.curation.runner`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from curadebt.clikit import HandledGroup, data
-from curadebt.console import console, err
+from curadebt.cli.kit import data
+from curadebt.report.console import console, err
 from curadebt.core.errors import EXIT_CHECK_FAILED
 
 
@@ -125,15 +125,3 @@ def explain(
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         print(explain_text(rows))
-
-
-def _standalone() -> typer.Typer:  # pragma: no cover - for `python -m curadebt.curation.cli`
-    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
-                      cls=HandledGroup)
-    app.command(name="curate")(curate)
-    app.command(name="explain")(explain)
-    return app
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _standalone()()

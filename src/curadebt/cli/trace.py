@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from curadebt.console import console, err
+from curadebt.report.console import console, err
 from rich.markup import escape
 
-from curadebt.clikit import HandledGroup, data
+from curadebt.cli.kit import data
 from rich.table import Table
 
 from curadebt.core.atomic import write_text_atomic
@@ -266,13 +266,3 @@ def trace(
         _print_spans(res)
         err.print(f"traced {res.n_tokens:,} tokens in {secs * 1e3:.0f} ms"
                   + (f"; JSON: {json_out}" if json_out else "") + (f"; HTML: {html_out}" if html_out else ""), highlight=False)
-
-
-# A stand-alone app, for `python -m curadebt.trace.cli` and for tests; curadebt.cli mounts the two pieces.
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
-                  help="curadebt token index and tracing.", cls=HandledGroup)
-app.add_typer(index_app, name="index")
-app.command("trace")(trace)
-
-if __name__ == "__main__":  # pragma: no cover
-    app()

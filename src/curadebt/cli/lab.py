@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -11,7 +10,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from curadebt.console import console, err
+from curadebt.report.console import console, err
 
 lab_app = typer.Typer(
     name="lab",
@@ -167,14 +166,6 @@ def overwrite(
     console.print("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
-from curadebt.lab.cli_scratch import register as _register_scratch  # noqa: E402  (lab-scratch commands)
+from curadebt.cli.lab_scratch import register as _register_scratch  # noqa: E402  (lab-scratch commands)
 
 _register_scratch(lab_app)
-
-
-def main() -> None:  # python -m curadebt.lab.cli
-    lab_app()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
