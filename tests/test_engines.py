@@ -16,6 +16,7 @@ import pytest
 from curadebt.measures.duplicates import DuplicatesMeasure
 from curadebt.measures.lsh import best_matches, block_starts, lsh_cluster_on
 from curadebt.measures.minhash import MinHasher, lsh_cluster
+from curadebt.core.config import build
 from curadebt.measures.runner import AuditConfig, audit
 from curadebt.corpus.batch import Batch
 from curadebt.core.document import Document
@@ -127,9 +128,9 @@ def test_unknown_engine_is_a_clear_error(tmp_path):
     p = tmp_path / "a.jsonl"
     p.write_text('{"text": "hello world"}\n')
     with pytest.raises(ValueError, match="unknown engine"):
-        audit(str(p), config=AuditConfig(engine="spark"))
+        audit(str(p), config=build(AuditConfig, engine="spark"))
     with pytest.raises(ValueError, match="workers must be >= 1"):
-        audit(str(p), config=AuditConfig(workers=0))
+        audit(str(p), config=build(AuditConfig, workers=0))
 
 
 def test_missing_ray_is_a_clear_error(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ import pytest
 
 from curadebt.api import audit
 from curadebt.measures.registry import MEASURES, dimension_names, section_names, specs
+from curadebt.core.config import build
 from curadebt.measures.runner import AuditConfig, build_measures
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import ReadStats, iter_batches
@@ -118,8 +119,8 @@ def _batches(texts, size, d: Path):
     probes = d / "probes.jsonl"  # so that measures needing their own input (probes) are built too
     probes.write_text(json.dumps({"id": "capital", "subject": "France", "answers": ["Paris", "Lyon"],
                                   "patterns": ["{answer} is the capital of {subject}"]}) + "\n")
-    cfg = AuditConfig(batch_size=size, source_field="source", probes=str(probes))
-    return list(iter_batches(p, cfg.reader(), Quarantine(), ReadStats(), get_tokenizer("words"), None)), cfg
+    cfg = build(AuditConfig, batch_size=size, source_field="source", probes=str(probes))
+    return list(iter_batches(p, cfg.reader, Quarantine(), ReadStats(), get_tokenizer("words"), None)), cfg
 
 
 TEXTS = [f"Document {i} tells of Paris and Tom Cruise {'again ' * (i % 3)}with words {i % 5}. "

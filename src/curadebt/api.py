@@ -10,27 +10,31 @@ A corpus is a path (file, folder, quoted glob), a list of paths, records in memo
 a pyarrow Table, a pandas DataFrame, a ``datasets`` Dataset / IterableDataset / DatasetDict) or any
 iterable of records (:mod:`curadebt.inputs`). Every keyword left at ``None`` takes the value of
 ``config`` (or the dataclass default); ``**options`` sets any other field of
-:class:`~curadebt.measures.runner.AuditConfig` / :class:`~curadebt.curation.runner.CurateConfig`.
+:class:`~curadebt.measures.config.AuditConfig` / :class:`~curadebt.curation.config.CurateConfig`.
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the heavy modules load when a function is called, not on import
     from curadebt.curation.recipe import Recipe
-    from curadebt.curation.runner import CurateConfig, CurateResult
-    from curadebt.measures.runner import AuditConfig, AuditReport
+    from curadebt.curation.config import CurateConfig
+    from curadebt.curation.runner import CurateResult
+    from curadebt.measures.config import AuditConfig
+    from curadebt.measures.runner import AuditReport
 
 
 def _config(cls, config, given: dict[str, Any], options: dict[str, Any]):
-    names = {f.name for f in dataclasses.fields(cls)}
+    """``config`` (or the defaults) with the keywords set, by their flat names (``text_field``)."""
+    from curadebt.core.config import leaf_map, replace
+
+    names = set(leaf_map(cls))
     bad = sorted(set(options) - names)
     if bad:
         raise TypeError(f"unknown option(s) {bad}; the options are the fields of {cls.__name__}: {sorted(names)}")
     base = config if config is not None else cls()
-    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None}, **options)
+    return replace(base, **{k: v for k, v in given.items() if v is not None}, **options)
 
 
 def audit(corpus: Any, out: str | Path | None = None, *, text_field: str | None = None, id_field: str | None = None,
@@ -51,7 +55,7 @@ def audit(corpus: Any, out: str | Path | None = None, *, text_field: str | None 
         tokenizer: ``words`` (default), ``words-lower``, a tokenizer.json or a model folder.
         entity_extractor: ``capitalised`` (default), ``spacy`` or ``package.module:function``.
         engine, workers: ``local`` (default) or ``ray``, and the number of workers (default 1).
-        config: an :class:`~curadebt.measures.runner.AuditConfig` to start from.
+        config: an :class:`~curadebt.measures.config.AuditConfig` to start from.
         progress: show a progress bar. force: write into a folder curadebt did not write (keeping
             its files).
         **options: any other AuditConfig field (``max_n``, ``count_budget``, ``threshold``, ...).
@@ -61,7 +65,7 @@ def audit(corpus: Any, out: str | Path | None = None, *, text_field: str | None 
         ``report.duplicates``...), ``report.debt`` and ``report.to_json()``.
     """
     from curadebt.inputs import corpus_inputs
-    from curadebt.measures.runner import AuditConfig
+    from curadebt.measures.config import AuditConfig
     from curadebt.measures.runner import audit as run
 
     given = dict(text_field=text_field, id_field=id_field, source_field=source_field,
@@ -87,14 +91,14 @@ def curate(corpus: Any, out: str | Path, recipe: "Recipe | str | Path | None" = 
             recipe (docs/curate.md).
         text_field, id_field, source_field, probes, tokenizer, entity_extractor, engine, workers: as
             for :func:`audit`.
-        config: a :class:`~curadebt.curation.runner.CurateConfig` to start from.
+        config: a :class:`~curadebt.curation.config.CurateConfig` to start from.
         **options: any other CurateConfig field.
 
     Returns:
         A :class:`~curadebt.curation.runner.CurateResult`: ``reconciliation``, ``operations``,
         ``comparison`` (debt before -> after), ``kept``, ``dropped(op=...)``, ``explain(id)``.
     """
-    from curadebt.curation.runner import CurateConfig
+    from curadebt.curation.config import CurateConfig
     from curadebt.curation.runner import curate as run
     from curadebt.inputs import corpus_inputs
 

@@ -7,8 +7,16 @@ the traceback as well. Text from the data is escaped for rich markup everywhere 
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import os
 import traceback
+import types
+import typing
+from pathlib import Path
+from typing import Any, Callable, Optional
+
 
 import typer
 from rich.markup import escape
@@ -16,6 +24,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from curadebt.report.console import data, err  # noqa: F401  (data: for the commands)
+from curadebt.core import config as cfgmod
 from curadebt.core.errors import classify
 
 _debug = False
@@ -49,3 +58,88 @@ class HandledGroup(TyperGroup):
             raise
         except (Exception, KeyboardInterrupt) as e:
             raise typer.Exit(report_error(e)) from None
+
+
+# --- options generated from config dataclasses -------------------------------------------------
+
+CONFIG_HELP = ("YAML/JSON file of settings (the option names with underscores: 'text_field: body'); "
+               "flags typed on the command line override it.")
+
+
+def _cli_type(tp: Any) -> Any:
+    """A type Typer understands for a config field's annotation (``X | None`` -> ``Optional[X]``)."""
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
+        return Optional[args[0]]
+    return tp
+
+
+def config_options(*classes: type, skip: tuple[str, ...] = ()) -> Callable:
+    """Decorator for a Typer command: one option per field of the config dataclasses (nested configs
+    flattened, help from the field), plus ``--config FILE``. The command receives the built configs
+    as keyword ``config`` (one class) or ``configs`` (a tuple, in the order given).
+
+    Precedence: the dataclass default, then the ``--config`` file, then a flag typed on the command
+    line. Fields in ``skip`` stay out of the CLI (the command sets them itself)."""
+    fields: list[tuple[type, cfgmod.Leaf]] = []
+    for cls in classes:
+        fields += [(cls, leaf) for leaf in cfgmod.leaves(cls)
+                   if leaf.field.metadata.get("cli", True) and leaf.name not in skip]
+
+    def decorate(fn: Callable) -> Callable:
+        sig = inspect.signature(fn)
+        hints = typing.get_type_hints(fn)
+        own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()
+               if p.name not in ("config", "configs")]
+        generated = []
+        for _, leaf in fields:
+            meta = leaf.field.metadata
+            decls = [meta.get("flag") or "--" + leaf.name.replace("_", "-")]
+            if meta.get("short"):
+                decls.append(meta["short"])
+            generated.append(inspect.Parameter(
+                leaf.name, inspect.Parameter.KEYWORD_ONLY, annotation=_cli_type(leaf.type),
+                default=typer.Option(leaf.default, *decls, help=escape(leaf.help), show_default=leaf.default is not None)))
+        config_param = inspect.Parameter("config_file", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path],
+                                         default=typer.Option(None, "--config", help=CONFIG_HELP))
+
+        context_param = inspect.Parameter("cli_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+
+        @functools.wraps(fn)
+        def command(**kw: Any) -> Any:
+            ctx = kw.pop("cli_context")
+            file_path = kw.pop("config_file")
+            from_file = cfgmod.read_config_file(file_path) if file_path else {}
+            typed = {}
+            for _, leaf in fields:
+                value = kw.pop(leaf.name)
+                if ctx.get_parameter_source(leaf.name).name not in ("DEFAULT", "DEFAULT_MAP"):  # typed by the user
+                    typed[leaf.name] = value
+            built = []
+            for cls in classes:
+                known = cfgmod.leaf_map(cls)
+                mine = {k: v for k, v in from_file.items() if str(k).replace("-", "_") in known
+                        or str(k) in {f.name for f in dataclasses.fields(cls)}}
+                cfg = cfgmod.from_mapping(cls, mine)
+                built.append(cfgmod.replace(cfg, **{k: v for k, v in typed.items() if k in known}))
+            _check_file_keys(from_file, classes, file_path)
+            if "configs" in sig.parameters:
+                return fn(**kw, configs=tuple(built))
+            return fn(**kw, config=built[0])
+
+        command.__signature__ = sig.replace(parameters=own + generated + [config_param, context_param])
+        command.__annotations__ = {p.name: p.annotation for p in command.__signature__.parameters.values()}
+        del command.__wrapped__  # Typer must read the generated signature, not fn's
+        return command
+
+    return decorate
+
+
+def _check_file_keys(settings: dict, classes: tuple[type, ...], path: Any) -> None:
+    """Every key of a config file names a setting of one of the command's configs."""
+    known: set[str] = set()
+    for cls in classes:
+        known |= set(cfgmod.leaf_map(cls)) | {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(str(k) for k in settings if str(k).replace("-", "_") not in known)
+    if unknown:
+        raise cfgmod.ConfigError(f"{path}: unknown setting(s) {unknown}; known: {', '.join(sorted(known))}")

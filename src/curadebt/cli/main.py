@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+
 
 import typer
 
 from curadebt.version import __version__
-from curadebt.cli.kit import HandledGroup, data, set_debug
+from curadebt.core.errors import exit_codes_text
+from curadebt.cli.kit import HandledGroup, config_options, data, set_debug
+from curadebt.measures.config import AuditConfig
 from curadebt.report.console import console, err
 
 app = typer.Typer(
@@ -28,8 +30,7 @@ def _version(value: bool):
         raise typer.Exit()
 
 
-@app.callback(epilog="Exit codes: 0 ok, 1 a check failed, 2 usage, 3 bad input, 4 reconciliation failed, "
-                      "5 output folder refused or unwritable, 70 internal error, 130 interrupted.")
+@app.callback(epilog=exit_codes_text())
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
          debug: bool = typer.Option(False, "--debug", help="On an error, print the Python traceback too "
                                                            "(also CURADEBT_DEBUG=1).")):
@@ -37,33 +38,15 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 
 @app.command()
+@config_options(AuditConfig)
 def audit(
     corpus: list[str] = typer.Argument(..., help="JSONL (.gz/.zst), JSON arrays, CSV/TSV, Parquet, Arrow or text files, folders of them, saved HF datasets (DatasetDict too), or quoted globs ('data/*.parquet')."),
     out: Path = typer.Option(Path("curadebt-report"), "--out", "-o", help="Folder for report.json, report.html and quarantine.jsonl."),
-    text_field: str = typer.Option("text", help="Field holding the document text (JSONL/Parquet/HF)."),
-    id_field: Optional[str] = typer.Option("id", help="Field holding the document id; a record without it is named by its location (file:line)."),
-    source_field: Optional[str] = typer.Option(None, help="Field naming the document's source, for the mixture and order measures."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="Read every input file as this format: jsonl, json, csv, tsv, parquet, arrow, text (default: by extension; an unknown extension is an error)."),
-    split: Optional[str] = typer.Option(None, help="The split of a saved Hugging Face DatasetDict to read (default: every split, each record's meta naming it)."),
-    source_from: Optional[str] = typer.Option(None, help="Text files have no fields: take their source from their 'folder' (the top folder under the input, or the input's name) or their 'file' name."),
-    probes: Optional[Path] = typer.Option(None, help="Competing facts to weigh: probes JSONL (id, subject, answers, patterns) or CounterFact/EasyEdit JSON."),
-    tokenizer: str = typer.Option("words", help="'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder."),
-    max_n: int = typer.Option(3, help="Count n-grams for n = 1..MAX_N."),
-    count_budget: int = typer.Option(2_000_000, help="Distinct n-grams kept exactly per n; beyond it a heavy-hitter sketch with a stated error bound."),
-    num_perm: Optional[int] = typer.Option(None, help="MinHash permutations (near duplicates)."),
-    bands: Optional[int] = typer.Option(None, help="LSH bands (rows per band = num_perm / bands)."),
-    shingle_size: Optional[int] = typer.Option(None, help="Words per shingle for MinHash."),
-    threshold: Optional[float] = typer.Option(None, help="Jaccard threshold for near duplicates (candidate pairs are verified against it)."),
-    entity_extractor: Optional[str] = typer.Option(None, help="'capitalised' (default: capitalised multi-word spans, fast), 'spacy' (spaCy NER, pip install -e '.[ner]' (from a clone); about 30 KB/s) or 'package.module:function' returning entity strings."),
-    max_record_bytes: int = typer.Option(8 * 1024 * 1024, help="Records larger than this are quarantined as too_large."),
-    batch_size: int = typer.Option(1000, help="Documents per batch."),
-    seed: int = typer.Option(0, help="Seed for MinHash permutations; same seed, same bytes."),
-    engine: str = typer.Option("local", help="'local' (embedded; --workers processes) or 'ray' (a local Ray instance, or --ray-address)."),
-    workers: int = typer.Option(1, help="Parallel workers: processes for --engine local, actors for --engine ray."),
-    ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster to join ('auto' or ray://host:10001); default starts a local instance."),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty --out that curadebt did not write "
                                                       "(its files are kept, never deleted or overwritten)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    *,
+    config: AuditConfig,
 ):
     """Audit a corpus for curation debt and write report.json + report.html.
 
@@ -71,21 +54,14 @@ def audit(
     spillover, source mixture, training-order concentration and (with --probes) the data-side odds of
     competing facts, then scores each debt dimension. Bad records are quarantined, never dropped:
     documents_read = documents_audited + documents_quarantined. The report folder is written as one
-    change (with a manifest.json) and may not overlap the input.
+    change (with a manifest.json) and may not overlap the input. Every option can also come from a
+    --config YAML file.
     """
-    from curadebt.measures.runner import AuditConfig
     from curadebt.measures.runner import audit as run_audit
-
-    cfg = AuditConfig(text_field=text_field, id_field=id_field, source_field=source_field, format=input_format, split=split,
-                      source_from=source_from, max_record_bytes=max_record_bytes,
-                      batch_size=batch_size, tokenizer=tokenizer, max_n=max_n, count_budget=count_budget,
-                      num_perm=num_perm, bands=bands, shingle_size=shingle_size, threshold=threshold, seed=seed,
-                      entity_extractor=entity_extractor, probes=str(probes) if probes else None,
-                      engine=engine, workers=workers, ray_address=ray_address)
     from curadebt.inputs import path_inputs
 
     with path_inputs(list(corpus)) as inputs:  # remote URLs are copied for the run
-        report = run_audit(inputs, out, cfg, progress=not quiet, force=force)
+        report = run_audit(inputs, out, config, progress=not quiet, force=force)
     if not quiet:
         from curadebt.report.summary import print_audit_summary
 

@@ -32,6 +32,17 @@ EXIT_OUTPUT = 5
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
+#: the exit codes in a few words each, for ``--help`` (the table above says more)
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "ok", EXIT_CHECK_FAILED: "a check failed", EXIT_USAGE: "usage", EXIT_INPUT: "bad input",
+    EXIT_RECONCILIATION: "reconciliation failed", EXIT_OUTPUT: "output folder refused or unwritable",
+    EXIT_INTERNAL: "internal error", EXIT_INTERRUPTED: "interrupted",
+}
+
+
+def exit_codes_text() -> str:
+    return "Exit codes: " + ", ".join(f"{code} {what}" for code, what in EXIT_CODES.items()) + "."
+
 #: OSError numbers that mean "the output cannot be written" rather than a bug.
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EFBIG, errno.EMFILE}
 

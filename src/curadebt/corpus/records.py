@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curadebt.corpus import quarantine as q
+from curadebt.core.config import setting
 from curadebt.core.document import Document
 from curadebt.core.errors import EXIT_INPUT, CuradebtError
 
@@ -39,18 +40,24 @@ class EmptyCorpusError(CorpusError):
 
 @dataclass
 class ReaderConfig:
-    text_field: str = "text"
-    id_field: str | None = "id"      # absent from a record: its location (path:line)
-    source_field: str | None = None
-    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
-    batch_size: int = 1000
-    #: force one format for every file (jsonl, json, csv, tsv, parquet, arrow, text); None: by extension
-    format: str | None = None
-    #: the split of a saved DatasetDict to read (None: every split, in the dict's order)
-    split: str | None = None
-    #: the source of a text file: "folder" (its top folder under the input, or the input's name) or
-    #: "file" (its file name); None: none
-    source_from: str | None = None
+    """How records become documents: which fields hold the text, id and source, and what is too big."""
+
+    text_field: str = setting("text", help="Field holding the document text (JSONL/Parquet/HF).")
+    id_field: str | None = setting("id", help="Field holding the document id; a record without it is named by "
+                                              "its location (file:line).")
+    source_field: str | None = setting(None, help="Field naming the document's source (for the mixture and "
+                                                  "order measures, and the mixture op).")
+    max_record_bytes: int = setting(DEFAULT_MAX_RECORD_BYTES, help="Records larger than this are quarantined "
+                                                                   "as too_large.")
+    batch_size: int = setting(1000, help="Documents per batch.")
+    format: str | None = setting(None, flag="--input-format",
+                                 help="Read every input file as this format: jsonl, json, csv, tsv, parquet, arrow, "
+                                      "text (default: by extension; an unknown extension is an error).")
+    split: str | None = setting(None, help="The split of a saved Hugging Face DatasetDict to read (default: "
+                                           "every split, each record's meta naming it).")
+    source_from: str | None = setting(None, help="Text files have no fields: take their source from their "
+                                                 "'folder' (the top folder under the input, or the input's name) "
+                                                 "or their 'file' name.")
 
 
 @dataclass

@@ -31,7 +31,6 @@ a killed run. Wall-clock timings are returned, never written.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import time
@@ -42,7 +41,9 @@ from typing import Any
 import numpy as np
 
 from curadebt import engine
-from curadebt.measures.runner import AuditConfig, ReconciliationError, audit_into, build_measures, input_paths
+from curadebt.core.config import flat_dict, replace as config_replace
+from curadebt.curation.config import CurateConfig
+from curadebt.measures.runner import ReconciliationError, audit_into, build_measures, input_paths
 from curadebt.corpus.outdir import file_checksum, staged_output
 from curadebt.curation.context import OpContext
 from curadebt.curation.ledger import LEDGER_FILE, build_ledger, read_quarantine, write_ledger
@@ -55,38 +56,6 @@ from curadebt.curation.writer import plan_shards, write_output
 
 WORK_DIR = ".curadebt-work"
 PAUSE_ENV = "CURADEBT_CURATE_PAUSE_AT"   # test hook: pause (sleep) at a named checkpoint
-
-@dataclass
-class CurateConfig:
-    """How to read the corpus and run the audits. The recipe says what to do to it."""
-
-    text_field: str = "text"
-    id_field: str | None = "id"          # falls back to the line / row number where a record has none
-    source_field: str | None = None
-    max_record_bytes: int = 8 * 1024 * 1024
-    batch_size: int = 1000
-    format: str | None = None
-    split: str | None = None
-    source_from: str | None = None
-    tokenizer: str = "words"
-    entity_extractor: str | None = None
-    probes: str | None = None
-    engine: str = "local"
-    workers: int = 1
-    ray_address: str | None = None
-
-    def audit_config(self, recipe: Recipe) -> AuditConfig:
-        near = recipe.op("near_dedup")  # the audit's MinHash settings are the op's
-        kw: dict[str, Any] = {}
-        if near is not None:
-            kw = {k: getattr(near, k) for k in ("num_perm", "bands", "shingle_size", "threshold")}
-        return AuditConfig(text_field=self.text_field, id_field=self.id_field, source_field=self.source_field,
-                           max_record_bytes=self.max_record_bytes, batch_size=self.batch_size,
-                           format=self.format, split=self.split, source_from=self.source_from,
-                           tokenizer=self.tokenizer, entity_extractor=self.entity_extractor,
-                           probes=self.probes, seed=recipe.seed, engine=self.engine, workers=self.workers,
-                           ray_address=self.ray_address, **kw)
-
 
 @dataclass
 class CurateResult:
@@ -143,7 +112,7 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
     :class:`Recipe`, a YAML/JSON path, or None for :func:`default_recipe`). Keyword overrides set
     :class:`CurateConfig` fields. ``force`` writes into a non-empty folder curadebt did not write
     (its files are kept, never overwritten). Nothing in ``out`` changes unless the run succeeds."""
-    cfg = dataclasses.replace(config or CurateConfig(), **overrides)
+    cfg = config_replace(config or CurateConfig(), **overrides)
     if recipe is None:
         recipe = default_recipe()
     elif not isinstance(recipe, Recipe):
@@ -192,7 +161,7 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     t1 = time.perf_counter()
     plan = Plan(table, recipe.seed)
     ctx = OpContext(table=table, plan=plan, before=before, assignments=getattr(dup, "assignments", None),
-                    probes=probes, paths=paths, reader=acfg.reader(), progress=progress)
+                    probes=probes, paths=paths, reader=acfg.reader, progress=progress)
     for i, op in enumerate(recipe.ops):
         if op.when == "debt" and not ctx.is_debt(op.dimension):
             plan.skip(op.name, op.params(),
@@ -216,8 +185,8 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
 
     # 3. apply -----------------------------------------------------------------------------
     t2 = time.perf_counter()
-    id_key = cfg.id_field or "id"
-    reader = acfg.reader()
+    id_key = cfg.reader.id_field or "id"
+    reader = acfg.reader
     read = int(before["corpus"]["documents_read"])
     examples = dropped_examples(plan)
     wanted = {e["ordinal"]: e for e in examples}
@@ -244,8 +213,9 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     q = int(before["corpus"]["documents_quarantined"])
     shard_paths = [str(out / n) for n in shards.names]
     # the output is JSONL/Parquet shards: read by extension; a text file's source was written as "source"
-    after_cfg = dataclasses.replace(acfg, id_field=id_key, format=None, split=None, source_from=None,
-                                    source_field=acfg.source_field or ("source" if acfg.source_from else None))
+    rd = acfg.reader
+    after_cfg = config_replace(acfg, id_field=id_key, format=None, split=None, source_from=None,
+                               source_field=rd.source_field or ("source" if rd.source_from else None))
     after_rep = audit_into(shard_paths, None, after_cfg, progress=progress, require_documents=False)
     after = after_rep.to_json()
     verified = all(file_checksum(out / n) == wrote["checksums"][n] for n in shards.names)
@@ -305,7 +275,7 @@ def dropped_examples(plan: Plan) -> list[dict[str, Any]]:
 
 
 def _config_json(cfg: CurateConfig) -> dict[str, Any]:
-    d = dataclasses.asdict(cfg)
+    d = flat_dict(cfg)
     if d.get("probes"):
         d["probes"] = os.path.basename(str(d["probes"]))
     return d

@@ -8,6 +8,7 @@ from rich.console import Console
 
 
 def run_demo(out: str | Path, seed: int = 0, progress: bool = True, console: Console | None = None) -> bool:
+    from curadebt.core.config import build
     from curadebt.measures.runner import AuditConfig, audit
     from curadebt.demo.verify import verify_report
     from curadebt.demo.world import generate_world
@@ -17,7 +18,7 @@ def run_demo(out: str | Path, seed: int = 0, progress: bool = True, console: Con
     manifest = generate_world(out / "world", seed=seed)
     if console:
         console.print(f"generated {manifest.n_docs:,} documents with planted debts in {manifest.corpus_path}")
-    cfg = AuditConfig(source_field="source", id_field="id", probes=str(manifest.probes_path), seed=seed)
+    cfg = build(AuditConfig, source_field="source", id_field="id", probes=str(manifest.probes_path), seed=seed)
     report = audit(str(manifest.corpus_path), out / "report", cfg, progress=progress)
     checks = verify_report(report.to_json(), manifest)
     if console:

@@ -12,11 +12,24 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from curadebt.core.config import setting
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
 
 
 class EngineChoiceError(CuradebtError, ValueError):
     exit_code = EXIT_USAGE
+
+
+@dataclass
+class EngineConfig:
+    """Where a pass runs. Every engine gives the same bytes."""
+
+    engine: str = setting("local", help="'local' (embedded; --workers processes) or 'ray' (a local Ray instance, "
+                                        "or --ray-address). Same output bytes on every engine.")
+    workers: int = setting(1, help="Parallel workers: processes for --engine local, actors (and CPUs of a local "
+                                   "Ray instance) for --engine ray.")
+    ray_address: str | None = setting(None, help="Existing Ray cluster to join ('auto' or ray://host:10001); "
+                                                 "without it --engine ray starts a local instance.")
 
 
 @dataclass
@@ -86,8 +99,9 @@ class RayEngine(Engine):
 ENGINES: dict[str, type[Engine]] = {"local": LocalEngine, "ray": RayEngine}
 
 
-def get(config: Any) -> Engine:
-    """The engine a config names (``engine``, ``workers``, ``ray_address`` fields), checked."""
+def get(config: EngineConfig | Any) -> Engine:
+    """The engine an :class:`EngineConfig` names (or a config holding one as ``execution``), checked."""
+    config = getattr(config, "execution", config)
     name = getattr(config, "engine", "local")
     cls = ENGINES.get(name)
     if cls is None:

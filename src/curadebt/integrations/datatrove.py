@@ -34,7 +34,9 @@ RANK_STRIDE = 1 << 40
 def _audit_config(options: dict[str, Any]):
     from curadebt.measures.runner import AuditConfig
 
-    return AuditConfig(**options)
+    from curadebt.core.config import build
+
+    return build(AuditConfig, **options)
 
 
 class CuradebtAudit(PipelineStep):
@@ -63,7 +65,7 @@ class CuradebtAudit(PipelineStep):
         measures = build_measures(cfg)
         states = {m.name: m.empty() for m in measures}
         stats, quarantine = ReadStats(), Quarantine()
-        builder = RecordBuilder(cfg.reader(), quarantine, stats)
+        builder = RecordBuilder(cfg.reader, quarantine, stats)
         builder.ordinal = rank * RANK_STRIDE
         tok, ext = get_tokenizer(cfg.tokenizer), get_extractor(cfg.entity_extractor)
         buf = []
@@ -77,7 +79,7 @@ class CuradebtAudit(PipelineStep):
 
         for i, doc in enumerate(data):
             with self.track_time():
-                rec = {**(doc.metadata or {}), cfg.id_field or "id": doc.id, cfg.text_field: doc.text}
+                rec = {**(doc.metadata or {}), cfg.reader.id_field or "id": doc.id, cfg.reader.text_field: doc.text}
                 d = builder.from_record(rec, f"rank{rank}:{i + 1}", check_surrogates=True)
                 if d is not None:
                     buf.append(d)

@@ -144,4 +144,4 @@ def render_mixture(sec: dict, ctx: hk.RenderContext) -> str:
 
 
 register(MeasureSpec(name="mixture", title="Source mixture", position=40, debt_position=30,
-                     build=lambda cfg: MixtureMeasure(cfg.source_field), score=score_mixture, render=render_mixture))
+                     build=lambda cfg: MixtureMeasure(cfg.reader.source_field), score=score_mixture, render=render_mixture))

@@ -331,7 +331,7 @@ def order_pass(ctx: FollowupContext) -> OrderResult:
     if sal is not None:
         overall_entities = {e.entity: e.mentions for e in sal.entities}
         entity_mentions = sal.entity_mentions
-    batches = iter_batches(ctx.paths, ctx.config.reader(), Quarantine(), ReadStats(), ctx.tokenizer, ctx.extractor)
+    batches = iter_batches(ctx.paths, ctx.config.reader, Quarantine(), ReadStats(), ctx.tokenizer, ctx.extractor)
     dup = sections.get("duplicates")
     wanted = {c.representative_ordinal: c for c in dup.largest_clusters} if dup is not None else {}
     batches = _with_previews(batches, wanted)

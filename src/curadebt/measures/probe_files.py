@@ -152,6 +152,11 @@ def probe_from_record(rec: Any, number: int = 0) -> Probe:
                      "(case_id, prompt, subject, ground_truth, target_new)")
 
 
+#: what a probes setting accepts (the help of every --probes option)
+PROBES_HELP = ("Competing facts to weigh: probes JSONL (id, subject, answers, patterns) or CounterFact/EasyEdit "
+               "JSON; the facts op balances them.")
+
+
 def load_probes(path: str | os.PathLike) -> list[Probe]:
     """Read a probe file (JSONL, JSON list, CounterFact/EasyEdit JSON); see the module docstring."""
     path = Path(path)

@@ -2,64 +2,25 @@
 then the debt score and the report (report.json, report.html, quarantine.jsonl)."""
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from curadebt import engine
+from curadebt.core.config import flat_dict, replace as config_replace
+from curadebt.measures.config import AuditConfig
 from curadebt.measures import registry
 from curadebt.core.errors import EXIT_RECONCILIATION, CuradebtError
 from curadebt.version import __version__
 from curadebt.core.measure import Measure, to_jsonable
 from curadebt.corpus.quarantine import Quarantine
-from curadebt.corpus.readers import EmptyCorpusError, ReaderConfig, ReadStats, iter_batches, no_documents_message
+from curadebt.corpus.readers import EmptyCorpusError, ReadStats, iter_batches, no_documents_message
 from curadebt.progress import byte_progress, corpus_size_bytes
 from curadebt.text.entities import get_extractor
 from curadebt.text.tokenize import get_tokenizer
 
 SCHEMA_VERSION = 1
-
-
-@dataclass
-class AuditConfig:
-    """Every knob of an audit. The CLI flags map one to one onto these fields."""
-
-    text_field: str = "text"
-    id_field: str | None = "id"     # a record without it: its location (path:line)
-    source_field: str | None = None
-    max_record_bytes: int = 8 * 1024 * 1024
-    batch_size: int = 1000
-    format: str | None = None       # force one input format (default: by extension)
-    split: str | None = None        # the split of a saved DatasetDict (default: all)
-    source_from: str | None = None  # text files: "folder" or "file" as the source
-    tokenizer: str = "words"
-    # frequency
-    max_n: int = 3
-    count_budget: int = 2_000_000
-    top_k: int = 50
-    # duplicates (None = the measure's documented default)
-    num_perm: int | None = None
-    bands: int | None = None
-    shingle_size: int | None = None
-    threshold: float | None = None
-    seed: int = 0
-    # salience
-    entity_extractor: str | None = None
-    # probes
-    probes: str | None = None
-    # order
-    order_fractions: tuple[float, ...] = (0.01, 0.05, 0.1)
-    # engine
-    engine: str = "local"          # "local" or "ray"
-    workers: int = 1               # local: processes; ray: actors (and CPUs of a local Ray instance)
-    ray_address: str | None = None
-
-    def reader(self) -> ReaderConfig:
-        return ReaderConfig(text_field=self.text_field, id_field=self.id_field, source_field=self.source_field,
-                            max_record_bytes=self.max_record_bytes, batch_size=self.batch_size, format=self.format,
-                            split=self.split, source_from=self.source_from)
 
 
 @dataclass
@@ -82,7 +43,7 @@ class AuditReport:
         out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "curadebt", "version": __version__},
-            "config": to_jsonable(dataclasses.asdict(self.config)),
+            "config": to_jsonable(flat_dict(self.config)),
             "corpus": to_jsonable(self.corpus),
         }
         for name in registry.section_names():
@@ -147,7 +108,7 @@ def audit(paths, out: str | Path | None = None, config: AuditConfig | None = Non
     not write is refused unless ``force``). A corpus with no document to audit raises
     :class:`~curadebt.corpus.readers.EmptyCorpusError` and writes nothing.
     """
-    cfg = dataclasses.replace(config or AuditConfig(), **overrides)
+    cfg = config_replace(config or AuditConfig(), **overrides)
     engine.get(cfg)  # fail before any work on a bad engine choice
     if out is None:
         return audit_into(paths, None, cfg, progress=progress, measures=measures)
@@ -181,7 +142,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     eng = engine.get(cfg)
     with eng.executor() as executor:
         with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
-            batches = iter_batches(paths, cfg.reader(), quarantine, stats, tokenizer, extractor)
+            batches = iter_batches(paths, cfg.reader, quarantine, stats, tokenizer, extractor)
             states = eng.run_pass(batches, measures, executor=executor,
                               on_batch=lambda b: advance(stats.bytes_read, stats.documents_read))
         quarantine.close()
@@ -189,7 +150,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
             raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
                                       f"quarantined {stats.documents_quarantined}")
         if require_documents and stats.documents_ok == 0:
-            raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.text_field))
+            raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.reader.text_field))
         sections = {m.name: m.finalize_on(states[m.name], executor) for m in measures}
 
     tokens = total_tokens(sections)
@@ -210,38 +171,3 @@ def total_tokens(sections: dict) -> int:
     if "mixture" in sections:
         return sum(s.tokens for s in sections["mixture"].sources)
     return 0
-
-
-def _order_pass(paths, cfg, tokenizer, extractor, sections, tokens, progress):
-    from curadebt.measures.order import order_measure
-
-    overall_sources = {s.source: s.tokens for s in sections["mixture"].sources}
-    overall_entities, entity_mentions = {}, 0
-    sal = sections.get("salience")
-    if sal is not None:
-        overall_entities = {e.entity: e.mentions for e in sal.entities}
-        entity_mentions = sal.entity_mentions
-    batches = iter_batches(paths, cfg.reader(), Quarantine(), ReadStats(), tokenizer, extractor)
-    dup = sections.get("duplicates")
-    wanted = {c.representative_ordinal: c for c in dup.largest_clusters} if dup is not None else {}
-    batches = _with_previews(batches, wanted)  # the start of each largest cluster's representative
-    result = order_measure(batches, tokens, overall_sources, overall_entities, entity_mentions,
-                           fractions=tuple(cfg.order_fractions))
-    if any(not c.preview for c in wanted.values()):  # the order windows ended first: read on (no tokenising)
-        for batch in batches:
-            if all(c.preview for c in wanted.values()) or batch.first_ordinal > max(wanted):
-                break
-    return result
-
-
-#: characters of a cluster representative's text shown in the report
-PREVIEW_CHARS = 160
-
-
-def _with_previews(batches, wanted: dict):
-    for batch in batches:
-        for d in batch.docs:
-            c = wanted.get(d.ordinal)
-            if c is not None:
-                c.preview = " ".join(d.text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
-        yield batch

@@ -132,6 +132,11 @@ class SpacyExtractor:
 EXTRACTORS: dict[str, EntityExtractor] = {"capitalised": capitalised_spans}
 
 
+#: what an entity-extractor setting accepts (the help of every --entity-extractor option)
+EXTRACTOR_HELP = ("'capitalised' (default: capitalised multi-word spans, fast), 'spacy' (spaCy NER, pip install -e "
+                  "'.[ner]' (from a clone); about 30 KB/s) or 'package.module:function' returning entity strings.")
+
+
 def get_extractor(spec: str | EntityExtractor | None = None) -> EntityExtractor:
     if spec is None:
         return capitalised_spans

@@ -45,6 +45,11 @@ def _hf_model_folder(path: Path) -> Tokenizer:
     return lambda text: tok.convert_ids_to_tokens(tok(text, add_special_tokens=False)["input_ids"])
 
 
+#: what a tokenizer setting accepts (the help of every --tokenizer option)
+TOKENIZER_HELP = ("Tokens for counts, budgets and caps: 'words' (regex words, case kept), 'words-lower', a "
+                  "tokenizer.json, or a model folder.")
+
+
 def get_tokenizer(spec: str | None = None) -> Tokenizer:
     """``words`` (default), ``words-lower``, a ``tokenizer.json``, a model folder, a model id in the
     local Hugging Face cache, or ``all-minilm-l6-v2`` (:mod:`curadebt.text.hf`). Hugging Face

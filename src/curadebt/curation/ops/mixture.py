@@ -72,7 +72,7 @@ class Mixture(Op):
             raise RecipeError(f"mixture: budget must be 'auto', a token count or a multiple like '0.8x', got {b!r}")
 
     def preflight(self, config: Any) -> None:
-        if self.when == "always" and config.source_field is None and config.source_from is None:
+        if self.when == "always" and config.reader.source_field is None and config.reader.source_from is None:
             raise RecipeError("the mixture op rebalances sources, and no source is given: pass --source-field "
                               "(or --source-from for text files), or leave the mixture out")
 
