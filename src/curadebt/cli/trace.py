@@ -17,11 +17,12 @@ import typer
 from curadebt.report.console import console, err
 from rich.markup import escape
 
-from curadebt.cli.kit import data
+from curadebt.cli.kit import config_options, data
+from curadebt.corpus.records import ReaderConfig
 from rich.table import Table
 
 from curadebt.core.atomic import write_text_atomic
-from curadebt.trace.build import DEFAULT_SHARD_TOKENS, build_index
+from curadebt.trace.build import IndexBuildConfig, build_index
 from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, TokenIndex
 
 
@@ -60,27 +61,18 @@ def _dump(obj) -> None:
 
 
 @index_app.command("build")
+@config_options(ReaderConfig, IndexBuildConfig)
 def build(
     corpus: list[str] = typer.Argument(..., help="JSONL (.gz/.zst), JSON arrays, CSV/TSV, Parquet, Arrow or text files, folders of them, saved HF datasets, or quoted globs."),
     out: Path = typer.Option(..., "--out", "-o", help="Index folder to write (written to a temporary folder, then renamed)."),
-    tokenizer: str = typer.Option("words", help="'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a model folder (the model's own token ids)."),
-    shard_tokens: int = typer.Option(DEFAULT_SHARD_TOKENS, help="Token budget per shard: bounds build memory (about 10-20 bytes per token of a shard); queries fan out over shards."),
-    text_field: str = typer.Option("text", help="Field holding the document text (JSONL/Parquet/HF)."),
-    id_field: Optional[str] = typer.Option("id", help="Field holding the document id; a record without it is named by its location (file:line)."),
-    source_field: Optional[str] = typer.Option(None, help="Field naming the document's source (default: a 'source' field when present)."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="Read every input file as this format: jsonl, json, csv, tsv, parquet, arrow, text (default: by extension)."),
-    split: Optional[str] = typer.Option(None, help="The split of a saved Hugging Face DatasetDict (default: every split)."),
-    store_text: bool = typer.Option(True, "--store-text/--no-store-text", help="Keep the documents' text in the index for snippets (else snippets are rebuilt from tokens)."),
-    workers: int = typer.Option(0, help="Processes tokenising with the word tokenizer (0: one per CPU, at most 8). The ids do not depend on it."),
-    quarantine: Optional[Path] = typer.Option(None, help="Write quarantined records (bad JSON, invalid UTF-8, empty text...) to this JSONL file."),
     force: bool = typer.Option(False, "--force", help="Replace an existing index at --out."),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
+    *,
+    configs: tuple,
 ):
-    """Tokenise a corpus and build its token index (suffix array per shard)."""
-    from curadebt.corpus import ReaderConfig
-
-    cfg = ReaderConfig(text_field=text_field, id_field=id_field, source_field=source_field, format=input_format,
-                       split=split)
+    """Tokenise a corpus and build its token index (suffix array per shard). Every option can also
+    come from a --config YAML file."""
+    cfg, build_cfg = configs
     t0 = time.perf_counter()
     last = [0.0]
 
@@ -93,9 +85,10 @@ def build(
     from curadebt.inputs import path_inputs
 
     with path_inputs(list(corpus)) as inputs:  # remote URLs are copied for the build
-        report = build_index(inputs, out, tokenizer=tokenizer, reader_config=cfg, shard_tokens=shard_tokens,
-                             store_text=store_text, overwrite=force, quarantine_path=quarantine,
-                             workers=workers or min(os.cpu_count() or 1, 8), on_batch=on_batch)
+        report = build_index(inputs, out, tokenizer=build_cfg.tokenizer, reader_config=cfg,
+                             shard_tokens=build_cfg.shard_tokens, store_text=build_cfg.store_text, overwrite=force,
+                             quarantine_path=build_cfg.quarantine,
+                             workers=build_cfg.workers or min(os.cpu_count() or 1, 8), on_batch=on_batch)
     if as_json:
         _dump(report.to_json())
         return

@@ -45,8 +45,9 @@ class ReaderConfig:
     text_field: str = setting("text", help="Field holding the document text (JSONL/Parquet/HF).")
     id_field: str | None = setting("id", help="Field holding the document id; a record without it is named by "
                                               "its location (file:line).")
-    source_field: str | None = setting(None, help="Field naming the document's source (for the mixture and "
-                                                  "order measures, and the mixture op).")
+    source_field: str | None = setting(None, help="Field naming the document's source (the mixture and order "
+                                                  "measures and the mixture op need one; the index build takes a "
+                                                  "'source' field when present).")
     max_record_bytes: int = setting(DEFAULT_MAX_RECORD_BYTES, help="Records larger than this are quarantined "
                                                                    "as too_large.")
     batch_size: int = setting(1000, help="Documents per batch.")

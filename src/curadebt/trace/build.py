@@ -43,6 +43,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from curadebt.core.config import setting
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
 from curadebt.corpus import Document, Quarantine, ReaderConfig, ReadStats, iter_documents
 from curadebt.corpus.sources import expand_inputs
@@ -51,6 +52,23 @@ from curadebt.trace.vocab import IdTokenizer, WordIdTokenizer, make_id_tokenizer
 FORMAT = "curadebt-token-index"
 FORMAT_VERSION = 1
 DEFAULT_SHARD_TOKENS = 100_000_000
+
+
+@dataclass
+class IndexBuildConfig:
+    """How an index is built (besides how the corpus is read: a ReaderConfig)."""
+
+    tokenizer: str = setting("words", help="'words' (regex words, case kept), 'words-lower', a tokenizer.json, or a "
+                                           "model folder (the model's own token ids).")
+    shard_tokens: int = setting(DEFAULT_SHARD_TOKENS, help="Token budget per shard: bounds build memory (about 10-20 "
+                                                           "bytes per token of a shard); queries fan out over shards.")
+    store_text: bool = setting(True, flag="--store-text/--no-store-text",
+                               help="Keep the documents' text in the index for snippets (else snippets are rebuilt "
+                                    "from tokens).")
+    workers: int = setting(0, help="Processes tokenising with the word tokenizer (0: one per CPU, at most 8). The ids "
+                                   "do not depend on it.")
+    quarantine: str | None = setting(None, help="Write quarantined records (bad JSON, invalid UTF-8, empty text...) "
+                                                "to this JSONL file.")
 U16_SEP = 0xFFFF
 U32_SEP = 0xFFFFFFFF
 _FILTER_CHUNK = 1 << 24
