@@ -1,4 +1,5 @@
-"""``curate()``: pay the debt down. Decide in one pass, apply in a second, audit the result.
+"""``curate()``: pay the debt down. Decide in one pass, apply in a second, audit the result (the four
+stages, each returning a typed result, are in :mod:`curadebt.curation.stages`).
 
 1. **Look** (one streaming pass): the input audit (every measure, so the debt is known) with the
    :class:`~curadebt.curation.scan.ScanMeasure` riding along; written to ``OUT/before/``.
@@ -32,29 +33,22 @@ a killed run. Wall-clock timings are returned, never written.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from curadebt import engine
 from curadebt.core.config import flat_dict, replace as config_replace
+from curadebt.corpus.outdir import staged_output
+from curadebt.curation import stages
 from curadebt.curation.config import CurateConfig
-from curadebt.measures.runner import ReconciliationError, audit_into, build_measures, input_paths
-from curadebt.corpus.outdir import file_checksum, staged_output
-from curadebt.curation.context import OpContext
-from curadebt.curation.ledger import LEDGER_FILE, build_ledger, read_quarantine, write_ledger
-from curadebt.curation.plan import OpSummary, Plan
-from curadebt.curation.ops.order import order as output_order, ordered_items
+from curadebt.curation.ledger import LEDGER_FILE
+from curadebt.curation.plan import OpSummary
 from curadebt.curation.recipe import Recipe, default_recipe, load_recipe
 from curadebt.curation.report import curate_html, curate_section
-from curadebt.curation.scan import ScanMeasure
-from curadebt.curation.writer import plan_shards, write_output
+from curadebt.measures.runner import ReconciliationError, input_paths
 
-WORK_DIR = ".curadebt-work"
 PAUSE_ENV = "CURADEBT_CURATE_PAUSE_AT"   # test hook: pause (sleep) at a named checkpoint
 
 @dataclass
@@ -138,140 +132,53 @@ def curate(paths, out: str | Path, recipe: Recipe | str | Path | None = None, co
 
 def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: bool) -> CurateResult:
     """Look, decide, apply and check, writing every file into ``out`` (a fresh staging folder)."""
-    work = out / WORK_DIR
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-
-    # 1. look: the input audit with the scan riding along --------------------------------
-    acfg = cfg.audit_config(recipe)
-    probes = []
-    if cfg.probes:
-        from curadebt.measures.probe_files import load_probes
-
-        probes = load_probes(cfg.probes)
-    scan = ScanMeasure(probes)
-    before_rep = audit_into(paths, out / "before", acfg, progress=progress, measures=build_measures(acfg) + [scan])
-    table = before_rep.sections[scan.name]
-    dup = before_rep.sections.get("duplicates")
-    before = before_rep.to_json()
+    looked = stages.look(paths, out, cfg.audit_config(recipe), progress)
     seconds["look"] = time.perf_counter() - t0
     _pause("looked")
-
-    # 2. decide ----------------------------------------------------------------------------
-    t1 = time.perf_counter()
-    plan = Plan(table, recipe.seed)
-    ctx = OpContext(table=table, plan=plan, before=before, assignments=getattr(dup, "assignments", None),
-                    probes=probes, paths=paths, reader=acfg.reader, progress=progress)
-    for i, op in enumerate(recipe.ops):
-        if op.when == "debt" and not ctx.is_debt(op.dimension):
-            plan.skip(op.name, op.params(),
-                      f"skipped: the input audit does not flag {op.dimension} as a debt{op.skip_note}")
-            continue
-        op.apply(ctx, i)
-    if ctx.output_order is not None:
-        ords, cidx = ctx.output_order
-    elif any(op.terminal for op in recipe.ops):  # the order op was skipped: input order
-        ords, cidx = ordered_items(ctx, "keep", None)
-    else:
-        ords, cidx, _ = output_order(ctx, None, len(recipe.ops))
-    # per document: output positions of its copies (by copy index)
-    by_doc = np.lexsort((cidx, ords))
-    positions = by_doc.astype(np.int64)
-    copy_index = cidx[by_doc]
-    positions_off = np.concatenate([[0], np.cumsum(plan.copies.astype(np.int64))])
-    shards = plan_shards(table.nbytes[ords], recipe.output.shard_bytes, recipe.output.format)
-    seconds["decide"] = time.perf_counter() - t1
+    t = time.perf_counter()
+    decided = stages.decide(looked, recipe, paths, progress)
+    seconds["decide"] = time.perf_counter() - t
     _pause("decided")
-
-    # 3. apply -----------------------------------------------------------------------------
-    t2 = time.perf_counter()
-    id_key = cfg.reader.id_field or "id"
-    reader = acfg.reader
-    read = int(before["corpus"]["documents_read"])
-    examples = dropped_examples(plan)
-    wanted = {e["ordinal"]: e for e in examples}
-
-    def preview(doc) -> None:
-        if doc.ordinal in wanted:
-            wanted[doc.ordinal]["preview"] = " ".join(doc.text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
-
-    wrote = write_output(paths, reader, table.ids, positions_off, positions, copy_index, shards, out, work,
-                         recipe.output.format, id_key, read, on_doc=preview, checkpoint=_pause)
-    locs_flat = shards.locations(positions)
-    locations = [locs_flat[positions_off[d]:positions_off[d + 1]] for d in range(table.n)]
-    quarantined = read_quarantine(out / "before" / "quarantine.jsonl")
-    ledger = build_ledger(table, plan, locations, quarantined)
-    write_ledger(out / LEDGER_FILE, ledger)
-    shutil.rmtree(work, ignore_errors=True)
-    seconds["apply"] = time.perf_counter() - t2
+    t = time.perf_counter()
+    applied = stages.apply(paths, out, looked, decided, recipe, checkpoint=_pause)
+    seconds["apply"] = time.perf_counter() - t
     _pause("applied")
-
-    # 4. check -----------------------------------------------------------------------------
-    t3 = time.perf_counter()
-    kept = int((plan.copies > 0).sum())
-    dropped = int((plan.copies == 0).sum())
-    q = int(before["corpus"]["documents_quarantined"])
-    shard_paths = [str(out / n) for n in shards.names]
-    # the output is JSONL/Parquet shards: read by extension; a text file's source was written as "source"
-    rd = acfg.reader
-    after_cfg = config_replace(acfg, id_field=id_key, format=None, split=None, source_from=None,
-                               source_field=rd.source_field or ("source" if rd.source_from else None))
-    after_rep = audit_into(shard_paths, None, after_cfg, progress=progress, require_documents=False)
-    after = after_rep.to_json()
-    verified = all(file_checksum(out / n) == wrote["checksums"][n] for n in shards.names)
-    recon = {
-        "read": read, "kept": kept, "dropped": dropped, "quarantined": q,
-        "ledger_rows": int(ledger.num_rows),
-        "output_documents": int(plan.copies.sum()), "records_written": int(wrote["records_written"]),
-        "output_read_back": int(after["corpus"]["documents_read"]),
-        "tokens_before": int(before["corpus"]["tokens"]), "tokens_after": int(after["corpus"]["tokens"]),
-        "shards_verified": verified,
-    }
-    recon["ok"] = (read == kept + dropped + q and recon["ledger_rows"] == read
-                   and recon["records_written"] == recon["output_documents"] == recon["output_read_back"]
-                   and after["corpus"]["documents_quarantined"] == 0 and verified)
+    t = time.perf_counter()
+    checked = stages.check(out, looked, decided, applied, progress)
     _pause("checked")
-    files = {"shards": shards.names, "ledger": LEDGER_FILE, "report": "report.json", "html": "report.html",
-             "before": "before/report.json", "quarantine": "before/quarantine.jsonl",
-             "manifest": "manifest.json", "format": recipe.output.format}
-    section = curate_section(before, after, recipe.to_json(), _config_json(cfg), recon, plan.summaries, files)
-    section["dropped_examples"] = [{k: v for k, v in e.items() if k != "ordinal"} for e in examples]
-    report = dict(after)
-    report["curate"] = section
-    from curadebt.measures.registry import render_report
-    from curadebt.core.atomic import write_json_atomic, write_text_atomic
+    report = _write_report(out, recipe, cfg, looked, decided, applied, checked)
+    _pause("reported")
+    seconds["check"] = time.perf_counter() - t
+    seconds["total"] = time.perf_counter() - t0
+    return CurateResult(out=out, recipe=recipe, reconciliation=checked.reconciliation,
+                        operations=decided.plan.summaries, before=looked.before, after=checked.after, report=report,
+                        files=_files(decided, recipe), seconds=seconds)
 
+
+def _files(decided: stages.Decided, recipe: Recipe) -> dict[str, Any]:
+    return {"shards": decided.shards.names, "ledger": LEDGER_FILE, "report": "report.json", "html": "report.html",
+            "before": "before/report.json", "quarantine": "before/quarantine.jsonl",
+            "manifest": "manifest.json", "format": recipe.output.format}
+
+
+def _write_report(out: Path, recipe: Recipe, cfg: CurateConfig, looked: stages.Looked, decided: stages.Decided,
+                  applied: stages.Applied, checked: stages.Checked) -> dict[str, Any]:
+    """report.json (the output's audit plus the ``curate`` section) and report.html."""
+    from curadebt.core.atomic import write_json_atomic, write_text_atomic
+    from curadebt.measures.registry import render_report
+
+    section = curate_section(looked.before, checked.after, recipe.to_json(), _config_json(cfg),
+                             checked.reconciliation, decided.plan.summaries, _files(decided, recipe))
+    section["dropped_examples"] = [{k: v for k, v in e.items() if k != "ordinal"} for e in applied.examples]
+    report = dict(checked.after)
+    report["curate"] = section
     write_json_atomic(out / "report.json", report)
     write_text_atomic(out / "report.html", render_report(
         report, title="curadebt curate: the curated corpus", skip=("curate",),
         extra_sections=[("Curation: before \u2192 after", curate_html(section))]))
-    _pause("reported")
-    seconds["check"] = time.perf_counter() - t3
-    seconds["total"] = time.perf_counter() - t0
-    return CurateResult(out=out, recipe=recipe, reconciliation=recon, operations=plan.summaries, before=before,
-                        after=after, report=report, files=files, seconds=seconds)
-
-
-#: characters of text shown per dropped document in the report and the summary
-PREVIEW_CHARS = 160
-#: dropped documents shown per op
-EXAMPLES_PER_OP = 5
-
-
-def dropped_examples(plan: Plan) -> list[dict[str, Any]]:
-    """The first few documents each op dropped (their final decision), for the report: op, id,
-    tokens, reason (the text preview is filled in by the writer's pass)."""
-    fin = plan.final()
-    per: dict[str, int] = {}
-    out = []
-    for d in np.flatnonzero(plan.copies == 0).tolist():
-        op = fin["op"][d]
-        if per.get(op, 0) >= EXAMPLES_PER_OP:
-            continue
-        per[op] = per.get(op, 0) + 1
-        out.append({"ordinal": d, "op": op, "id": plan.table.ids[d], "tokens": int(plan.table.tokens[d]),
-                    "reason": fin["reason"][d], "preview": ""})
-    return sorted(out, key=lambda e: (e["op"], e["ordinal"]))
+    return report
 
 
 def _config_json(cfg: CurateConfig) -> dict[str, Any]:
