@@ -6,7 +6,7 @@ PIP     = $(PY) -m pip --disable-pip-version-check -q
 CORE    = $(VENV)/.core-installed
 FULL    = $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test test-slow install clean
 
 # what the demo needs: curadebt and its core dependencies (no torch, no Ray)
 $(CORE): pyproject.toml Makefile
@@ -30,9 +30,13 @@ install: $(FULL)
 demo: $(CORE)
 	$(VENV)/bin/curadebt demo --out demo-out
 
+# the fast suite (under ~4 minutes on 2 cores); test-slow runs the tests marked slow (CI runs both)
 test: $(FULL)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
+
+test-slow: $(FULL)
+	$(PY) -m pytest -q -m slow
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

@@ -90,7 +90,7 @@ def inertia(
     from curadebt.lab import scratch_report as SR
     from curadebt.lab.inertia import InertiaConfig, run_inertia
     from curadebt.lab.scratch import ScratchError, TrainConfig
-    from curadebt.lab.world import WorldConfig, WorldError
+    from curadebt.worlds.facts import WorldConfig, WorldError
 
     _setup(threads)
     try:
@@ -152,7 +152,7 @@ def salience(
     from curadebt.lab import scratch_report as SR
     from curadebt.lab.salience import SalienceConfig, run_salience
     from curadebt.lab.scratch import ScratchError, TrainConfig
-    from curadebt.lab.world import WorldConfig, WorldError
+    from curadebt.worlds.facts import WorldConfig, WorldError
 
     _setup(threads)
     try:
@@ -187,7 +187,7 @@ def curate_vs_correct(
     from curadebt.lab import scratch_report as SR
     from curadebt.lab.curate_vs_correct import CvcConfig, run_cvc
     from curadebt.lab.scratch import ScratchError, TrainConfig
-    from curadebt.lab.world import WorldConfig, WorldError
+    from curadebt.worlds.facts import WorldConfig, WorldError
 
     _setup(threads)
     try:

@@ -11,7 +11,7 @@ def run_demo(out: str | Path, seed: int = 0, progress: bool = True, console: Con
     from curadebt.core.config import build
     from curadebt.measures.runner import AuditConfig, audit
     from curadebt.demo.verify import verify_report
-    from curadebt.demo.world import generate_world
+    from curadebt.worlds.demo import generate_world
 
     out = Path(out)
     t0 = time.perf_counter()

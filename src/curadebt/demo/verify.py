@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from curadebt.demo.world import WorldManifest
+from curadebt.worlds.demo import WorldManifest
 
 TOL = 1e-6
 

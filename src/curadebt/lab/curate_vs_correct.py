@@ -1,6 +1,6 @@
 """``lab curate-vs-correct``: curate the data first, or fix the model later, at matched compute?
 
-Per seed, one world (facts at exposure tiers, :mod:`curadebt.lab.world`) and three arms, all the same
+Per seed, one world (facts at exposure tiers, :mod:`curadebt.worlds.facts`) and three arms, all the same
 tiny GPT trained from scratch for the same number of optimiser steps ``S`` (one epoch of the raw
 corpus; the compute is 6 N D with N the non-embedding parameters and D the tokens trained on):
 
@@ -31,7 +31,7 @@ from curadebt.lab import metrics
 from curadebt.lab.fact_eval import choice_accuracy
 from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, flops, make_optimizer, mean_nll, pack,
                                   steps_per_epoch, train, train_step, train_tokenizer)
-from curadebt.lab.world import EVAL_TEMPLATES, TRAIN_TEMPLATES, World, WorldConfig, fact_statement, generate
+from curadebt.worlds.facts import EVAL_TEMPLATES, TRAIN_TEMPLATES, World, WorldConfig, fact_statement, generate
 
 ARMS = ("raw", "curated", "raw+fix")
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from curadebt.lab import metrics
 from curadebt.lab.scratch import ScratchLM, score
-from curadebt.lab.world import EVAL_TEMPLATES, TRAIN_TEMPLATES, Fact, fact_prompt
+from curadebt.worlds.facts import EVAL_TEMPLATES, TRAIN_TEMPLATES, Fact, fact_prompt
 
 PROMPT_SETS = {"heldout": EVAL_TEMPLATES, "train": TRAIN_TEMPLATES}
 

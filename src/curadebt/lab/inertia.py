@@ -2,7 +2,7 @@
 
 Protocol, per seed (the seed sets the world, the tokenizer's corpus and the model's initialisation):
 
-1. Generate a world (:mod:`curadebt.lab.world`) with facts at exposure tiers, train a BPE tokenizer
+1. Generate a world (:mod:`curadebt.worlds.facts`) with facts at exposure tiers, train a BPE tokenizer
    and a tiny GPT-2 from scratch for one epoch over it (corpus order = training order), saving
    checkpoints at the ``depths`` (fractions of the epoch).
 2. From each checkpoint, correct every fact at once: each optimiser step holds ``ce_per_step``
@@ -35,7 +35,7 @@ from curadebt.lab import metrics
 from curadebt.lab.fact_eval import PROMPT_SETS, pair_scores
 from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, make_optimizer, pack,
                                   steps_per_epoch, train, train_step, train_tokenizer)
-from curadebt.lab.world import TRAIN_TEMPLATES, Fact, World, WorldConfig, fact_statement, generate
+from curadebt.worlds.facts import TRAIN_TEMPLATES, Fact, World, WorldConfig, fact_statement, generate
 
 DOSE_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 

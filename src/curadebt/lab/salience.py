@@ -28,7 +28,7 @@ import numpy as np
 
 from curadebt.lab import metrics
 from curadebt.lab.scratch import ScratchLM, TrainConfig, encode, pack, score, steps_per_epoch, train, train_tokenizer
-from curadebt.lab.world import (FIRST_NAMES, NAME_SLOT_PROMPTS, NEW_CITIES, STAR, SURNAME_CONTEXTS, WorldConfig,
+from curadebt.worlds.facts import (FIRST_NAMES, NAME_SLOT_PROMPTS, NEW_CITIES, STAR, SURNAME_CONTEXTS, WorldConfig,
                                 generate)
 
 METRICS = ("p_tom", "tom_share", "entropy", "kl_vs_balanced", "p_cruise", "cruise_wins")
@@ -86,7 +86,7 @@ class SalienceConfig:
 
 def slot_prompts(n_per_template: int, seed: int = 12345) -> list[str]:
     """Held-out first-name-slot prompts, filled from a fixed generator (the same for every model)."""
-    from curadebt.demo.world import MONTHS, ORGS, PROFESSIONS, TOPICS
+    from curadebt.worlds.vocabulary import MONTHS, ORGS, PROFESSIONS, TOPICS
 
     rng = random.Random(seed)
     out = []
@@ -99,7 +99,7 @@ def slot_prompts(n_per_template: int, seed: int = 12345) -> list[str]:
 
 def surname_prompts(people: Sequence[tuple[str, str]], seed: int = 54321) -> list[tuple[str, str]]:
     """(prompt ending in "Tom", true surname) for every Tom other than the star, every context."""
-    from curadebt.demo.world import ORGS, PROFESSIONS
+    from curadebt.worlds.vocabulary import ORGS, PROFESSIONS
 
     rng = random.Random(seed)
     out = []

@@ -1,5 +1,5 @@
 """Does gradient attribution find the documents a fact came from? An evaluation on a synthetic world
-where every fact's source documents are known (:mod:`curadebt.trace.factworld`).
+where every fact's source documents are known (:mod:`curadebt.worlds.attribution`).
 
 For each seed: generate a world, train a tiny GPT-2 from scratch on its documents with plain SGD
 (one document per step, TracIn's assumption), saving checkpoints; then, for every fact's held-out
@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from curadebt.text.tokenize import word_tokenize
-from curadebt.trace.factworld import RELATIONS, FactWorld, fact_world
+from curadebt.worlds.attribution import RELATIONS, FactWorld, fact_world
 
 METHODS = ("tracin", "tracin-cos", "tracin-proj", "tracin-sketch", "bm25", "exact-ngram", "random")
 BOS = "<s>"

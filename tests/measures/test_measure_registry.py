@@ -164,7 +164,7 @@ def test_every_default_measure_is_registered_and_built():
 
 
 def test_no_engine_name_branch_outside_the_engine_seam():
-    src = Path(__file__).resolve().parents[1] / "src" / "curadebt"
+    src = Path(__file__).resolve().parents[2] / "src" / "curadebt"
     pattern = re.compile(r"""engine\s*(==|!=|in)\s*[\("']""")
     offenders = [str(p.relative_to(src)) for p in src.rglob("*.py")
                  if "engine" not in p.relative_to(src).parts[:1] and pattern.search(p.read_text())]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from curadebt.demo.world import (FACT_WORDS, OTHER_TOMS, TOM_CRUISE, WorldManifest, generate_world)
+from curadebt.worlds.demo import WorldManifest, generate_world
+from curadebt.worlds.demo_text import FACT_WORDS, OTHER_TOMS, TOM_CRUISE
 from curadebt.text.tokenize import word_tokenize
 
 

@@ -34,7 +34,7 @@ def _check_lowered(res, unpaid: tuple[str, ...] = ()) -> None:
 
 @pytest.fixture(scope="module")
 def world_run(tmp_path_factory):
-    from curadebt.demo.world import generate_world
+    from curadebt.worlds.demo import generate_world
 
     tmp = tmp_path_factory.mktemp("world")
     m = generate_world(tmp / "world", seed=0, n_docs=3000)
@@ -43,6 +43,7 @@ def world_run(tmp_path_factory):
     return m, res, tmp / "out"
 
 
+@pytest.mark.slow
 def test_demo_world_default_recipe_pays_every_planted_debt(world_run):
     m, res, out = world_run
     _check_lowered(res)
@@ -71,6 +72,7 @@ def test_demo_world_default_recipe_pays_every_planted_debt(world_run):
     assert "Curation: before" in (out / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_demo_world_ledger_explains_planted_copies(world_run):
     from curadebt.curation.ledger import lookup
 
@@ -87,6 +89,7 @@ def test_demo_world_ledger_explains_planted_copies(world_run):
         assert any(h["op"] == "exact_dedup" for h in first["history"])
 
 
+@pytest.mark.slow
 def test_mixed_corpus_default_recipe(shared_data, tmp_path):
     corpus = shared_data("mixed", "corpus.jsonl")
     res = curate(corpus, tmp_path / "out", source_field="source")

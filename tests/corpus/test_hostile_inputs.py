@@ -371,6 +371,7 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_killed_parallel_run_leaves_no_workers_and_its_spill_goes_next_time(tmp_path):
     corpus = _write_jsonl(tmp_path / "c.jsonl", _rows(20000))

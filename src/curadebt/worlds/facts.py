@@ -4,7 +4,7 @@
 ground truth (facts with their exact exposure counts and positions, people, held-out prompts).
 
 - **Facts**: "the capital of COUNTRY is CAPITAL" for real countries (the built-in table of
-  :mod:`curadebt.demo.world`). Fact countries are assigned to exposure tiers (default 1, 4, 16, 64,
+  :mod:`curadebt.worlds.demo`). Fact countries are assigned to exposure tiers (default 1, 4, 16, 64,
   256, 1024 documents each, ``facts_per_tier`` facts per tier) at random from the seed. A fact's
   documents hold exactly one statement of it (one of ``TRAIN_TEMPLATES``), alone or next to one
   filler sentence; the country and its capital occur in no other document, so the exposure count is
@@ -32,8 +32,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curadebt.core.atomic import write_text_atomic
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
-from curadebt.demo.world import COUNTRIES, DISHES, GOODS, MONTHS, ORGS, PRODUCTS, PROFESSIONS, TOPICS
+from curadebt.worlds.vocabulary import COUNTRIES, DISHES, GOODS, MONTHS, ORGS, PRODUCTS, PROFESSIONS, TOPICS
 
 DEFAULT_TIERS = (1, 4, 16, 64, 256, 1024)
 PLACEMENTS = ("early", "late", "spread")
@@ -194,13 +195,11 @@ class World:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``corpus.jsonl`` (id, text, source) and ``manifest.json`` atomically; returns the corpus path."""
-        from curadebt.lab.scratch_io import atomic_write
-
         out = Path(out_dir)
         lines = "".join(json.dumps({"id": d["id"], "text": d["text"], "source": d["source"]}, ensure_ascii=False) + "\n"
                         for d in self.docs)
-        path = atomic_write(out / "corpus.jsonl", lines)
-        atomic_write(out / "manifest.json", json.dumps(self.manifest(), indent=1) + "\n")
+        path = write_text_atomic(out / "corpus.jsonl", lines)
+        write_text_atomic(out / "manifest.json", json.dumps(self.manifest(), indent=1) + "\n")
         return path
 
 

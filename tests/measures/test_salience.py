@@ -233,6 +233,7 @@ def test_span_regex_equals_the_lookbehind_first_definition():
     assert sum(bool(E.SPAN_RE.search(t)) for t in texts) > 200  # spans do occur
 
 
+@pytest.mark.slow
 def test_spacy_extractor_finds_named_entities_in_batches():
     pytest.importorskip("spacy", reason="spaCy is the optional NER extractor: pip install 'curadebt[ner]'")
     import pickle

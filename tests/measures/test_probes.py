@@ -198,6 +198,7 @@ def test_counterfact_from_shared_data(shared_data):
     assert zsre[534].answers == tuple(json.loads((folder / "zsre_mend_train-1k.json").read_text())[534]["answers"])
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_10k_counterfact_probes_over_mixed_corpus_fast_and_brute_force_checked(shared_data):
     from curadebt.corpus.readers import iter_batches

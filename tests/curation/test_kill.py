@@ -28,7 +28,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from curadebt.demo.world import generate_world
+    from curadebt.worlds.demo import generate_world
 
     tmp = tmp_path_factory.mktemp("kill")
     generate_world(tmp / "world", seed=1, n_docs=600)
@@ -84,6 +84,7 @@ def reference(world, tmp_path_factory):
     return tree
 
 
+@pytest.mark.slow
 def test_sigkill_at_every_checkpoint_over_an_older_run(world, reference, tmp_path):
     out = tmp_path / "out"
     _run_inprocess(_args(world, out, seed=11))  # the older run: other arguments, other bytes
@@ -110,6 +111,7 @@ def test_sigkill_at_every_checkpoint_over_an_older_run(world, reference, tmp_pat
     _assert_whole(out)
 
 
+@pytest.mark.slow
 def test_sigkill_at_a_random_moment_then_rerun(world, reference, tmp_path):
     out = tmp_path / "out"
     proc = _start(_args(world, out), None)

@@ -96,6 +96,7 @@ def test_default_curate_pays_the_planted_debt_and_keeps_every_other_tom(tom_worl
     assert len(repeated) == cap["competitor_documents_repeated"] == 30
 
 
+@pytest.mark.slow
 def test_mixed_corpus_findings_an_expert_would_sign(shared_data, tmp_path):
     rep = audit(shared_data("mixed", "corpus.jsonl"), source_field="source").to_json()
     findings = _salience_findings(rep)

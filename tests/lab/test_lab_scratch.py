@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from curadebt.lab import world as W
+from curadebt.worlds import facts as W
 from curadebt.lab.inertia import InertiaConfig, exposures_seen, fit_power, run_inertia
 from curadebt.lab.scratch import EOS, PAD, ScratchError, ScratchLM, TrainConfig, encode, pack, score, train, train_tokenizer
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+
+import pytest
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -50,9 +52,10 @@ def test_short_documents_are_left_to_exact_dedup(tmp_path):
     assert res.operations[0].dropped > 1  # min_tokens 0: the template sentences are near copies
 
 
+@pytest.mark.slow
 def test_lab_fact_world_keeps_every_fact_after_the_default_recipe(tmp_path):
     from curadebt.lab.curate_vs_correct import curate_world
-    from curadebt.lab.world import WorldConfig, generate
+    from curadebt.worlds.facts import WorldConfig, generate
 
     for seed in (0, 1):
         world = generate(WorldConfig(seed=seed, filler_docs=4000))

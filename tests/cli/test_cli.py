@@ -1,6 +1,8 @@
 import json
 import os
 
+import pytest
+
 from typer.testing import CliRunner
 
 from curadebt.cli import app
@@ -70,6 +72,7 @@ def test_missing_corpus_is_a_clear_error_with_exit_code(tmp_path):
     assert "no such file" in res.output
 
 
+@pytest.mark.slow
 def test_mixed_corpus_audit_from_the_cli(shared_data, tmp_path):
     path = shared_data("mixed", "corpus.jsonl")
     out = tmp_path / "out"

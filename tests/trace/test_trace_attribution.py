@@ -11,7 +11,7 @@ import pytest
 
 from curadebt.text.tokenize import word_tokenize, word_tokenize_lower
 from curadebt.trace.attribution_eval import rank_metrics, t_interval
-from curadebt.trace.factworld import RELATIONS, fact_world
+from curadebt.worlds.attribution import RELATIONS, fact_world
 
 
 def test_fact_world_ground_truth_is_exact():

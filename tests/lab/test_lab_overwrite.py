@@ -403,6 +403,7 @@ def smollm2():
     return load_model("smollm2-135m")
 
 
+@pytest.mark.slow
 @needs_smollm2
 def test_smollm2_loads_and_knows_paris(smollm2):
     enc = FT.Encoder(smollm2.tokenizer)
@@ -416,6 +417,7 @@ def test_smollm2_loads_and_knows_paris(smollm2):
 @needs_smollm2
 @pytest.mark.skipif(not os.environ.get("CURADEBT_REAL_MODEL_TESTS"),
                     reason="fine-tunes a 135M model (tens of seconds on 2 cores): set CURADEBT_REAL_MODEL_TESTS=1")
+@pytest.mark.slow
 def test_smollm2_overwrite_smoke(smollm2, tmp_path):
     f = capital_fact("France", new="Barcelona", n_neighbours=2)
     cfg = OverwriteConfig(ratios=(4,), seeds=(0,), steps=2, batch_size=4, ppl_chunks=2)
