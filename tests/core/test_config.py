@@ -67,7 +67,8 @@ def _corpus(tmp_path):
 def test_audit_reads_a_config_file_and_a_typed_flag_overrides_it(tmp_path):
     corpus = _corpus(tmp_path)
     cfg = tmp_path / "audit.yaml"
-    cfg.write_text("reader:\n  text_field: body\n  id_field: key\nsource_field: src\nmax_n: 2\n")
+    cfg.write_text("reader:\n  text_field: body\n  id_field: key\nsource_field: src\nmax_n: 2\n"
+                   "order_fractions: [0.02, 0.2]\n")
     res = runner.invoke(app, ["audit", str(corpus), "-o", str(tmp_path / "a"), "--config", str(cfg), "-q",
                               "--max-n", "1"])
     assert res.exit_code == 0, res.output
@@ -76,6 +77,8 @@ def test_audit_reads_a_config_file_and_a_typed_flag_overrides_it(tmp_path):
     assert rep["config"]["max_n"] == 1, "the typed flag wins over the file"
     assert {s["source"] for s in rep["mixture"]["sources"]} == {"a", "b"}
     assert rep["corpus"]["documents_audited"] == 40
+    assert rep["config"]["order_fractions"] == [0.02, 0.2], "a setting with no flag comes from the file"
+    assert [w["fraction"] for w in rep["order"]["windows"]] == [0.02, 0.2]
 
 
 def test_a_bad_config_file_is_a_usage_error_that_names_the_key(tmp_path):

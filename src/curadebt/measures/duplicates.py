@@ -9,7 +9,7 @@ document per exact cluster (its representative) takes part in the near search, s
 counted once, as exact. In every cluster the representative is the document with the lowest
 ordinal (the one seen first in training order).
 
-Defaults, chosen by measurement (tests/test_duplicates.py, bench/neardup.py)
+Defaults, chosen by measurement (tests/measures/test_duplicates.py, bench/neardup.py)
 ---------------------------------------------------------------------------
 ``shingle_size=3, threshold=0.5, num_perm=128, bands=32 (rows=4)``.
 
@@ -29,7 +29,7 @@ S-curve ``P(candidate | s) = 1 - (1 - s**r)**b`` with ``b=32, r=4`` gives 0.87 a
 only 13% of the pairs at 0.55 candidates and ``b=64, r=2`` would make 93% of the pairs at s=0.2
 candidates. num_perm=256 with b=64 finds a few more pairs at exactly 10% edits but halves speed.
 
-Measured on WikiText-2 (2,938 paragraphs of >= 50 words; tests/test_duplicates.py), seeds 0-9,
+Measured on WikiText-2 (2,938 paragraphs of >= 50 words; tests/measures/test_duplicates.py), seeds 0-9,
 300 planted copies with 0-10% word edits plus 200 distractors with 15-40% edits: recall 0.993-1.000
 (mean 0.998); reported pairs with true Jaccard >= threshold - 0.05: 98.7-100% (mean 99.5%). With
 exactly 10% edits (seeds 0-4): recall 0.977-0.993. bench/neardup.py (100 MB, same parameters, a
@@ -190,7 +190,7 @@ def _exact_key(text: str) -> int:
     """Same value as :func:`curadebt.text.normalize.exact_key`, about twice as fast: ``str.split()``
     and ``str.strip()`` use the same whitespace definition as the regex ``\\s`` (``str.isspace``), so
     joining the split words with one space equals stripping and collapsing whitespace runs
-    (checked character by character in tests/test_duplicates.py)."""
+    (checked character by character in tests/measures/test_duplicates.py)."""
     return xxhash.xxh3_64_intdigest(" ".join(unicodedata.normalize("NFC", text).split()).encode("utf-8", "surrogatepass"))
 
 

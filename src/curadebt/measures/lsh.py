@@ -28,7 +28,7 @@ left in the engine's store (so signatures never pass through the driver either).
 
 Every stage is deterministic (sorted outputs, no dependence on task order), so every engine, and
 :class:`~curadebt.engine.api.SerialExecutor`, gives the result of
-:func:`~curadebt.measures.minhash.lsh_cluster` (checked in tests/test_engines.py).
+:func:`~curadebt.measures.minhash.lsh_cluster` (checked in tests/engine/test_engines.py).
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ Hashing, all deterministic (xxh3 and seeded numpy generators; never Python's sal
   permutations at once in uint32 and reduced per document with ``np.minimum.reduceat``.
   Because the shingle hashes are already well mixed, this cheap family behaves like ideal
   min-wise hashing: the estimator's error has mean ~0 and the binomial standard deviation
-  ``sqrt(J(1-J)/num_perm)`` (checked in tests/test_duplicates.py).
+  ``sqrt(J(1-J)/num_perm)`` (checked in tests/measures/test_duplicates.py).
 
 The LSH S-curve: with ``bands`` bands of ``rows = num_perm / bands`` rows, two documents whose
 shingle sets have Jaccard similarity ``s`` share at least one bucket with probability

@@ -31,7 +31,7 @@ _SP = r"[^\S\r\n]+"
 # is a whole token: "remains-Unconditional Surrender" holds no span, "Nuclear-Test-Ban" is one word.
 # The start test is written after the first capital, as lookbehinds over it, so that the pattern
 # begins with the character class [A-Z] and the regex engine can skip to candidate capitals (2.4x
-# faster than testing the lookbehinds at every position, same matches: tests/test_salience.py).
+# faster than testing the lookbehinds at every position, same matches: tests/measures/test_salience.py).
 _FIRST_CAP = r"[A-Z](?<!\w[A-Z])(?<!\w['’\-][A-Z])[a-z]+(?:['’\-][A-Za-z]+)*"
 _END = r"(?!\w)(?!['’\-]\w)"
 SPAN_RE = re.compile(rf"{_FIRST_CAP}(?:{_SP}(?:(?:of|de|da|van|von|del|la|le|bin|al){_SP})?{_CAP})+{_END}")

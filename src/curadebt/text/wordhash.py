@@ -6,7 +6,7 @@ texts at once, without a Python object per token (numpy around two compiled loop
 Python's ``re`` defines it, read from a table built with ``re`` itself), or when it is one of
 ``' ’ -`` with a word character on both sides; tokens are the maximal runs of such characters. (The
 regex takes a joiner only between two word characters, and its ``\\w+`` runs are maximal, so the
-runs are the same; tests/test_wordhash.py checks it on real and adversarial text.)
+runs are the same; tests/text/test_wordhash.py checks it on real and adversarial text.)
 
 :func:`xxh3_64` computes XXH3-64 (seed 0, the default secret; the same value as
 ``xxhash.xxh3_64_intdigest``) of many byte strings held in one buffer, in one compiled loop for
