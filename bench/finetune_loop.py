@@ -65,7 +65,7 @@ def build_examples(lm, facts, ratio: float, steps: int, batch_size: int, seed: i
     return [enc.pair(p, a) for _, p, a, _ in stream]
 
 
-def run_ours(lm, examples, cfg: FT.TrainConfig, seed: int):
+def run_ours(lm, examples, cfg: FT.FinetuneConfig, seed: int):
     pad = lm.tokenizer.pad_token_id
     batches = FT.bucket_batches(examples, cfg.batch_size, random.Random(f"batches:{seed}"), window_batches=4)
     w, c = time.perf_counter(), time.process_time()
@@ -86,7 +86,7 @@ class _Dataset(torch.utils.data.Dataset):
         return self.items[i]
 
 
-def run_trainer(lm, examples, cfg: FT.TrainConfig, seed: int, workdir: Path):
+def run_trainer(lm, examples, cfg: FT.FinetuneConfig, seed: int, workdir: Path):
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
 
     FT.trainable_parameters(lm.model, cfg.train_embeddings)  # same frozen embedding matrix
@@ -147,7 +147,7 @@ def main() -> None:
         facts = [capital_fact("France", new="Barcelona")]
     FACTS_FOR_TINY[:] = facts
     lm = load(a.model)
-    cfg = FT.TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=5e-5)
+    cfg = FT.FinetuneConfig(steps=a.steps, batch_size=a.batch_size, lr=5e-5)
     examples = build_examples(lm, facts, a.ratio, a.steps, a.batch_size, seed=0)
     base = lm.snapshot()
     import tempfile
@@ -155,7 +155,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cd-bench-ft-"))
     variants = {"curadebt loop": lambda: run_ours(lm, examples, cfg, 0),
                 "HF Trainer": lambda: run_trainer(lm, examples, cfg, 0, work)}
-    warm = FT.TrainConfig(steps=1, batch_size=a.batch_size, lr=5e-5)
+    warm = FT.FinetuneConfig(steps=1, batch_size=a.batch_size, lr=5e-5)
     run_ours(lm, examples, warm, 0)
     lm.restore(base)
     run_trainer(lm, examples, warm, 0, work)

@@ -245,7 +245,7 @@ def test_finetune_moves_probability_and_freezes_embeddings():
     before = FT.score_pairs(model, enc, [(f.rewrite_prompts[0], f.new)], tok.pad_token_id)[0][0]
     emb = model.get_input_embeddings().weight.detach().clone()
     ex = [enc.pair(p, f.new) for p in f.train_prompts] * 4
-    stats = FT.finetune(model, FT.bucket_batches(ex, 4), FT.TrainConfig(steps=2, lr=1e-2), tok.pad_token_id)
+    stats = FT.finetune(model, FT.bucket_batches(ex, 4), FT.FinetuneConfig(steps=2, lr=1e-2), tok.pad_token_id)
     after = FT.score_pairs(model, enc, [(f.rewrite_prompts[0], f.new)], tok.pad_token_id)[0][0]
     assert after > before
     assert stats.steps == 2 and stats.examples == 8 and stats.target_tokens == 16 and stats.last_loss < stats.first_loss

@@ -30,7 +30,7 @@ import numpy as np
 from curadebt.lab import metrics
 from curadebt.lab.fact_eval import choice_accuracy
 from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, flops, make_optimizer, mean_nll, pack,
-                                  steps_per_epoch, train, train_step, train_tokenizer)
+                                  fit, steps_per_epoch, train, train_tokenizer)
 from curadebt.worlds.facts import EVAL_TEMPLATES, TRAIN_TEMPLATES, World, WorldConfig, fact_statement, generate
 
 ARMS = ("raw", "curated", "raw+fix")
@@ -172,10 +172,9 @@ def run_seed(seed: int, cfg: CvcConfig, workdir: Path, log: Callable[[str], None
                 ft_tokens = 0
                 if frows.shape[0]:
                     opt = make_optimizer(fixed, cfg.fix_lr, cfg.train.weight_decay)
-                    for b in range(0, frows.shape[0], cfg.train.batch_size):
-                        batch = frows[b:b + cfg.train.batch_size]
-                        train_step(fixed, opt, batch, cfg.fix_lr, cfg.train.clip)
-                        ft_tokens += int((batch != PAD).sum())
+                    bs = cfg.train.batch_size
+                    ft_tokens = fit(fixed, opt, (frows[b:b + bs] for b in range(0, frows.shape[0], bs)),
+                                    cfg.fix_lr, cfg.train.clip).tokens
                 ev2 = evaluate(fixed, world, cfg, held)
                 points.append({"arm": "raw+fix", "fraction": frac_of[step], "step": step, "tokens": tokens + ft_tokens,
                                "flops": flops(n_params, tokens + ft_tokens), "fixed_facts": len(wrong),

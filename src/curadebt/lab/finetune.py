@@ -20,11 +20,13 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
+
+from curadebt.training.loop import LoopStats, adamw, train_loop
 
 
 @dataclass(frozen=True)
@@ -156,9 +158,10 @@ def trainable_parameters(model, train_embeddings: bool = False) -> list[torch.nn
 
 # ---------------------------------------------------------------------------- training
 
-
 @dataclass
-class TrainConfig:
+class FinetuneConfig:
+    """One fine-tuning run: steps of ``batch_size`` statements at a constant AdamW rate."""
+
     steps: int = 20
     batch_size: int = 8
     lr: float = 5e-5
@@ -169,8 +172,7 @@ class TrainConfig:
 
 
 @dataclass
-class TrainStats:
-    steps: int = 0
+class TrainStats(LoopStats):
     examples: int = 0
     tokens: int = 0            # real (non-pad) tokens through the model, statements + replay
     padded_tokens: int = 0     # tokens including padding
@@ -178,7 +180,6 @@ class TrainStats:
     seconds: float = 0.0
     first_loss: float = float("nan")
     last_loss: float = float("nan")
-    losses: list[float] = field(default_factory=list)
 
     @property
     def tokens_per_s(self) -> float:
@@ -192,24 +193,17 @@ class TrainStats:
         return d
 
 
-def _adamw(params, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW, fused where this torch build supports it on the parameters' device (one pass per step)."""
-    try:
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
-def finetune(model, batches: Sequence[Sequence[Encoded]], cfg: TrainConfig, pad_id: int,
+def finetune(model, batches: Sequence[Sequence[Encoded]], cfg: FinetuneConfig, pad_id: int,
              replay: Sequence[Sequence[Encoded]] | None = None, seed: int = 0) -> TrainStats:
-    """Train on ``batches`` (one optimizer step each); ``replay[i]`` (optional) is added to step i."""
+    """Train on ``batches`` (one optimizer step each, :func:`curadebt.training.loop.train_loop`);
+    ``replay[i]`` (optional) is added to step i with weight ``replay_weight``."""
     torch.manual_seed(seed)
     params = trainable_parameters(model, cfg.train_embeddings)
-    opt = _adamw(params, cfg)
+    opt = adamw(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     stats = TrainStats()
-    model.train()
-    t0 = time.perf_counter()
-    for step, batch in enumerate(batches):
+
+    def loss_of(step_batch: tuple[int, Sequence[Encoded]]):
+        step, batch = step_batch
         logits, tgts, _ = span_logits(model, batch, pad_id)
         loss = F.cross_entropy(logits, tgts)
         stats.tokens += sum(len(e.ids) for e in batch)
@@ -222,13 +216,12 @@ def finetune(model, batches: Sequence[Sequence[Encoded]], cfg: TrainConfig, pad_
             loss = loss + cfg.replay_weight * F.cross_entropy(rl, rt)
             stats.tokens += sum(len(e.ids) for e in rb)
             stats.padded_tokens += len(rb) * max(len(e.ids) for e in rb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip and cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        opt.step()
-        stats.losses.append(float(loss.detach()))
-        stats.steps += 1
+        return loss
+
+    model.train()
+    t0 = time.perf_counter()
+    train_loop(enumerate(batches), loss_of, opt, clip=cfg.grad_clip if cfg.grad_clip and cfg.grad_clip > 0 else 0.0,
+               clip_params=params, stats=stats)
     stats.seconds = time.perf_counter() - t0
     model.eval()
     opt.zero_grad(set_to_none=True)

@@ -34,7 +34,7 @@ import numpy as np
 from curadebt.lab import metrics
 from curadebt.lab.fact_eval import PROMPT_SETS, pair_scores
 from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, make_optimizer, pack,
-                                  steps_per_epoch, train, train_step, train_tokenizer)
+                                  fit, steps_per_epoch, train, train_tokenizer)
 from curadebt.worlds.facts import TRAIN_TEMPLATES, Fact, World, WorldConfig, fact_statement, generate
 
 DOSE_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
@@ -122,9 +122,10 @@ def correct(lm: ScratchLM, facts: Sequence[Fact], cfg: InertiaConfig, seed: int)
     prior = _efficacies(lm, facts)
     given = 0
     for d in grid:
-        while given < d:
-            train_step(lm, opt, counter_batch(facts, lm.tok, cfg.ce_per_step, rng), cfg.correction_lr, cfg.train.clip)
-            given += cfg.ce_per_step
+        n_steps = max(0, -(-(d - given) // cfg.ce_per_step))  # ce_per_step counter-examples a step, up to d
+        fit(lm, opt, (counter_batch(facts, lm.tok, cfg.ce_per_step, rng) for _ in range(n_steps)),
+            cfg.correction_lr, cfg.train.clip)
+        given += n_steps * cfg.ce_per_step
         eff = _efficacies(lm, facts)
         for name in PROMPT_SETS:
             curves[name].append(eff[name]["efficacy"])

@@ -366,7 +366,7 @@ def run_overwrite(lm, facts: Sequence[Fact], config: OverwriteConfig | None = No
     size = cfg.edit_batch or len(facts)
     groups = [facts[i:i + size] for i in range(0, len(facts), size)]
     n_runs = len(cfg.ratios) * len(cfg.seeds) * len(groups)
-    tcfg = FT.TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
+    tcfg = FT.FinetuneConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
                           grad_clip=cfg.grad_clip, train_embeddings=cfg.train_embeddings)
     done = 0
     for ratio in cfg.ratios:

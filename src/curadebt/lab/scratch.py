@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from curadebt.training.loop import LoopStats, adamw, train_loop
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
 
 PAD, EOS = 0, 1
@@ -180,42 +181,31 @@ class ScratchLM:
 
 
 @dataclass
-class TrainLog:
-    steps: int = 0
+class TrainLog(LoopStats):
     tokens: int = 0                      # non-padding tokens trained on
     row_tokens: int = 0                  # rows x ctx (what the forward pass costs)
-    losses: list[float] = field(default_factory=list)
 
 
 def make_optimizer(lm: ScratchLM, lr: float, weight_decay: float = 0.01):
-    import torch
-
-    return torch.optim.AdamW(lm.model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
+    return adamw(lm.model.parameters(), lr=lr, weight_decay=weight_decay, betas=(0.9, 0.95))
 
 
-def train_step(lm: ScratchLM, opt, batch: np.ndarray, lr: float, clip: float = 1.0) -> float:
-    """One AdamW step on a [B, T] batch of PAD-padded rows; returns the loss."""
+def _lm_loss(lm: ScratchLM, batch: np.ndarray):
+    """The causal-LM loss of a [B, T] batch of PAD-padded rows (padding is not predicted)."""
     import torch
 
     x = torch.from_numpy(np.ascontiguousarray(batch))
     labels = x.clone()
     labels[labels == PAD] = -100
-    for g in opt.param_groups:
-        g["lr"] = lr
-    lm.model.train()
-    out = lm.model(input_ids=x, labels=labels)
-    opt.zero_grad(set_to_none=True)
-    out.loss.backward()
-    if clip:
-        torch.nn.utils.clip_grad_norm_(lm.model.parameters(), clip)
-    opt.step()
-    return float(out.loss.detach())
+    lm.model.train()  # a checkpoint callback may have scored in eval mode
+    return lm.model(input_ids=x, labels=labels).loss
 
 
 def train(lm: ScratchLM, rows: np.ndarray, steps: int | None = None, *, opt=None, log: TrainLog | None = None,
           checkpoints: Sequence[int] = (), on_checkpoint: Callable[[int, ScratchLM], None] | None = None,
           progress: Callable[[int, int, float], None] | None = None) -> TrainLog:
-    """Train on ``rows`` in order, ``batch_size`` rows a step, cycling when ``steps`` exceeds one epoch.
+    """Train on ``rows`` in order, ``batch_size`` rows a step, cycling when ``steps`` exceeds one epoch
+    (linear warm-up over ``warmup`` steps, then a constant rate; :func:`curadebt.training.loop.train_loop`).
 
     ``checkpoints``: step numbers (counted over the whole run, ``log.steps``) after which
     ``on_checkpoint(step, lm)`` is called."""
@@ -228,19 +218,34 @@ def train(lm: ScratchLM, rows: np.ndarray, steps: int | None = None, *, opt=None
     per_epoch = math.ceil(n / cfg.batch_size)
     steps = per_epoch if steps is None else int(steps)
     marks = set(int(c) for c in checkpoints)
-    for _ in range(steps):
-        i = log.steps % per_epoch
-        batch = rows[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-        lr = cfg.lr * min(1.0, (log.steps + 1) / max(1, cfg.warmup))
-        loss = train_step(lm, opt, batch, lr, cfg.clip)
-        log.steps += 1
+    first = log.steps
+    batches = (rows[(k % per_epoch) * cfg.batch_size:(k % per_epoch + 1) * cfg.batch_size]
+               for k in range(first, first + steps))
+
+    def after_step(k: int, loss: float, batch: np.ndarray) -> None:
         log.tokens += int((batch != PAD).sum())
         log.row_tokens += int(batch.size)
-        log.losses.append(loss)
         if progress:
-            progress(log.steps, steps, loss)
-        if on_checkpoint and log.steps in marks:
-            on_checkpoint(log.steps, lm)
+            progress(k, steps, loss)
+        if on_checkpoint and k in marks:
+            on_checkpoint(k, lm)
+
+    train_loop(batches, lambda b: _lm_loss(lm, b), opt, clip=cfg.clip, clip_params=list(lm.model.parameters()),
+               lr_at=lambda k: cfg.lr * min(1.0, (k + 1) / max(1, cfg.warmup)), after_step=after_step, stats=log)
+    return log
+
+
+def fit(lm: ScratchLM, opt, batches: Iterable[np.ndarray], lr: float, clip: float) -> TrainLog:
+    """Steps at a constant rate over ``batches`` (counter-examples, fixes), with an optimizer the
+    caller keeps; returns their log (steps, tokens, losses)."""
+    log = TrainLog()
+
+    def count(k: int, loss: float, batch: np.ndarray) -> None:
+        log.tokens += int((batch != PAD).sum())
+        log.row_tokens += int(batch.size)
+
+    train_loop(batches, lambda b: _lm_loss(lm, b), opt, clip=clip, clip_params=list(lm.model.parameters()),
+               lr_at=lambda k: lr, after_step=count, stats=log)
     return log
 
 

@@ -346,22 +346,17 @@ def train_with_checkpoints(model, train: Sequence, epochs: int, lr: float, loss_
     """Plain SGD, one example per step, saving a checkpoint every ``every`` epochs (TracIn assumes
     SGD; with another optimiser the scores are an approximation). For tiny lab models and tests.
     ``progress(epoch, mean_loss)`` is called after every epoch."""
-    import torch
+    from curadebt.training.loop import sgd, train_loop
 
     loss_fn = loss_fn or causal_lm_loss
     rng = np.random.default_rng(seed)
-    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr)
+    opt = sgd([p for p in model.parameters() if p.requires_grad], lr=lr)
     out = TracedTraining()
     model.train()
     for epoch in range(epochs):
-        total = 0.0
-        for i in rng.permutation(len(train)):
-            opt.zero_grad()
-            loss = loss_fn(model, train[int(i)])
-            loss.backward()
-            opt.step()
-            total += float(loss.detach())
-        out.losses.append(total / max(len(train), 1))
+        order = [train[int(i)] for i in rng.permutation(len(train))]
+        stats = train_loop(order, lambda example: loss_fn(model, example), opt)
+        out.losses.append(sum(stats.losses) / max(len(train), 1))
         if progress is not None:
             progress(epoch, out.losses[-1])
         if (epoch + 1) % every == 0:

@@ -1,0 +1,1 @@
+"""Model training shared by the lab and trace: one loop (:mod:`curadebt.training.loop`)."""
