@@ -22,8 +22,8 @@ from curadebt.lab import results as R  # noqa: E402
 from curadebt.lab.facts import (Fact, HeldOutViolation, capital_fact, check_held_out,  # noqa: E402
                                 counterfact_fact, load_counterfact, template_of)
 from curadebt.lab.models import ModelNotAvailable, _save_cache, load_model, resolve_model  # noqa: E402
-from curadebt.lab.overwrite import (OverwriteConfig, corpus_probes_report, fact_metrics, probe_odds,  # noqa: E402
-                                    run_overwrite, statement_stream)
+from curadebt.lab.overwrite import OverwriteConfig, fact_metrics, run_overwrite, statement_stream  # noqa: E402
+from curadebt.lab.overwrite_odds import corpus_probes_report, probe_odds  # noqa: E402
 from curadebt.lab.tiny import tiny_model  # noqa: E402
 
 # ---------------------------------------------------------------------------- metric arithmetic

@@ -82,48 +82,20 @@ def overwrite(
 
     Example: curadebt lab overwrite --model smollm2-135m --subject France --old Paris --new Barcelona
     """
-    from curadebt.lab.facts import capital_fact, load_counterfact
     from curadebt.lab.models import ModelNotAvailable, load_model, resolve_model
-    from curadebt.lab.overwrite import OverwriteConfig, corpus_probes_report, probe_odds, run_overwrite
+    from curadebt.lab.overwrite import OverwriteConfig, run_overwrite
     from curadebt.lab import results as R
 
     if ci not in ("t", "bootstrap"):
         raise typer.BadParameter("--ci must be 't' or 'bootstrap'")
     if seeds < 1 or steps < 1 or batch_size < 1:
         raise typer.BadParameter("--seeds, --steps and --batch-size must be >= 1")
-    skipped: list[dict] = []
-    if counterfact:
-        if subject or new:
-            raise typer.BadParameter("use either --counterfact or --subject/--new, not both")
-        try:
-            load = load_counterfact(None if counterfact == "default" else counterfact, limit=n_facts, offset=offset)
-        except FileNotFoundError as e:
-            err.print(f"[red]{escape(str(e))}[/red]")
-            raise typer.Exit(2)
-        facts, skipped = load.facts, load.skipped
-        tag = f"counterfact{len(facts)}"
-        if not facts:
-            err.print("[red]no usable CounterFact records[/red]")
-            raise typer.Exit(2)
-    else:
-        if not subject or not new:
-            raise typer.BadParameter("give --subject and --new (and optionally --old), or --counterfact")
-        try:
-            facts = [capital_fact(subject, new=new, old=old)]
-        except ValueError as e:
-            raise typer.BadParameter(str(e))
-        tag = f"{subject}-{new}"
+    facts, skipped, tag = _overwrite_facts(subject, old, new, counterfact, n_facts, offset)
     cfg = OverwriteConfig(ratios=_parse_ratios(ratios), seeds=tuple(range(seeds)), steps=steps, batch_size=batch_size,
                           lr=lr, train_embeddings=train_embeddings, edit_batch=edit_batch,
                           replay_path=str(replay) if replay else None, replay_per_step=replay_per_step,
                           ppl_path=str(ppl_text) if ppl_text else None, ci=ci, known_only=known_only)
-    report = None
-    if probes_report:
-        try:
-            report = json.loads(probes_report.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            err.print(f"[red]cannot read --probes-report {escape(str(probes_report))}: {escape(str(e))}[/red]")
-            raise typer.Exit(2)
+    report = _read_json_report(probes_report) if probes_report else None
     missing = [str(p) for p in corpus or [] if not p.exists()]
     if missing:
         err.print(f"[red]--corpus: no such file or folder: {escape(', '.join(missing))}[/red]")
@@ -141,8 +113,57 @@ def overwrite(
     console.print(f"loaded {lm.name} ({lm.n_params() / 1e6:.0f}M parameters) in {lm.load_seconds:.0f} s; "
                   f"{len(facts)} fact(s), {len(cfg.ratios)} ratios x {len(cfg.seeds)} seeds x {n_groups} group(s) = "
                   f"{len(cfg.ratios) * len(cfg.seeds) * n_groups} fine-tuning runs of {steps} steps")
-    progress = None if quiet else (lambda msg: console.log(msg))
-    result = run_overwrite(lm, facts, cfg, progress=progress, skipped=skipped)
+    result = run_overwrite(lm, facts, cfg, progress=None if quiet else (lambda msg: console.log(msg)), skipped=skipped)
+    _attach_data_odds(result, facts, corpus, report, probes_report)
+    result.timing["wall_seconds"] = time.perf_counter() - t0
+    paths = R.write_all(result, out_dir, plot=plot, audit_report=report)
+    console.print(R.rich_table(result))
+    for line in R.summary_lines(result):
+        console.print(line)
+    if result.probes:
+        console.print(R.rich_probes_table(result))
+    if skipped:
+        console.print(f"{len(skipped)} record(s) skipped (reasons in overwrite.json)")
+    console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def _overwrite_facts(subject, old, new, counterfact, n_facts: int, offset: int) -> tuple[list, list[dict], str]:
+    """The facts to overwrite (a built-in capital fact, or CounterFact records), the skipped
+    records, and a tag for the output folder's name."""
+    from curadebt.lab.facts import capital_fact, load_counterfact
+
+    if counterfact:
+        if subject or new:
+            raise typer.BadParameter("use either --counterfact or --subject/--new, not both")
+        try:
+            load = load_counterfact(None if counterfact == "default" else counterfact, limit=n_facts, offset=offset)
+        except FileNotFoundError as e:
+            err.print(f"[red]{escape(str(e))}[/red]")
+            raise typer.Exit(2)
+        if not load.facts:
+            err.print("[red]no usable CounterFact records[/red]")
+            raise typer.Exit(2)
+        return load.facts, load.skipped, f"counterfact{len(load.facts)}"
+    if not subject or not new:
+        raise typer.BadParameter("give --subject and --new (and optionally --old), or --counterfact")
+    try:
+        return [capital_fact(subject, new=new, old=old)], [], f"{subject}-{new}"
+    except ValueError as e:
+        raise typer.BadParameter(str(e))
+
+
+def _read_json_report(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        err.print(f"[red]cannot read --probes-report {escape(str(path))}: {escape(str(e))}[/red]")
+        raise typer.Exit(2)
+
+
+def _attach_data_odds(result, facts, corpus, report, probes_report) -> None:
+    """The data-side odds of old vs new (from --corpus, or an audit's --probes-report) on the result."""
+    from curadebt.lab.overwrite_odds import corpus_probes_report, probe_odds
+
     odds_source = str(probes_report) if probes_report else None
     if corpus:
         with console.status("counting the data-side odds in the corpus ..."):
@@ -154,16 +175,6 @@ def overwrite(
     if odds_source and not result.probes:
         err.print(f"[yellow]no probe in {odds_source} has both answers "
                   f"({escape(repr(facts[0].old))}, {escape(repr(facts[0].new))}) for a matching subject[/yellow]")
-    result.timing["wall_seconds"] = time.perf_counter() - t0
-    paths = R.write_all(result, out_dir, plot=plot, audit_report=report)
-    console.print(R.rich_table(result))
-    for line in R.summary_lines(result):
-        console.print(line)
-    if result.probes:
-        console.print(R.rich_probes_table(result))
-    if skipped:
-        console.print(f"{len(skipped)} record(s) skipped (reasons in overwrite.json)")
-    console.print("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
 from curadebt.cli.lab_scratch import register as _register_scratch  # noqa: E402  (lab-scratch commands)

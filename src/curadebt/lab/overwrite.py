@@ -26,7 +26,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -289,11 +289,95 @@ def _r50s(rows: Sequence[dict], units: Sequence[dict]) -> dict:
 # ---------------------------------------------------------------------------- the protocol
 
 
+class _Session:
+    """One model under test: its tokenizer, base weights, held-out and replay text, and the scoring."""
+
+    def __init__(self, lm, cfg: OverwriteConfig, progress: Callable[[str], None] | None):
+        from curadebt.lab import finetune as FT
+
+        self.FT, self.lm, self.cfg, self.progress = FT, lm, cfg, progress
+        self.model, tok = lm.model, lm.tokenizer
+        self.pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        self.enc = FT.Encoder(tok)
+        self.base_state = lm.snapshot()
+        self.ppl_src = cfg.ppl_path or (str(DEFAULT_PPL_TEXT) if DEFAULT_PPL_TEXT.exists() else None)
+        ppl_text = _read_text(self.ppl_src, max_chars=200_000) if self.ppl_src else BUILTIN_HELDOUT_TEXT
+        replay_text = _read_text(cfg.replay_path) if cfg.replay_path else None
+        if replay_text is not None and cfg.replay_path == self.ppl_src:  # same file: disjoint halves
+            half = len(ppl_text) // 2
+            replay_text, ppl_text = ppl_text[:half], ppl_text[half:]
+        self.ppl_chunks = self.enc.text_chunks(ppl_text, cfg.chunk_tokens, cfg.ppl_chunks)
+        if not self.ppl_chunks:
+            raise ValueError("the held-out perplexity text is shorter than one chunk")
+        self.replay_chunks = self.enc.text_chunks(replay_text, cfg.chunk_tokens, None) if replay_text else []
+        self.eval_seconds = 0.0
+
+    def evaluate(self, fs: Sequence[Fact], bar: bool = False) -> list[dict]:
+        from curadebt.progress import count_progress
+
+        t0 = time.perf_counter()
+        pairs = [pp for f in fs for pp in _fact_pairs(f)]
+        with count_progress("scoring the base model", len(pairs), enabled=bar and self.progress is not None) as advance:
+            scores = self.FT.score_pairs(self.model, self.enc, pairs, self.pad, self.cfg.eval_batch_size,
+                                         on_batch=advance)
+        out, k = [], 0
+        for f in fs:
+            n = len(_fact_pairs(f))
+            out.append(fact_metrics(f, scores[k:k + n]))
+            k += n
+        self.eval_seconds += time.perf_counter() - t0
+        return out
+
+    def perplexity(self) -> float:
+        t0 = time.perf_counter()
+        nll, n = self.FT.heldout_nll(self.model, self.ppl_chunks, self.pad)
+        self.eval_seconds += time.perf_counter() - t0
+        return self.FT.ppl(nll, n)
+
+    def one_run(self, ratio: float, s: int, gi: int, group: Sequence[Fact]) -> tuple[list[dict], dict, Any]:
+        """Fine-tune the base model on ratio:1 statements of ``group`` (seed ``s``), score it, restore
+        the base weights. Returns the (ratio, seed, fact) units, the run's record, its train stats."""
+        cfg, FT = self.cfg, self.FT
+        t_run = time.perf_counter()
+        stream = statement_stream(group, ratio, cfg.steps * cfg.batch_size, seed=s * 1000 + gi)
+        examples = [self.enc.pair(p, a) for _, p, a, _ in stream]
+        batches = FT.bucket_batches(examples, cfg.batch_size, random.Random(f"batches:{s}:{gi}:{ratio}"),
+                                    cfg.window_batches)
+        replay = None
+        if self.replay_chunks and cfg.replay_per_step > 0:
+            rr = random.Random(f"replay:{s}:{gi}:{ratio}")
+            replay = [[self.replay_chunks[rr.randrange(len(self.replay_chunks))] for _ in range(cfg.replay_per_step)]
+                      for _ in batches]
+        tcfg = FT.FinetuneConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                 grad_clip=cfg.grad_clip, train_embeddings=cfg.train_embeddings)
+        stats = FT.finetune(self.model, batches, tcfg, self.pad, replay=replay, seed=s)
+        ms = self.evaluate(group)
+        p = self.perplexity()
+        self.lm.restore(self.base_state)
+        n_new = sum(1 for *_, kind in stream if kind == "new")
+        units = [{"ratio": float(ratio), "seed": s, "fact": f.id, **m} for f, m in zip(group, ms)]
+        run = {"ratio": float(ratio), "seed": s, "group": gi, "facts": len(group), "ppl": p,
+               "new_statements": n_new, "old_statements": len(stream) - n_new,
+               "train": stats.to_dict(), "seconds": time.perf_counter() - t_run}
+        return units, run, stats
+
+
+def _known_only(facts: list[Fact], base_metrics: list[dict], skipped: list[dict]) -> tuple[list[Fact], list[dict]]:
+    """The facts whose base model prefers the old answer on every rewrite prompt; the rest skipped."""
+    keep = []
+    for f, m in zip(facts, base_metrics):
+        if m["efficacy"] < 1e-12:
+            keep.append((f, m))
+        else:
+            skipped.append({"case_id": f.id, "reason": "known_only: base model does not prefer the old answer"})
+    if not keep:
+        raise ValueError("known_only: the base model prefers the new answer for every fact")
+    return [f for f, _ in keep], [m for _, m in keep]
+
+
 def run_overwrite(lm, facts: Sequence[Fact], config: OverwriteConfig | None = None,
                   progress: Callable[[str], None] | None = None, skipped: Sequence[dict] = ()) -> OverwriteResult:
     """Run the dose-response protocol on a loaded model (:class:`curadebt.lab.models.LoadedModel`)."""
-    from curadebt.lab import finetune as FT
-
     cfg = config or OverwriteConfig()
     say = progress or (lambda msg: None)
     facts = list(facts)
@@ -303,125 +387,50 @@ def run_overwrite(lm, facts: Sequence[Fact], config: OverwriteConfig | None = No
     if any(r <= 0 for r in cfg.ratios):
         raise ValueError("ratios must be > 0 (ratio 0, the base model, is always measured)")
     t_start = time.perf_counter()
-    model, tok = lm.model, lm.tokenizer
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    enc = FT.Encoder(tok)
-    base_state = lm.snapshot()
-
-    ppl_src = cfg.ppl_path or (str(DEFAULT_PPL_TEXT) if DEFAULT_PPL_TEXT.exists() else None)
-    ppl_text = _read_text(ppl_src, max_chars=200_000) if ppl_src else BUILTIN_HELDOUT_TEXT
-    replay_text = _read_text(cfg.replay_path) if cfg.replay_path else None
-    if replay_text is not None and cfg.replay_path == ppl_src:  # same file: disjoint halves
-        half = len(ppl_text) // 2
-        replay_text, ppl_text = ppl_text[:half], ppl_text[half:]
-    ppl_chunks = enc.text_chunks(ppl_text, cfg.chunk_tokens, cfg.ppl_chunks)
-    if not ppl_chunks:
-        raise ValueError("the held-out perplexity text is shorter than one chunk")
-    replay_chunks = enc.text_chunks(replay_text, cfg.chunk_tokens, None) if replay_text else []
-
-    def evaluate(fs: Sequence[Fact], bar: bool = False) -> list[dict]:
-        from curadebt.progress import count_progress
-
-        pairs = [pp for f in fs for pp in _fact_pairs(f)]
-        with count_progress("scoring the base model", len(pairs), enabled=bar and progress is not None) as advance:
-            scores = FT.score_pairs(model, enc, pairs, pad, cfg.eval_batch_size, on_batch=advance)
-        out, k = [], 0
-        for f in fs:
-            n = len(_fact_pairs(f))
-            out.append(fact_metrics(f, scores[k:k + n]))
-            k += n
-        return out
-
-    def perplexity() -> float:
-        nll, n = FT.heldout_nll(model, ppl_chunks, pad)
-        return FT.ppl(nll, n)
-
+    session = _Session(lm, cfg, progress)
     say(f"scoring the base model on {len(facts)} fact(s)")
-    t0 = time.perf_counter()
-    base_metrics = evaluate(facts, bar=True)
-    ppl_base = perplexity()
-    eval_seconds = time.perf_counter() - t0
+    base_metrics = session.evaluate(facts, bar=True)
+    ppl_base = session.perplexity()
     skipped = list(skipped)
     if cfg.known_only:
-        keep = []
-        for f, m in zip(facts, base_metrics):
-            if m["efficacy"] < 1e-12:  # base model prefers old over new on every rewrite prompt
-                keep.append((f, m))
-            else:
-                skipped.append({"case_id": f.id, "reason": "known_only: base model does not prefer the old answer"})
-        if not keep:
-            raise ValueError("known_only: the base model prefers the new answer for every fact")
-        facts, base_metrics = [f for f, _ in keep], [m for _, m in keep]
-
-    units: list[dict] = []
-    runs: list[dict] = []
-    for s in cfg.seeds:
-        for f, m in zip(facts, base_metrics):
-            units.append({"ratio": 0.0, "seed": s, "fact": f.id, **m})
-    for s in cfg.seeds:
-        runs.append({"ratio": 0.0, "seed": s, "group": 0, "ppl": ppl_base, "train": {}})
+        facts, base_metrics = _known_only(facts, base_metrics, skipped)
     # the base model is deterministic: the same values stand for every seed (so CIs have zero width
     # over seeds and reflect the spread over facts only)
-
+    units = [{"ratio": 0.0, "seed": s, "fact": f.id, **m} for s in cfg.seeds for f, m in zip(facts, base_metrics)]
+    runs = [{"ratio": 0.0, "seed": s, "group": 0, "ppl": ppl_base, "train": {}} for s in cfg.seeds]
     size = cfg.edit_batch or len(facts)
     groups = [facts[i:i + size] for i in range(0, len(facts), size)]
     n_runs = len(cfg.ratios) * len(cfg.seeds) * len(groups)
-    tcfg = FT.FinetuneConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                          grad_clip=cfg.grad_clip, train_embeddings=cfg.train_embeddings)
     done = 0
     for ratio in cfg.ratios:
         for s in cfg.seeds:
             for gi, group in enumerate(groups):
-                t_run = time.perf_counter()
-                stream = statement_stream(group, ratio, cfg.steps * cfg.batch_size, seed=s * 1000 + gi)
-                examples = [enc.pair(p, a) for _, p, a, _ in stream]
-                rng = random.Random(f"batches:{s}:{gi}:{ratio}")
-                batches = FT.bucket_batches(examples, cfg.batch_size, rng, cfg.window_batches)
-                replay = None
-                if replay_chunks and cfg.replay_per_step > 0:
-                    rr = random.Random(f"replay:{s}:{gi}:{ratio}")
-                    replay = [[replay_chunks[rr.randrange(len(replay_chunks))] for _ in range(cfg.replay_per_step)]
-                              for _ in batches]
-                stats = FT.finetune(model, batches, tcfg, pad, replay=replay, seed=s)
-                t_eval = time.perf_counter()
-                ms = evaluate(group)
-                p = perplexity()
-                eval_seconds += time.perf_counter() - t_eval
-                lm.restore(base_state)
-                n_new = sum(1 for *_, kind in stream if kind == "new")
-                for f, m in zip(group, ms):
-                    units.append({"ratio": float(ratio), "seed": s, "fact": f.id, **m})
-                runs.append({"ratio": float(ratio), "seed": s, "group": gi, "facts": len(group), "ppl": p,
-                             "new_statements": n_new, "old_statements": len(stream) - n_new,
-                             "train": stats.to_dict(), "seconds": time.perf_counter() - t_run})
+                us, run, stats = session.one_run(ratio, s, gi, group)
+                units += us
+                runs.append(run)
                 done += 1
-                eff = float(np.mean([m["efficacy"] for m in ms]))
                 say(f"run {done}/{n_runs}: ratio {ratio:g}:1 seed {s} group {gi + 1}/{len(groups)}: "
-                    f"efficacy {eff:.2f}, P(new) {np.mean([m['p_new'] for m in ms]):.3f}, "
-                    f"P(old) {np.mean([m['p_old'] for m in ms]):.3f}, loss {stats.first_loss:.2f}->{stats.last_loss:.2f}, "
+                    f"efficacy {np.mean([u['efficacy'] for u in us]):.2f}, P(new) {np.mean([u['p_new'] for u in us]):.3f}, "
+                    f"P(old) {np.mean([u['p_old'] for u in us]):.3f}, loss {stats.first_loss:.2f}->{stats.last_loss:.2f}, "
                     f"{stats.tokens_per_s:.0f} tok/s")
-
     rows = [aggregate(units, runs, r, cfg.ci, cfg.level, ppl_base) for r in (0.0, *map(float, cfg.ratios))]
     train_s = sum(r.get("train", {}).get("seconds", 0.0) for r in runs)
     tokens = sum(r.get("train", {}).get("tokens", 0) for r in runs)
     return OverwriteResult(
-        config=cfg.to_dict() | {"ppl_text": ppl_src or "builtin", "ci_note": _ci_note(cfg)},
-        model=lm.info(),
-        facts=[{"id": f.id, "subject": f.subject, "relation": f.relation, "old": f.old, "new": f.new,
-                "source": f.source, "train_prompts": len(f.train_prompts), "rewrite_prompts": len(f.rewrite_prompts),
-                "paraphrase_prompts": len(f.paraphrase_prompts), "neighbourhood_prompts": len(f.neighbourhood)}
-               for f in facts],
-        skipped=skipped,
-        rows=rows,
-        units=units,
-        runs=runs,
-        r50=_r50s(rows, units),
-        ppl_base=ppl_base,
+        config=cfg.to_dict() | {"ppl_text": session.ppl_src or "builtin", "ci_note": _ci_note(cfg)},
+        model=lm.info(), facts=[_fact_record(f) for f in facts], skipped=skipped, rows=rows, units=units, runs=runs,
+        r50=_r50s(rows, units), ppl_base=ppl_base,
         timing={"total_seconds": time.perf_counter() - t_start, "train_seconds": train_s,
-                "eval_seconds": eval_seconds, "runs": n_runs, "train_tokens": tokens,
+                "eval_seconds": session.eval_seconds, "runs": n_runs, "train_tokens": tokens,
                 "train_tokens_per_s": tokens / train_s if train_s else float("nan"),
                 "load_seconds": lm.load_seconds},
     )
+
+
+def _fact_record(f: Fact) -> dict:
+    return {"id": f.id, "subject": f.subject, "relation": f.relation, "old": f.old, "new": f.new,
+            "source": f.source, "train_prompts": len(f.train_prompts), "rewrite_prompts": len(f.rewrite_prompts),
+            "paraphrase_prompts": len(f.paraphrase_prompts), "neighbourhood_prompts": len(f.neighbourhood)}
 
 
 def _ci_note(cfg: OverwriteConfig) -> str:
@@ -433,79 +442,3 @@ def _ci_note(cfg: OverwriteConfig) -> str:
         how = f"{pct} percentile bootstrap (2000 resamples) over (seed, fact) units"
     return (how + "; overall score: bootstrap of the harmonic mean of the column means; "
             "perplexity change: over runs (seed x fact group)")
-
-
-# ---------------------------------------------------------------------------- link to the audit
-
-
-def facts_to_probes(facts: Sequence[Fact]):
-    """One audit probe per fact: subject, answers (old, new), and every prompt of the fact as a pattern."""
-    from curadebt.measures.probe_files import ANSWER_SLOT, SUBJECT_SLOT, Probe
-
-    out = []
-    for f in facts:
-        prompts = list(dict.fromkeys(f.train_prompts + f.rewrite_prompts + f.paraphrase_prompts))
-        patterns = tuple(p.replace(f.subject, SUBJECT_SLOT) + " " + ANSWER_SLOT for p in prompts if f.subject in p)
-        out.append(Probe(id=f.id, subject=f.subject, answers=(f.old, f.new), patterns=patterns))
-    return out
-
-
-def corpus_probes_report(paths: Sequence[str | Path] | str | Path, facts: Sequence[Fact], text_field: str = "text",
-                         progress: Callable[[str], None] | None = None) -> dict:
-    """Count the data-side odds of every fact in a corpus (the audit's ``probes`` measure, one pass).
-
-    Returns a report-shaped dict ``{"probes": ...}`` that :func:`probe_odds` reads, like an audit
-    report.json made with ``--probes``.
-    """
-    from curadebt.core.measure import to_jsonable
-    from curadebt.measures.probes import ProbesMeasure
-    from curadebt.corpus.readers import ReaderConfig, iter_batches
-
-    paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
-    measure = ProbesMeasure(facts_to_probes(facts))
-    state = measure.empty()
-    n = 0
-    for batch in iter_batches(paths, ReaderConfig(text_field=text_field)):
-        state = measure.accumulate(state, batch)
-        n += len(batch)
-        if progress and n % 50_000 < len(batch):
-            progress(f"probes: {n:,} documents")
-    return {"probes": to_jsonable(measure.finalize(state)), "corpus": {"paths": paths, "documents": n}}
-
-
-def probe_odds(report: dict, result: OverwriteResult) -> list[dict]:
-    """Data-side odds of old vs new from an audit report's ``probes`` section, next to the model prior.
-
-    A probe matches a fact when its answers include both the old and the new answer (case-folded)
-    and its subject contains the fact's subject or vice versa. Data odds old:new are
-    ``(count_old + 1) / (count_new + 1)`` in sentences (documents when no sentence co-occurs), the
-    smoothing of the audit's dominance_ratio. The model's prior odds are P(old) / P(new) on the
-    rewrite prompts of the base model.
-    """
-    section = report.get("probes") or {}
-    probes = section.get("probes", []) if isinstance(section, dict) else section
-    base = {u["fact"]: u for u in result.units if u["ratio"] == 0}
-    out = []
-    for f in result.facts:
-        fs = f["subject"].lower()
-        for pr in probes:
-            answers = {a.get("answer", "").lower(): a for a in pr.get("answers", [])}
-            a_old, a_new = answers.get(f["old"].lower()), answers.get(f["new"].lower())
-            ps = str(pr.get("subject", "")).lower()
-            if a_old is None or a_new is None or not (fs in ps or ps in fs):
-                continue
-            unit = "sentences" if (a_old.get("sentences", 0) + a_new.get("sentences", 0)) > 0 else "documents"
-            c_old, c_new = int(a_old.get(unit, 0)), int(a_new.get(unit, 0))
-            b = base.get(f["id"], {})
-            p_old, p_new = b.get("p_old", float("nan")), b.get("p_new", float("nan"))
-            out.append({
-                "fact": f["id"], "probe": pr.get("id"), "probe_subject": pr.get("subject"),
-                "old": f["old"], "new": f["new"], "unit": unit, "data_old": c_old, "data_new": c_new,
-                "share_old": a_old.get("share"), "share_new": a_new.get("share"),
-                "data_odds_old_new": (c_old + 1) / (c_new + 1),
-                "dominance_ratio": pr.get("dominance_ratio"),
-                "model_p_old": p_old, "model_p_new": p_new,
-                "model_odds_old_new": p_old / p_new if p_new and p_new > 0 else float("inf"),
-                "r50": result.r50.get("efficacy"),
-            })
-    return out
