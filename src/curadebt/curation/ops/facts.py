@@ -90,6 +90,14 @@ def _ranked(values: list[int], answers) -> list[int]:
     return sorted(range(len(answers)), key=lambda i: (-values[i], answers[i]))
 
 
+def _standing(ctx: OpContext, pi: int, n_answers: int) -> tuple[list[int], str, int, int | None, int]:
+    """(evidence per answer, its basis, top answer, runner-up, runner-up's evidence) in the kept documents."""
+    values, basis = _counts(ctx, _support(ctx, pi), n_answers)
+    rank = _ranked(values, ctx.probes[pi].answers)
+    runner = rank[1] if len(rank) > 1 else None
+    return values, basis, rank[0], runner, values[runner] if runner is not None else 0
+
+
 def facts(ctx: OpContext, op: Facts, index: int) -> OpSummary:
     plan = ctx.plan
     s = plan.begin(op.name, op.params())
@@ -102,111 +110,115 @@ def facts(ctx: OpContext, op: Facts, index: int) -> OpSummary:
     for pi, probe in enumerate(ctx.probes):
         if wanted is not None and probe.id not in wanted:
             continue
-        support = _support(ctx, pi)
-        values, basis = _counts(ctx, support, len(probe.answers))
+        n = len(probe.answers)
+        values, basis, top, runner, run_v = _standing(ctx, pi, n)
         if basis == "none":
             if wanted is not None:
                 per[probe.id] = {"note": "no evidence in the kept documents"}
             continue
-        rank = _ranked(values, probe.answers)
-        top = rank[0]
-        runner = rank[1] if len(rank) > 1 else None
-        run_v = values[runner] if runner is not None else 0
         ratio = (values[top] + 1) / (run_v + 1)
         info = {"basis": basis, "top_answer": probe.answers[top],
                 "runner_up": probe.answers[runner] if runner is not None else None,
-                "before": {probe.answers[a]: values[a] for a in range(len(probe.answers))}, "ratio_before": ratio,
+                "before": {probe.answers[a]: values[a] for a in range(n)}, "ratio_before": ratio,
                 "max_ratio": max_ratio}
         if ratio <= max_ratio:
             if wanted is not None:
                 info["note"] = "already within max_ratio"
                 per[probe.id] = info
             continue
-        unit = "sentences" if basis == "sentences" else "documents"
-
-        def weight(d: int, sents: int) -> int:
-            return sents if basis == "sentences" else 1
-
         if op.mode in ("up", "both"):
-            need = (values[top] + 1) / max_ratio - 1
-            for a in range(len(probe.answers)):
-                if a == top or not support.get(a):
-                    continue
-                have = values[a]
-                if have >= need or have == 0:
-                    continue
-                k = min(int(op.max_copies), math.ceil(need / have))
-                docs = sorted({d for d, _ in support[a]} - {d for d, _ in support.get(top, [])})
-                if not docs or k <= 1:
-                    continue
-                new = np.asarray([int(plan.copies[d]) * k for d in docs], dtype=np.int32)
-                plan.record(op.name, docs, new, UPSAMPLE,
-                            f"fact '{probe.id}': answer '{probe.answers[a]}' up-sampled x{k} "
-                            f"({have} -> {have * k} {unit}; top '{probe.answers[top]}' has {values[top]})", -1)
-            values, basis = _counts(ctx, _support(ctx, pi), len(probe.answers))
-            rank = _ranked(values, probe.answers)
-            top = rank[0]
-            runner = rank[1] if len(rank) > 1 else None
-            run_v = values[runner] if runner is not None else 0
-
+            _up_sample(ctx, op, pi, values, basis, top, max_ratio)
+            values, basis, top, runner, run_v = _standing(ctx, pi, n)
         if op.mode in ("down", "both") and (values[top] + 1) > max_ratio * (run_v + 1):
-            sup = _support(ctx, pi)
-            top_docs = sup.get(top, [])
-            sents_of = {d: sc for d, sc in top_docs}
-            others: dict[int, dict[int, int]] = {}
-            for a, lst in sup.items():
-                if a != top:
-                    for d, sc in lst:
-                        others.setdefault(d, {})[a] = sc
-            fixed_runner = sum(weight(d, sc) * int(plan.copies[d]) for d, sc in sup.get(runner, [])
-                               if d not in sents_of) if runner is not None else 0
-            state = {"top": 0, "runner": fixed_runner}
-            cands = np.asarray(sorted(sents_of), dtype=np.int64)
-            rng = plan.rng(index, op.name, probe.id)
-            # documents that also support a competing answer come first (dropping them would
-            # also lower the rival), then the diverse/random order
-            pr = rng.random(len(cands)) + np.asarray([0.0 if int(d) in others else 1.0 for d in cands])
-
-            def accept(d: int) -> bool:
-                c = int(plan.copies[d])
-                t = state["top"] + weight(d, sents_of[d]) * c
-                r = state["runner"] + (weight(d, others.get(d, {}).get(runner, 0)) * c
-                                       if runner is not None and runner in others.get(d, {}) else 0)
-                if t + 1 > max_ratio * (r + 1):
-                    return False
-                state["top"], state["runner"] = t, r
-                return True
-
-            feats = [ctx.table.features(int(d)) for d in cands] if op.select == "diverse" else []
-            if op.select == "diverse":
-                # keep the "supports a rival first" rule ahead of coverage: run the two groups in turn
-                first = np.asarray([int(d) in others for d in cands])
-                kept, rejected = [], []
-                covered: set[int] = set()
-                for grp in (first, ~first):
-                    k_, r_, _g = diverse_order_select(cands[grp], [f for f, g in zip(feats, grp) if g], pr[grp],
-                                                      accept, True, covered)
-                    kept += k_
-                    rejected += r_
-            else:
-                kept, rejected, _g = diverse_order_select(cands, [], pr, accept, False)
-            if rejected:
-                plan.record(op.name, sorted(rejected), 0, DROP,
-                            f"fact '{probe.id}': answer '{probe.answers[top]}' down-sampled to keep it within "
-                            f"{max_ratio:g}:1 of '{probe.answers[runner] if runner is not None else '-'}' "
-                            f"({len(kept)} of {len(cands)} supporting documents kept)", -1)
-            if kept:
-                ks = sorted(kept)
-                plan.record(op.name, ks, plan.copies[ks], KEEP,
-                            f"fact '{probe.id}': kept as evidence for '{probe.answers[top]}' "
-                            f"({len(kept)} of {len(cands)} supporting documents, {op.select})", -1)
-        values, basis = _counts(ctx, _support(ctx, pi), len(probe.answers))
-        rank = _ranked(values, probe.answers)
-        rv = values[rank[1]] if len(rank) > 1 else 0
-        info["after"] = {probe.answers[a]: values[a] for a in range(len(probe.answers))}
-        info["ratio_after"] = (values[rank[0]] + 1) / (rv + 1)
+            _down_sample(ctx, op, index, pi, basis, top, runner, max_ratio)
+        values, _, top, _, run_v = _standing(ctx, pi, n)
+        info["after"] = {probe.answers[a]: values[a] for a in range(n)}
+        info["ratio_after"] = (values[top] + 1) / (run_v + 1)
         per[probe.id] = info
     s.details = {"max_ratio": max_ratio, "mode": op.mode, "probes": per}
     if not per:
         s.note = f"no probe over {max_ratio:g}:1"
     return plan.end(s)
+
+
+def _up_sample(ctx: OpContext, op: Facts, pi: int, values: list[int], basis: str, top: int, max_ratio: float) -> None:
+    """Repeat the documents of every rival answer (not also the top's) up to ``max_copies`` times, to
+    bring it within ``max_ratio`` of the top answer."""
+    plan, probe = ctx.plan, ctx.probes[pi]
+    support = _support(ctx, pi)
+    unit = "sentences" if basis == "sentences" else "documents"
+    need = (values[top] + 1) / max_ratio - 1
+    for a in range(len(probe.answers)):
+        if a == top or not support.get(a):
+            continue
+        have = values[a]
+        if have >= need or have == 0:
+            continue
+        k = min(int(op.max_copies), math.ceil(need / have))
+        docs = sorted({d for d, _ in support[a]} - {d for d, _ in support.get(top, [])})
+        if not docs or k <= 1:
+            continue
+        new = np.asarray([int(plan.copies[d]) * k for d in docs], dtype=np.int32)
+        plan.record(op.name, docs, new, UPSAMPLE,
+                    f"fact '{probe.id}': answer '{probe.answers[a]}' up-sampled x{k} "
+                    f"({have} -> {have * k} {unit}; top '{probe.answers[top]}' has {values[top]})", -1)
+
+
+def _down_sample(ctx: OpContext, op: Facts, index: int, pi: int, basis: str, top: int, runner: int | None,
+                 max_ratio: float) -> None:
+    """Drop documents of the top answer (diverse or random order; those also supporting a rival
+    first) while the top stays over ``max_ratio`` x the runner-up; record kept and dropped."""
+    plan, probe = ctx.plan, ctx.probes[pi]
+
+    def weight(d: int, sents: int) -> int:
+        return sents if basis == "sentences" else 1
+
+    sup = _support(ctx, pi)
+    sents_of = {d: sc for d, sc in sup.get(top, [])}
+    others: dict[int, dict[int, int]] = {}
+    for a, lst in sup.items():
+        if a != top:
+            for d, sc in lst:
+                others.setdefault(d, {})[a] = sc
+    fixed_runner = sum(weight(d, sc) * int(plan.copies[d]) for d, sc in sup.get(runner, [])
+                       if d not in sents_of) if runner is not None else 0
+    state = {"top": 0, "runner": fixed_runner}
+    cands = np.asarray(sorted(sents_of), dtype=np.int64)
+    rng = plan.rng(index, op.name, probe.id)
+    # documents that also support a competing answer come first (dropping them would also lower
+    # the rival), then the diverse/random order
+    pr = rng.random(len(cands)) + np.asarray([0.0 if int(d) in others else 1.0 for d in cands])
+
+    def accept(d: int) -> bool:
+        c = int(plan.copies[d])
+        t = state["top"] + weight(d, sents_of[d]) * c
+        r = state["runner"] + (weight(d, others.get(d, {}).get(runner, 0)) * c
+                               if runner is not None and runner in others.get(d, {}) else 0)
+        if t + 1 > max_ratio * (r + 1):
+            return False
+        state["top"], state["runner"] = t, r
+        return True
+
+    if op.select == "diverse":
+        feats = [ctx.table.features(int(d)) for d in cands]
+        # keep the "supports a rival first" rule ahead of coverage: run the two groups in turn
+        first = np.asarray([int(d) in others for d in cands])
+        kept, rejected = [], []
+        covered: set[int] = set()
+        for grp in (first, ~first):
+            k_, r_, _g = diverse_order_select(cands[grp], [f for f, g in zip(feats, grp) if g], pr[grp],
+                                              accept, True, covered)
+            kept += k_
+            rejected += r_
+    else:
+        kept, rejected, _g = diverse_order_select(cands, [], pr, accept, False)
+    if rejected:
+        plan.record(op.name, sorted(rejected), 0, DROP,
+                    f"fact '{probe.id}': answer '{probe.answers[top]}' down-sampled to keep it within "
+                    f"{max_ratio:g}:1 of '{probe.answers[runner] if runner is not None else '-'}' "
+                    f"({len(kept)} of {len(cands)} supporting documents kept)", -1)
+    if kept:
+        ks = sorted(kept)
+        plan.record(op.name, ks, plan.copies[ks], KEEP,
+                    f"fact '{probe.id}': kept as evidence for '{probe.answers[top]}' "
+                    f"({len(kept)} of {len(cands)} supporting documents, {op.select})", -1)
