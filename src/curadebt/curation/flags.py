@@ -72,6 +72,33 @@ class RecipeFlags:
                            shard_bytes=int(self.shard_mb * 1024 * 1024) if self.shard_mb else None)
 
 
+class _Ops(list):
+    """The recipe's ops while flags change them."""
+
+    def find(self, name: str) -> int | None:
+        return next((i for i, o in enumerate(self) if o.name == name), None)
+
+    def ensure(self, name: str, at: int | None = None) -> Op:
+        """The op named ``name``, added (with its defaults) at ``at``, else before the order op."""
+        i = self.find(name)
+        if i is None:
+            order = self.find("order")
+            i = at if at is not None else (len(self) if order is None else order)
+            self.insert(i, make_op(name))
+        return self[i]
+
+    def put(self, op: Op) -> None:
+        """``op`` in place of the op of its name, else before the order op."""
+        i = self.find(op.name)
+        if i is None:
+            self.ensure(op.name)
+            i = self.find(op.name)
+        self[i] = op
+
+    def drop(self, *names: str) -> None:
+        self[:] = [o for o in self if o.name not in names]
+
+
 def apply_flags(recipe: Recipe, *, seed: int | None = None, dedup: bool | None = None,
                 near_threshold: float | None = None, keep: str | None = None,
                 semantic_threshold: float | None = None, cap_entities: list[str] | None = None, cap_tokens: list[str] | None = None,
@@ -81,89 +108,57 @@ def apply_flags(recipe: Recipe, *, seed: int | None = None, dedup: bool | None =
                 order: str | None = None, fmt: str | None = None, shard_bytes: int | None = None) -> Recipe:
     """The recipe with the CLI's common-case flags applied (a new Recipe; ops a flag names explicitly
     run ``when: always``)."""
-    ops = [dataclasses.replace(op) for op in recipe.ops]
-
-    def find(name: str) -> int | None:
-        return next((i for i, o in enumerate(ops) if o.name == name), None)
-
-    def insert(op: Op) -> None:
-        i = find("order")
-        ops.insert(len(ops) if i is None else i, op)
-
+    ops = _Ops(dataclasses.replace(op) for op in recipe.ops)
     if dedup is False:
-        ops = [o for o in ops if o.name not in ("exact_dedup", "near_dedup")]
+        ops.drop("exact_dedup", "near_dedup")
     elif near_threshold is not None or keep is not None:
-        i = find("near_dedup")
-        if i is None:
-            ops.insert(0 if find("exact_dedup") is None else find("exact_dedup") + 1, make_op("near_dedup"))
-            i = find("near_dedup")
+        exact = ops.find("exact_dedup")
+        near = ops.ensure("near_dedup", at=0 if exact is None else exact + 1)
         if near_threshold is not None:
-            ops[i].threshold = near_threshold
+            near.threshold = near_threshold
         if keep is not None:
-            ops[i].keep = keep
+            near.keep = keep
     if semantic_threshold is not None:
-        i = find("semantic_dedup")
-        if i is None:
-            after = max((j for j, o in enumerate(ops) if o.name in ("exact_dedup", "near_dedup")), default=-1)
-            ops.insert(after + 1, make_op("semantic_dedup"))
-            i = after + 1
-        ops[i].threshold, ops[i].when = semantic_threshold, "always"
+        after = max((j for j, o in enumerate(ops) if o.name in ("exact_dedup", "near_dedup")), default=-1)
+        sem = ops.ensure("semantic_dedup", at=after + 1)
+        sem.threshold, sem.when = semantic_threshold, "always"
     if cap_entities:
-        op = make_op("entity_cap", {"entities": list(cap_entities), "max_docs": cap_docs, "max_share": cap_share})
-        i = find("entity_cap")
-        if i is None:
-            insert(op)
-        else:
-            ops[i] = op
+        ops.put(make_op("entity_cap", {"entities": list(cap_entities), "max_docs": cap_docs, "max_share": cap_share}))
     if cap_tokens:
-        op = make_op("token_cap", {"tokens": list(cap_tokens), "max_docs": cap_docs, "max_share": cap_share})
-        i = find("token_cap")
-        if i is None:
-            insert(op)
-        else:
-            ops[i] = op
+        ops.put(make_op("token_cap", {"tokens": list(cap_tokens), "max_docs": cap_docs, "max_share": cap_share}))
     if mixture == "none":
-        ops = [o for o in ops if o.name != "mixture"]
+        ops.drop("mixture")
     elif mixture is not None or alpha is not None or budget is not None or max_epochs is not None:
-        i = find("mixture")
-        if i is None:
-            insert(make_op("mixture"))
-            i = find("mixture")
-        m = ops[i]
-        if mixture is not None:
-            m.method, m.when = mixture, "always"
-            if mixture == "unimax":
-                m.alpha = m.temperature = None
-        if alpha is not None:
-            m.alpha, m.temperature = alpha, None
-        if budget is not None:
-            m.budget = _parse_budget(budget)
-        if max_epochs is not None:
-            m.max_epochs = max_epochs
+        _mixture_flags(ops.ensure("mixture"), mixture, alpha, budget, max_epochs)
     if fact_ratio is not None or fact_mode is not None:
-        i = find("facts")
-        if i is None:
-            insert(make_op("facts"))
-            i = find("facts")
-        f = ops[i]
+        f = ops.ensure("facts")
         f.when = "always"
         if fact_ratio is not None:
             f.max_ratio = fact_ratio
         if fact_mode is not None:
             f.mode = fact_mode
     if order is not None:
-        i = find("order")
-        if i is None:
-            ops.append(make_op("order", {"strategy": order}))
-        else:
-            ops[i].strategy = order
-            ops[i].when = "always"
+        o = ops.ensure("order", at=len(ops))
+        o.strategy, o.when = order, "always"
     out = dataclasses.replace(recipe.output)
     if fmt is not None:
         out.format = fmt
     if shard_bytes is not None:
         out.shard_bytes = int(shard_bytes)
-    return Recipe(ops=ops, seed=recipe.seed if seed is None else seed, output=out).validate()
+    return Recipe(ops=list(ops), seed=recipe.seed if seed is None else seed, output=out).validate()
+
+
+def _mixture_flags(m: Op, method: str | None, alpha: float | None, budget: Any, max_epochs: float | None) -> None:
+    if method is not None:
+        m.method, m.when = method, "always"
+        if method == "unimax":
+            m.alpha = m.temperature = None
+    if alpha is not None:
+        m.alpha, m.temperature = alpha, None
+    if budget is not None:
+        m.budget = _parse_budget(budget)
+    if max_epochs is not None:
+        m.max_epochs = max_epochs
 
 
 def _parse_budget(b: Any) -> Any:

@@ -158,26 +158,23 @@ def _item_name(item: dict) -> str:
     return "?"
 
 
-def score_order(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, list[dict]]:
-    mixture = report.get("mixture") if isinstance(report.get("mixture"), dict) else None
-    windows = [w for w in (sec.get("windows") or []) if isinstance(w, dict) and sk.number(w.get("source_tvd")) is not None]
-    criteria: list[sk.Criterion] = []
+def _overall_shares(sec: dict, report: dict) -> dict[str, float]:
+    """Each source's share of the whole corpus (the order section's, else the mixture section's)."""
     overall: dict[str, float] = {}
     for s in sec.get("sources") or []:
         if isinstance(s, dict) and sk.number(s.get("overall_share")) is not None:
             overall[_item_name(s)] = float(s["overall_share"])
+    mixture = report.get("mixture") if isinstance(report.get("mixture"), dict) else None
     if not overall and mixture:
         overall = {str(s.get("source")): sk.number(s.get("token_share")) or 0.0 for s in mixture.get("sources") or []
                    if isinstance(s, dict)}
-    n_sources = len(overall)
-    worst_window = None
-    if windows and n_sources >= 2:
-        # the window furthest from the whole; ties go to the larger window (more tokens, more weight)
-        worst_window = max(windows, key=lambda w: (float(w["source_tvd"]), sk.number(w.get("fraction")) or 0.0))
-        criteria.append(sk.Criterion("max_source_tvd", float(worst_window["source_tvd"]), t.window_tvd, "share"))
+    return overall
 
-    # concentration of sources and entities in the largest window
-    items: list[tuple[float, str, str, float, float, str]] = []  # (ratio, kind, name, early, overall, fraction)
+
+def _concentrations(sec: dict, t: sk.DebtThresholds, n_sources: int) -> list[tuple[float, str, str, float, float, str]]:
+    """Sources and entities by how concentrated they are in the largest early window:
+    (early / overall share, kind, name, early share, overall share, window fraction), largest first."""
+    items = []
     for kind in ("sources", "entities"):
         if kind == "sources" and n_sources < 2:
             continue
@@ -202,6 +199,46 @@ def score_order(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, li
             ratio = e / ov if ov > 0 else 0.0
             items.append((ratio, kind[:-1] if kind == "sources" else "entity", _item_name(it), e, ov, frac))
     items.sort(key=lambda x: (-x[0], x[1], x[2]))
+    return items
+
+
+def _window_finding(worst: dict, overall: dict[str, float], items: list, t: sk.DebtThresholds
+                    ) -> tuple[str | None, dict | None, str | None]:
+    """The worst window's summary part, its finding (None under LOW) and the source it names."""
+    shares = {str(k): float(v) for k, v in (worst.get("source_shares") or {}).items()}
+    tvd = float(worst["source_tvd"])
+    # the source most over-represented in that window
+    src = max(shares, key=lambda s: (shares[s] - overall.get(s, 0.0), s)) if shares else None
+    if src is None:
+        return None, None, None
+    label = sk.fraction_label(worst.get("fraction"))
+    part = f"first {label} of tokens is {sk.pct(shares[src])} '{src}' vs {sk.pct(overall.get(src, 0.0))} overall (TVD {tvd:.2f})"
+    score = sk.share_score(tvd, t.window_tvd)
+    conc = next((x for x in items if x[1] == "source" and x[2] == src), None)
+    merged = None
+    if conc is not None:
+        score = max(score, sk.ratio_score(conc[0], t.concentration))
+        merged = src
+    if score < sk.LOW:
+        return part, None, merged
+    msg = (f"first {label} of tokens is {sk.pct(shares[src])} '{src}' vs {sk.pct(overall.get(src, 0.0))} overall "
+           f"(source mix {tvd:.2f} total variation from the whole")
+    if conc is not None:
+        msg += f"; '{src}' is {sk.ratio_text(conc[0])}x concentrated in the first {sk.fraction_label(conc[5])}"
+    return part, sk.finding("order", score, msg + ")", src, value=tvd, threshold=t.window_tvd), merged
+
+
+def score_order(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, list[dict]]:
+    windows = [w for w in (sec.get("windows") or []) if isinstance(w, dict) and sk.number(w.get("source_tvd")) is not None]
+    criteria: list[sk.Criterion] = []
+    overall = _overall_shares(sec, report)
+    n_sources = len(overall)
+    worst_window = None
+    if windows and n_sources >= 2:
+        # the window furthest from the whole; ties go to the larger window (more tokens, more weight)
+        worst_window = max(windows, key=lambda w: (float(w["source_tvd"]), sk.number(w.get("fraction")) or 0.0))
+        criteria.append(sk.Criterion("max_source_tvd", float(worst_window["source_tvd"]), t.window_tvd, "share"))
+    items = _concentrations(sec, t, n_sources)
     examined = (n_sources >= 2 and bool(sec.get("sources"))) or bool(sec.get("entities"))
     if items:
         criteria.append(sk.Criterion("max_concentration", items[0][0], t.concentration, "ratio"))
@@ -209,31 +246,16 @@ def score_order(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, li
         criteria.append(sk.Criterion("max_concentration", 1.0, t.concentration, "ratio"))
     if not criteria:
         return sk.not_measured("no early windows with a source mix (one source only?) and no entities",
-                             {"window_tvd": t.window_tvd, "concentration": t.concentration}), []
+                               {"window_tvd": t.window_tvd, "concentration": t.concentration}), []
 
     findings: list[dict] = []
-    merged: set[str] = set()
     parts = []
+    merged: set[str] = set()
     if worst_window is not None:
-        shares = {str(k): float(v) for k, v in (worst_window.get("source_shares") or {}).items()}
-        tvd = float(worst_window["source_tvd"])
-        # the source most over-represented in that window
-        src = max(shares, key=lambda s: (shares[s] - overall.get(s, 0.0), s)) if shares else None
-        label = sk.fraction_label(worst_window.get("fraction"))
-        if src is not None:
-            parts.append(f"first {label} of tokens is {sk.pct(shares[src])} '{src}' vs {sk.pct(overall.get(src, 0.0))} "
-                         f"overall (TVD {tvd:.2f})")
-        score = sk.share_score(tvd, t.window_tvd)
-        conc = next((x for x in items if x[1] == "source" and x[2] == src), None)
-        if conc is not None:
-            score = max(score, sk.ratio_score(conc[0], t.concentration))
-            merged.add(src)
-        if src is not None and score >= sk.LOW:
-            msg = (f"first {label} of tokens is {sk.pct(shares[src])} '{src}' vs {sk.pct(overall.get(src, 0.0))} overall "
-                   f"(source mix {tvd:.2f} total variation from the whole")
-            if conc is not None:
-                msg += f"; '{src}' is {sk.ratio_text(conc[0])}x concentrated in the first {sk.fraction_label(conc[5])}"
-            findings.append(sk.finding("order", score, msg + ")", src, value=tvd, threshold=t.window_tvd))
+        part, found, src = _window_finding(worst_window, overall, items, t)
+        parts += [part] if part else []
+        findings += [found] if found else []
+        merged |= {src} if src else set()
     for ratio, kind, name, e, ov, frac in items:
         if len(findings) >= sk.MAX_FINDINGS_PER_DIMENSION:
             break
@@ -250,8 +272,7 @@ def score_order(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, li
     if items:
         r, kind, name, e, ov, frac = items[0]
         parts.append(f"most concentrated: {kind} '{name}' {sk.ratio_text(r)}x in the first {sk.fraction_label(frac)}")
-    dim = sk.dimension(criteria, "; ".join(parts) or "no early concentration")
-    return dim, findings
+    return sk.dimension(criteria, "; ".join(parts) or "no early concentration"), findings
 
 
 def _concentration_table(items: list[dict], name_keys: tuple[str, ...], label: str, keys: list) -> str:
