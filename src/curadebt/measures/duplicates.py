@@ -40,14 +40,15 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Iterator
 
 import numpy as np
 import xxhash
 
 from curadebt.core.measure import Measure
-from curadebt.measures.lsh import best_matches, gather_blocks, lsh_cluster_on
-from curadebt.measures.minhash import BUCKET_WINDOW, MinHasher, lsh_cluster
+from curadebt.measures.dupclusters import (KIND_EXACT, KIND_NAMES, KIND_NEAR, KIND_REPRESENTATIVE,  # noqa: F401
+                                          KIND_UNIQUE, ClusterAssignments, DuplicateCluster, cluster_state,
+                                          size_distribution)
+from curadebt.measures.minhash import BUCKET_WINDOW, MinHasher
 from curadebt.measures.ngramcount import ragged_gather
 from curadebt.corpus.batch import Batch
 from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
@@ -60,28 +61,11 @@ DEFAULT_BANDS = 32
 DEFAULT_SHINGLE_SIZE = 3
 DEFAULT_THRESHOLD = 0.5
 LARGEST_CLUSTERS = 10
-EXAMPLE_IDS = 5
-
-KIND_UNIQUE = 0          # in no cluster
-KIND_REPRESENTATIVE = 1  # kept: the lowest ordinal of its (exact and/or near) cluster
-KIND_EXACT = 2           # an exact copy of an earlier document (``exact_of``)
-KIND_NEAR = 3            # a near duplicate of an earlier document (``representative``)
-KIND_NAMES = ("unique", "representative", "exact", "near")
 
 
 # ---------------------------------------------------------------------------------------------
 # results
 # ---------------------------------------------------------------------------------------------
-
-@dataclass
-class DuplicateCluster:
-    kind: str                 # "exact" or "near"
-    size: int                 # exact: documents; near: distinct texts (exact copies are counted under exact)
-    representative: str       # id of the lowest-ordinal member
-    representative_ordinal: int
-    example_ids: list[str]    # up to 5 other members, in ordinal order
-    preview: str = ""         # the start of the representative's text (filled in by the audit's second pass)
-
 
 @dataclass
 class DuplicatesParams:
@@ -91,60 +75,6 @@ class DuplicatesParams:
     shingle_size: int
     threshold: float
     seed: int
-
-
-@dataclass
-class ClusterAssignments:
-    """Per-document cluster membership, in ordinal order (for the curate step; not in report.json).
-
-    ``representative[i]``: ordinal of the document kept for document i's cluster (its own ordinal
-    when it is unique or the representative); ``exact_of[i]``: ordinal of the first exact copy
-    of its text (its own when it is not an exact copy); ``kind[i]``: one of the ``KIND_*`` codes;
-    ``cluster[i]``: the cluster id (= the representative's ordinal), -1 for unique documents.
-    ``pairs`` are the verified near-duplicate pairs (ordinals, lower first) with their estimated
-    Jaccard in ``pair_similarity``; both are None when an engine found them (the pairs stay
-    spread over its workers). ``best_similarity[i]`` / ``best_partner[i]``: the highest estimated
-    Jaccard of a verified pair with document i and that pair's other ordinal (ties: the lowest),
-    NaN / -1 where there is none (the same on every engine).
-    An exact copy of a near duplicate has kind exact, ``exact_of`` its first copy, and
-    ``representative`` the near cluster's representative.
-    """
-
-    ordinals: np.ndarray
-    ids: list[str]
-    representative: np.ndarray
-    exact_of: np.ndarray
-    kind: np.ndarray
-    cluster: np.ndarray
-    pairs: np.ndarray | None = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))  # verified near pairs
-    pair_similarity: np.ndarray | None = field(default_factory=lambda: np.empty(0))            # their estimated Jaccard
-    best_similarity: np.ndarray | None = None   # per document (see above)
-    best_partner: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.ordinals)
-
-    def _row(self, ordinal: int) -> int:
-        i = int(np.searchsorted(self.ordinals, ordinal))
-        if i >= len(self.ordinals) or self.ordinals[i] != ordinal:
-            raise KeyError(ordinal)
-        return i
-
-    def lookup(self, ordinal: int) -> dict[str, Any]:
-        return self._record(self._row(ordinal))
-
-    def _record(self, i: int) -> dict[str, Any]:
-        return {"ordinal": int(self.ordinals[i]), "id": self.ids[i], "kind": KIND_NAMES[int(self.kind[i])],
-                "cluster": int(self.cluster[i]), "representative": int(self.representative[i]),
-                "exact_of": int(self.exact_of[i])}
-
-    def records(self) -> Iterator[dict[str, Any]]:
-        for i in range(len(self.ordinals)):
-            yield self._record(i)
-
-    def duplicates(self) -> np.ndarray:
-        """Ordinals of the documents a dedup step would drop (exact copies and near duplicates)."""
-        return self.ordinals[self.kind >= KIND_EXACT]
 
 
 @dataclass
@@ -286,155 +216,25 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
         return self.cluster(state)[1]
 
     def cluster(self, state: DuplicatesState, executor=None) -> tuple[DuplicatesResult, ClusterAssignments]:
+        """Exact groups and near components of everything the state holds (:mod:`dupclusters`)."""
         p = self.params
-        ordinals = np.concatenate(state.ordinals) if state.ordinals else np.empty(0, dtype=np.int64)
-        n = len(ordinals)
-        keys = np.concatenate(state.keys) if n else np.empty(0, dtype=np.uint64)
-        has = np.concatenate(state.has_shingles) if n else np.empty(0, dtype=bool)
-        ids_all = [i for chunk in state.ids for i in chunk]
-        order = np.lexsort((keys, ordinals))  # by ordinal (keys only break ties of malformed input)
-        ordinals, keys, has = ordinals[order], keys[order], has[order]
-        ids = [ids_all[i] for i in order]
-        rows = np.arange(n, dtype=np.int64)
-
-        # exact: the first row (lowest ordinal) with each key represents it
-        _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
-        exact_rep = first[inverse] if n else rows
-        is_copy = exact_rep != rows
-
-        # near: LSH over exact representatives that have shingles
-        cand = np.flatnonzero(~is_copy & has)
-        best_sim = np.full(n, np.nan)
-        best_partner = np.full(n, -1, dtype=np.int64)
-        pair_ords: np.ndarray | None = np.empty((0, 2), dtype=np.int64)
-        pair_sim: np.ndarray | None = np.empty(0)
-        if len(cand) >= 2 and executor is None:
-            if not all(isinstance(s, np.ndarray) for s in state.signatures):
-                raise RuntimeError("the signatures are in an engine's store (detached): finalize with "
-                                   "finalize_on(state, executor) of that engine")
-            sigs = self._signatures(state, order, cand)
-            lsh = lsh_cluster(sigs, p.bands, p.threshold, p.seed, self.bucket_window)
-            near_root_c = cand[lsh.roots]
-            n_candidates, n_verified = lsh.candidate_pairs, len(lsh.verified_pairs)
-            pair_ords, pair_sim = ordinals[cand[lsh.verified_pairs]], lsh.estimates
-            sim_c, partner_c = best_matches(len(cand), lsh.verified_pairs, lsh.estimates)
-        elif len(cand) >= 2:
-            blocks, starts = self._signature_blocks(executor, state, order, cand)
-            lsh = lsh_cluster_on(executor, blocks, starts, p.bands, p.threshold, p.seed, self.bucket_window)
-            executor.free(blocks)
-            near_root_c = cand[lsh.roots]
-            n_candidates, n_verified = lsh.candidate_pairs, lsh.verified_pairs
-            pair_ords = pair_sim = None  # not collected on one machine
-            sim_c, partner_c = lsh.best_similarity, lsh.best_partner
-        else:
-            near_root_c = cand
-            n_candidates = n_verified = 0
-        if len(cand) >= 2:
-            best_sim[cand] = sim_c
-            best_partner[cand] = np.where(partner_c >= 0, ordinals[cand[np.maximum(partner_c, 0)]], -1)
-        near_root = rows.copy()
-        near_root[cand] = near_root_c
-        comp_roots, comp_sizes = np.unique(near_root_c, return_counts=True)
-        near_multi = comp_roots[comp_sizes >= 2]
-        near_sizes = comp_sizes[comp_sizes >= 2]
-        in_near = np.zeros(n, dtype=bool)
-        in_near[cand] = np.isin(near_root_c, near_multi)
-
-        # per-document assignments
-        representative = near_root[exact_rep]
-        kind = np.full(n, KIND_UNIQUE, dtype=np.int8)
-        in_exact = counts[inverse] >= 2 if n else np.zeros(0, dtype=bool)
-        clustered = in_exact | in_near[exact_rep]
-        kind[clustered] = KIND_REPRESENTATIVE
-        kind[in_near & (near_root != rows)] = KIND_NEAR
-        kind[is_copy] = KIND_EXACT
-        cluster = np.where(clustered, ordinals[representative], -1)
-        assignments = ClusterAssignments(ordinals=ordinals, ids=ids, representative=ordinals[representative],
-                                         exact_of=ordinals[exact_rep], kind=kind, cluster=cluster,
-                                         pairs=pair_ords, pair_similarity=pair_sim,
-                                         best_similarity=best_sim, best_partner=best_partner)
-
-        # the report section
-        exact_sizes = counts[counts >= 2]
-        exact_docs = int(is_copy.sum())
-        near_docs = int(near_sizes.sum() - len(near_sizes))
-        dist = {"exact": _size_distribution(exact_sizes), "near": _size_distribution(near_sizes)}
-        largest = self._largest(ordinals, ids, first[counts >= 2], exact_sizes, exact_rep, is_copy,
-                                near_multi, near_sizes, near_root, in_near)
+        c = cluster_state(state, p.num_perm, p.bands, p.threshold, p.seed, self.bucket_window, self.largest, executor)
+        n = len(c.assignments)
         res = DuplicatesResult(
             documents=n,
-            exact_duplicate_documents=exact_docs,
-            exact_clusters=int(len(exact_sizes)),
-            near_duplicate_documents=near_docs,
-            near_clusters=int(len(near_sizes)),
-            duplicate_share=(exact_docs + near_docs) / n if n else 0.0,
-            cluster_size_distribution=dist,
-            largest_clusters=largest,
+            exact_duplicate_documents=c.exact_docs,
+            exact_clusters=int(len(c.exact_sizes)),
+            near_duplicate_documents=c.near_docs,
+            near_clusters=int(len(c.near_sizes)),
+            duplicate_share=(c.exact_docs + c.near_docs) / n if n else 0.0,
+            cluster_size_distribution={"exact": size_distribution(c.exact_sizes),
+                                       "near": size_distribution(c.near_sizes)},
+            largest_clusters=c.largest,
             params=DuplicatesParams(**vars(p)),
-            candidate_pairs=int(n_candidates),
-            verified_pairs=int(n_verified),
+            candidate_pairs=int(c.candidate_pairs),
+            verified_pairs=int(c.verified_pairs),
         )
-        return res, assignments
-
-    def _signature_blocks(self, executor, state: DuplicatesState, order: np.ndarray, cand: np.ndarray):
-        """Signature blocks of the candidate rows, gathered by the executor from the state's chunks
-        (arrays, or refs left in the engine's store by :meth:`detach`)."""
-        n = len(order)
-        cand_row = np.full(n, -1, dtype=np.int64)   # sorted row -> candidate row
-        cand_row[cand] = np.arange(len(cand), dtype=np.int64)
-        sorted_of = np.empty(n, dtype=np.int64)     # concatenation position -> sorted row
-        sorted_of[order] = np.arange(n, dtype=np.int64)
-        bounds = np.concatenate([[0], np.cumsum([len(o) for o in state.ordinals])]).astype(np.int64)
-        chunk_rows = [cand_row[sorted_of[bounds[c]:bounds[c + 1]]] for c in range(len(state.ordinals))]
-        return gather_blocks(executor, state.signatures, chunk_rows, len(cand), self.params.num_perm)
-
-    @staticmethod
-    def _signatures(state: DuplicatesState, order: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Signatures of the given sorted rows, without concatenating every chunk first."""
-        src = order[rows]  # positions in concatenation order
-        sizes = np.array([len(o) for o in state.ordinals], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        chunk = np.searchsorted(starts, src, side="right") - 1
-        out = np.empty((len(rows), state.signatures[0].shape[1]), dtype=np.uint32)
-        for c in np.unique(chunk):
-            sel = np.flatnonzero(chunk == c)
-            out[sel] = state.signatures[c][src[sel] - starts[c]]
-        return out
-
-    def _largest(self, ordinals, ids, exact_first, exact_sizes, exact_rep, is_copy,
-                 near_multi, near_sizes, near_root, in_near) -> list[DuplicateCluster]:
-        k = self.largest
-        if k <= 0:
-            return []
-        # (-size, kind, representative ordinal) picks the top k without materialising every cluster
-        cands = [(-int(s), "exact", int(r)) for s, r in _top(exact_sizes, exact_first, k)]
-        cands += [(-int(s), "near", int(r)) for s, r in _top(near_sizes, near_multi, k)]
-        cands.sort(key=lambda t: (t[0], ordinals[t[2]], t[1]))
-        out = []
-        for neg, kind, root in cands[:k]:
-            if kind == "exact":
-                members = np.flatnonzero(is_copy & (exact_rep == root))
-            else:
-                members = np.flatnonzero(in_near & (near_root == root) & (np.arange(len(ordinals)) != root))
-            out.append(DuplicateCluster(kind=kind, size=-neg, representative=ids[root],
-                                        representative_ordinal=int(ordinals[root]),
-                                        example_ids=[ids[i] for i in members[:EXAMPLE_IDS]]))
-        return out
-
-
-def _top(sizes: np.ndarray, roots: np.ndarray, k: int):
-    """The k largest (size, root) pairs, ties by lower root row."""
-    if len(sizes) == 0:
-        return []
-    idx = np.lexsort((roots, -sizes))[:k]
-    return list(zip(sizes[idx].tolist(), roots[idx].tolist()))
-
-
-def _size_distribution(sizes: np.ndarray) -> dict[str, int]:
-    if len(sizes) == 0:
-        return {}
-    u, c = np.unique(sizes, return_counts=True)
-    return {str(int(s)): int(n) for s, n in zip(u, c)}
+        return res, c.assignments
 
 
 def find_duplicates(texts, ids=None, **params) -> DuplicatesResult:
