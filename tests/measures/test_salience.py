@@ -198,7 +198,7 @@ def test_real_corpus_counts_match_brute_force(shared_data):
 
 def test_capitalised_words_from_spans_equal_the_token_filter():
     """The default filter read off the batch's byte spans keeps exactly the tokens is_capitalised keeps."""
-    from curadebt.measures.salience import capitalised_words, is_capitalised
+    from curadebt.text.capitalised import capitalised_words, is_capitalised
     from curadebt.text.tokenize import word_tokenize
     from curadebt.text.wordhash import word_spans_hashed
 

@@ -32,7 +32,7 @@ import xxhash
 from curadebt.core.measure import Measure
 from curadebt.corpus.batch import Batch
 from curadebt.measures.ngramcount import ragged_gather
-from curadebt.measures.salience import capitalised_tokens, entity_pairs, is_capitalised
+from curadebt.text.capitalised import capitalised_tokens, entity_pairs, is_capitalised
 from curadebt.text.wordhash import WordSpans, xxh3_64
 
 CONTEXT_K = 24

@@ -92,13 +92,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
 
 from curadebt.core.measure import Measure, top_items
 from curadebt.corpus.batch import Batch
 from curadebt.text.entities import EntityExtractor, get_extractor
 from curadebt.text.tokenize import WORD_RE
-from curadebt.text.wordhash import WordSpans
+from curadebt.text.capitalised import capitalised_words, entity_pairs, is_capitalised
 from curadebt.measures import scorekit as sk
 from curadebt.measures.registry import MeasureSpec, register
 from curadebt.report import htmlkit as hk, plots
@@ -108,32 +107,6 @@ DEFAULT_Z_CUTOFF = 3.5
 #: Floor of the MAD of log(mentions): one doubling.
 MAD_FLOOR = math.log(2)
 _MAD_SCALE = 0.6745
-
-
-def is_capitalised(token: str) -> bool:
-    """Default token filter: the word starts with an upper-case letter."""
-    return bool(token) and token[0].isupper()
-
-
-def capitalised_tokens(words: WordSpans) -> tuple[np.ndarray, list[str]]:
-    """The word tokens that pass :func:`is_capitalised`, in order, from a batch's word spans, as
-    (token indices, strings): only tokens whose first byte is an ASCII capital or starts a non-ASCII
-    character are decoded (about one token in ten in English), and the latter are tested with
-    ``str.isupper`` as the filter does."""
-    data = words.data
-    first = np.frombuffer(data, dtype=np.uint8)[words.starts] if len(words.starts) else np.empty(0, np.uint8)
-    cand = np.flatnonzero(((first >= 65) & (first <= 90)) | (first >= 0x80))
-    decoded = [data[s:s + n].decode("utf-8", "surrogatepass")
-               for s, n in zip(words.starts[cand].tolist(), words.lengths[cand].tolist())]
-    keep = [i for i, w in enumerate(decoded) if w[0].isupper()]
-    if len(keep) == len(decoded):
-        return cand, decoded
-    return cand[np.asarray(keep, dtype=np.int64)], [decoded[i] for i in keep]
-
-
-def capitalised_words(words: WordSpans) -> list[str]:
-    """The strings of :func:`capitalised_tokens`."""
-    return capitalised_tokens(words)[1]
 
 
 @dataclass
@@ -227,16 +200,6 @@ def robust_z(values: list[float], mad_floor: float = MAD_FLOOR) -> list[float]:
     if mad <= 0:
         return [0.0 for _ in values]
     return [_MAD_SCALE * (v - med) / mad for v in values]
-
-
-#: lower-case words inside a span that are skipped when pairing ("God of Israel": God -> Israel)
-PARTICLES = frozenset("of de da van von del la le bin al".split())
-
-
-def entity_pairs(entity: str) -> list[tuple[str, str]]:
-    """(word, next word) for the capitalised words of an entity span, particles skipped."""
-    words = [w for w in entity.split() if w not in PARTICLES]
-    return list(zip(words, words[1:]))
 
 
 class SalienceMeasure(Measure[SalienceState, SalienceResult]):
