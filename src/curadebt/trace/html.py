@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Iterable
 
-from curadebt.trace.index import DocHit, Span, SpansResult
+from curadebt.trace.results import DocHit, Span, SpansResult
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
@@ -27,9 +26,10 @@ import numpy as np
 
 from curadebt.core.errors import EXIT_INPUT, CuradebtError
 from curadebt.trace.build import FORMAT, FORMAT_VERSION
+from curadebt.trace.results import DocHit, DocumentsResult, NextToken, NextTokens, Span, SpansResult
+from curadebt.trace.shard import Shard
 from curadebt.trace.vocab import IdTokenizer, load_id_tokenizer
 
-K_PROBES = 64
 # Maximal spans whose span unigram probability is above this are dropped as "too likely to be a
 # coincidence" (see docs/trace.md): 1e-10 is roughly five everyday words in a row.
 DEFAULT_MAX_UNIGRAM_PROB = 1e-10
@@ -42,221 +42,6 @@ class IndexError_(CuradebtError):
     """The folder is not a readable curadebt token index."""
 
     exit_code = EXIT_INPUT
-
-
-# --------------------------------------------------------------------------------------------
-# one shard
-
-
-class Shard:
-    def __init__(self, folder: Path, meta: dict):
-        self.folder = folder
-        self.meta = meta
-        self.n = int(meta["n_tokens"])
-        self.n_docs = int(meta["n_docs"])
-        self.doc_base = int(meta["doc_base"])
-        self.sep = int(meta["separator"])
-        self.sources = list(meta.get("sources", []))
-        self.tokens = np.memmap(folder / "tokens.bin", dtype=np.dtype(meta["dtype"]), mode="r", shape=(self.n,)).view(np.ndarray)
-        self.sa = np.memmap(folder / "sa.bin", dtype=np.dtype(meta["sa_dtype"]), mode="r", shape=(self.n,)).view(np.ndarray)
-        self.doc_starts = np.load(folder / "doc_starts.npy", mmap_mode="r")
-        self._doc_id_off = np.load(folder / "doc_ids.npy", mmap_mode="r")
-        self._doc_id_blob = np.memmap(folder / "doc_ids.bin", dtype=np.uint8, mode="r") if self._doc_id_off[-1] > 0 else np.zeros(0, np.uint8)
-        self._sources = np.load(folder / "sources.npy", mmap_mode="r")
-        self.has_text = bool(meta.get("text")) and (folder / "text.bin").exists()
-        if self.has_text:
-            self._text_off = np.load(folder / "text.npy", mmap_mode="r")
-            self._text_blob = np.memmap(folder / "text.bin", dtype=np.uint8, mode="r") if self._text_off[-1] > 0 else np.zeros(0, np.uint8)
-        self._ar = np.arange(0, 1, dtype=np.int64)
-
-    # -- comparisons -------------------------------------------------------------------------
-
-    def _arange(self, m: int) -> np.ndarray:
-        if len(self._ar) < m:
-            self._ar = np.arange(max(m, 2 * len(self._ar)), dtype=np.int64)
-        return self._ar[:m]
-
-    def _cmp(self, probes: np.ndarray, q: np.ndarray, depth: int) -> np.ndarray:
-        """Sign of (suffix at SA[probes], skipping ``depth`` tokens, truncated to len(q)) - q."""
-        m = len(q)
-        idx = self.sa[probes].astype(np.int64)
-        if depth:
-            idx += depth
-        idx = idx[:, None] + self._arange(m)
-        np.minimum(idx, self.n - 1, out=idx)  # past the end: the final separator (> every token)
-        win = self.tokens[idx]
-        ne = win != q
-        first = ne.argmax(axis=1)
-        rows = np.arange(len(probes))
-        diff = ne[rows, first]
-        gt = win[rows, first] > q[first]
-        return np.where(diff, np.where(gt, 1, -1), 0)
-
-    def _bound(self, q: np.ndarray, lo: int, hi: int, depth: int, strict: bool) -> int:
-        """First i in [lo, hi) whose cmp is > 0 (strict) or >= 0; hi when none."""
-        K = K_PROBES
-        while hi - lo > K:
-            probes = lo + (np.arange(1, K + 1, dtype=np.int64) * (hi - lo)) // (K + 1)
-            c = self._cmp(probes, q, depth)
-            t = c > 0 if strict else c >= 0
-            f = int(t.argmax()) if t.any() else K
-            if f == K:
-                lo = int(probes[-1]) + 1
-            else:
-                hi = int(probes[f])
-                if f > 0:
-                    lo = int(probes[f - 1]) + 1
-        if hi <= lo:
-            return lo
-        c = self._cmp(np.arange(lo, hi, dtype=np.int64), q, depth)
-        return lo + int(np.count_nonzero(c <= 0 if strict else c < 0))
-
-    def range(self, q: np.ndarray, lo: int = 0, hi: int | None = None, depth: int = 0) -> tuple[int, int]:
-        """SA interval [a, b) of the suffixes in [lo, hi) whose tokens depth..depth+len(q) equal q.
-
-        Within [lo, hi) all suffixes must already share their first ``depth`` tokens.
-        """
-        hi = self.n if hi is None else hi
-        if len(q) == 0:
-            return lo, hi
-        K = K_PROBES
-        while hi - lo > K:
-            probes = lo + (np.arange(1, K + 1, dtype=np.int64) * (hi - lo)) // (K + 1)
-            c = self._cmp(probes, q, depth)
-            a = int(np.count_nonzero(c < 0))  # probes are sorted: c is non-decreasing
-            b = int(np.count_nonzero(c <= 0))
-            if a == b:  # no probe equals q: both ends lie in the same gap
-                new_lo = int(probes[a - 1]) + 1 if a > 0 else lo
-                hi = int(probes[a]) if a < K else hi
-                lo = new_lo
-                continue
-            left = self._bound(q, int(probes[a - 1]) + 1 if a > 0 else lo, int(probes[a]), depth, strict=False)
-            right = self._bound(q, int(probes[b - 1]) + 1, int(probes[b]) if b < K else hi, depth, strict=True)
-            return left, right
-        if hi <= lo:
-            return lo, lo
-        c = self._cmp(np.arange(lo, hi, dtype=np.int64), q, depth)
-        return lo + int(np.count_nonzero(c < 0)), lo + int(np.count_nonzero(c <= 0))
-
-    def safe_range(self, q: np.ndarray, lo: int = 0, hi: int | None = None, depth: int = 0) -> tuple[int, int]:
-        """:meth:`range`, empty when q holds an id this shard cannot hold (>= its separator)."""
-        if len(q) and int(q.max()) >= self.sep:
-            return lo, lo
-        return self.range(q, lo, hi, depth)
-
-    # -- documents ---------------------------------------------------------------------------
-
-    def doc_of(self, positions: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.doc_starts, positions, side="right") - 1
-
-    def doc_id(self, local: int) -> str:
-        a, b = int(self._doc_id_off[local]), int(self._doc_id_off[local + 1])
-        return bytes(self._doc_id_blob[a:b]).decode("utf-8", "surrogatepass")
-
-    def doc_source(self, local: int) -> str | None:
-        code = int(self._sources[local])
-        return None if code < 0 else self.sources[code]
-
-    def doc_text(self, local: int) -> str | None:
-        if not self.has_text:
-            return None
-        a, b = int(self._text_off[local]), int(self._text_off[local + 1])
-        return bytes(self._text_blob[a:b]).decode("utf-8", "surrogatepass")
-
-    def doc_tokens(self, local: int) -> np.ndarray:
-        return np.asarray(self.tokens[int(self.doc_starts[local]):int(self.doc_starts[local + 1]) - 1], dtype=np.int64)
-
-
-# --------------------------------------------------------------------------------------------
-# results
-
-
-@dataclass
-class DocHit:
-    index: int  # global document number (reading order)
-    id: str
-    source: str | None
-    count: int  # occurrences of the query in this document
-    position: int  # token offset of the first occurrence within the document
-    snippet: str
-    match_start: int  # the first occurrence inside ``snippet`` (character offsets)
-    match_end: int
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class DocumentsResult:
-    query: list[int]
-    count: int
-    n_documents: int
-    documents: list[DocHit]
-
-    def to_json(self) -> dict:
-        return {"query": self.query, "count": self.count, "n_documents": self.n_documents,
-                "documents": [d.to_json() for d in self.documents]}
-
-
-@dataclass
-class NextToken:
-    id: int
-    token: str
-    count: int
-    prob: float
-
-
-@dataclass
-class NextTokens:
-    context: list[int]
-    count: int  # occurrences of the context
-    end_of_document: int  # occurrences followed by the end of their document
-    candidates: list[NextToken]
-
-    def to_json(self) -> dict:
-        return {"context": self.context, "count": self.count, "end_of_document": self.end_of_document,
-                "candidates": [asdict(c) for c in self.candidates]}
-
-    def as_dict(self) -> dict[int, int]:
-        return {c.id: c.count for c in self.candidates}
-
-
-@dataclass
-class Span:
-    start: int  # token positions in the traced text, end exclusive
-    end: int
-    char_start: int
-    char_end: int
-    text: str
-    count: int
-    n_documents: int
-    log10_unigram_prob: float
-    documents: list[DocHit] = field(default_factory=list)
-    in_prompt: bool = False
-    reason: str | None = None  # why a span was filtered out (None for kept spans)
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start
-
-    def to_json(self) -> dict:
-        d = asdict(self)
-        d["length"] = self.length
-        d["documents"] = [x.to_json() for x in self.documents]
-        return d
-
-
-@dataclass
-class SpansResult:
-    text: str
-    n_tokens: int
-    params: dict
-    spans: list[Span]  # kept: maximal, long enough, unlikely enough
-    filtered: list[Span]  # maximal spans dropped by a filter, with the reason (so thresholds can move later)
-
-    def to_json(self) -> dict:
-        return {"text": self.text, "n_tokens": self.n_tokens, "params": self.params,
-                "spans": [s.to_json() for s in self.spans], "filtered": [s.to_json() for s in self.filtered]}
 
 
 # --------------------------------------------------------------------------------------------
