@@ -256,7 +256,7 @@ def test_smoke_salience_runs_and_reports_every_metric():
 def test_outputs_get_ordinary_permissions(tmp_path):
     import os
 
-    from curadebt.lab.scratch_io import write_json
+    from curadebt.lab.io import write_json
 
     p = write_json(tmp_path / "x.json", {"a": float("nan"), "b": (1, 2)})
     umask = os.umask(0)

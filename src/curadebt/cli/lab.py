@@ -83,7 +83,7 @@ def overwrite(
     Example: curadebt lab overwrite --model smollm2-135m --subject France --old Paris --new Barcelona
     """
     from curadebt.lab.models import ModelNotAvailable, load_model, resolve_model
-    from curadebt.lab.overwrite import OverwriteConfig, run_overwrite
+    from curadebt.lab.overwrite import EXPERIMENT, OverwriteConfig, OverwriteJob
     from curadebt.lab import results as R
 
     if ci not in ("t", "bootstrap"):
@@ -113,10 +113,11 @@ def overwrite(
     console.print(f"loaded {lm.name} ({lm.n_params() / 1e6:.0f}M parameters) in {lm.load_seconds:.0f} s; "
                   f"{len(facts)} fact(s), {len(cfg.ratios)} ratios x {len(cfg.seeds)} seeds x {n_groups} group(s) = "
                   f"{len(cfg.ratios) * len(cfg.seeds) * n_groups} fine-tuning runs of {steps} steps")
-    result = run_overwrite(lm, facts, cfg, progress=None if quiet else (lambda msg: console.log(msg)), skipped=skipped)
+    job = OverwriteJob(lm, facts, cfg, skipped)
+    result = EXPERIMENT(job, out_dir, None if quiet else (lambda msg: console.log(msg)))
     _attach_data_odds(result, facts, corpus, report, probes_report)
-    result.timing["wall_seconds"] = time.perf_counter() - t0
-    paths = R.write_all(result, out_dir, plot=plot, audit_report=report)
+    result.timing["wall_seconds"] = time.perf_counter() - t0  # with the model's loading
+    paths = EXPERIMENT.write(result, out_dir, plot=plot, audit_report=report)
     console.print(R.rich_table(result))
     for line in R.summary_lines(result):
         console.print(line)

@@ -4,7 +4,6 @@ by :func:`register`)."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -49,14 +48,6 @@ def _setup(threads: int) -> None:
     set_threads(threads)
 
 
-def _cpu_seconds() -> float:
-    """CPU seconds of this process so far (user + system): the cost on quiet cores, whatever the load."""
-    import resource
-
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
-
-
 def _logger(quiet: bool):
     return (lambda m: None) if quiet else (lambda m: console.log(m))
 
@@ -87,8 +78,7 @@ def inertia(
 
     Example: curadebt lab inertia --seeds 5 --out lab-out/inertia
     """
-    from curadebt.lab import scratch_report as SR
-    from curadebt.lab.inertia import InertiaConfig, run_inertia
+    from curadebt.lab.inertia import EXPERIMENT, InertiaConfig
     from curadebt.lab.scratch import ScratchError, TrainConfig
     from curadebt.worlds.facts import WorldConfig, WorldError
 
@@ -102,35 +92,17 @@ def inertia(
             train=TrainConfig(batch_size=batch_size, lr=pretrain_lr), save_checkpoints=checkpoints).validate()
     except (ValueError, WorldError, ScratchError) as e:
         raise typer.BadParameter(str(e))
-    t0 = time.perf_counter()
-    result = run_inertia(cfg, out, log=_logger(quiet))
-    result["timing"]["wall_seconds"] = time.perf_counter() - t0
-    result["timing"]["cpu_seconds"] = _cpu_seconds()
-    SR.write_result(result, out, "inertia")
-    md = SR.inertia_markdown(result)
-    from curadebt.lab.scratch_io import atomic_write
-
-    atomic_write(out / "inertia.md", md)
-    SR.inertia_plot(result, out / "inertia.png")
-    atomic_write(out / "inertia.html", SR.html_page("Inertia: cost of correcting a fact against its exposure", md,
-                                                    out / "inertia.png"))
-    console.print(md)
-    console.print(f"wrote {out}/inertia.json, inertia.md, inertia.png, inertia.html "
-                  f"({result['timing']['wall_seconds']:.0f} s wall, {result['timing']['cpu_seconds']:.0f} s CPU)")
+    _finish(EXPERIMENT, cfg, out, quiet)
 
 
-def _finish(result: dict, out: Path, name: str, title: str, md: str, plot) -> None:
-    from curadebt.lab import scratch_report as SR
-    from curadebt.lab.scratch_io import atomic_write
-
-    result.setdefault("timing", {})["cpu_seconds"] = _cpu_seconds()
-    SR.write_result(result, out, name)
-    atomic_write(out / f"{name}.md", md)
-    plot(result, out / f"{name}.png")
-    atomic_write(out / f"{name}.html", SR.html_page(title, md, out / f"{name}.png"))
-    console.print(md)
-    console.print(f"wrote {out}/{name}.json, {name}.md, {name}.png, {name}.html "
-                  f"({result['timing'].get('wall_seconds', 0):.0f} s wall, {result['timing']['cpu_seconds']:.0f} s CPU)")
+def _finish(experiment, cfg, out: Path, quiet: bool) -> None:
+    """Run an experiment and write its files (:class:`curadebt.lab.experiment.Experiment`)."""
+    result = experiment(cfg, out, _logger(quiet))
+    paths = experiment.write(result, out)
+    console.print(paths["markdown"].read_text(encoding="utf-8"))
+    t = result["timing"]
+    console.print(f"wrote {out}/" + ", ".join(p.name for k, p in paths.items() if k != "timing")
+                  + f" ({t.get('wall_seconds', 0):.0f} s wall, {t['cpu_seconds']:.0f} s CPU)")
 
 
 def salience(
@@ -149,8 +121,7 @@ def salience(
 
     Example: curadebt lab salience --ms 1,10,100 --seeds 5
     """
-    from curadebt.lab import scratch_report as SR
-    from curadebt.lab.salience import SalienceConfig, run_salience
+    from curadebt.lab.salience import EXPERIMENT, SalienceConfig
     from curadebt.lab.scratch import ScratchError, TrainConfig
     from curadebt.worlds.facts import WorldConfig, WorldError
 
@@ -162,9 +133,7 @@ def salience(
                              train=TrainConfig(size=size, batch_size=batch_size)).validate()
     except (ValueError, WorldError, ScratchError) as e:
         raise typer.BadParameter(str(e))
-    result = run_salience(cfg, log=_logger(quiet))
-    _finish(result, out, "salience", "Salience: an over-represented entity's first name", SR.salience_markdown(result),
-            SR.salience_plot)
+    _finish(EXPERIMENT, cfg, out, quiet)
 
 
 
@@ -184,8 +153,7 @@ def curate_vs_correct(
 
     Example: curadebt lab curate-vs-correct --seeds 5
     """
-    from curadebt.lab import scratch_report as SR
-    from curadebt.lab.curate_vs_correct import CvcConfig, run_cvc
+    from curadebt.lab.curate_vs_correct import EXPERIMENT, CvcConfig
     from curadebt.lab.scratch import ScratchError, TrainConfig
     from curadebt.worlds.facts import WorldConfig, WorldError
 
@@ -196,8 +164,7 @@ def curate_vs_correct(
                         train=TrainConfig(size=size, batch_size=batch_size)).validate()
     except (ValueError, WorldError, ScratchError) as e:
         raise typer.BadParameter(str(e))
-    result = run_cvc(cfg, out / "work", log=_logger(quiet))
-    _finish(result, out, "curate_vs_correct", "Curate first vs fix later", SR.cvc_markdown(result), SR.cvc_plot)
+    _finish(EXPERIMENT, cfg, out, quiet)
 
 
 
@@ -219,7 +186,7 @@ def cost(
     Example: curadebt lab cost --inertia lab-out/inertia/inertia.json --exposures 1024x10,64x100
     """
     from curadebt.lab import cost as C
-    from curadebt.lab.scratch_io import atomic_write, write_json
+    from curadebt.lab.io import atomic_write, write_json
 
     if prompts not in ("train", "heldout"):
         raise typer.BadParameter("--prompts must be train or heldout")

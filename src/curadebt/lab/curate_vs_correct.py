@@ -32,6 +32,8 @@ from curadebt.lab.fact_eval import choice_accuracy
 from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, flops, make_optimizer, mean_nll, pack,
                                   fit, steps_per_epoch, train, train_tokenizer)
 from curadebt.worlds.facts import EVAL_TEMPLATES, TRAIN_TEMPLATES, World, WorldConfig, fact_statement, generate
+from curadebt.lab import scratch_report as SR
+from curadebt.lab.experiment import Experiment
 
 ARMS = ("raw", "curated", "raw+fix")
 
@@ -223,3 +225,8 @@ def run_cvc(cfg: CvcConfig, workdir: Path, log: Callable[[str], None] = lambda m
     timing = {"seconds_per_seed": [r.pop("seconds") for r in runs], "wall_seconds": time.perf_counter() - t0}
     return {"experiment": "curate_vs_correct", "config": cfg.to_dict(), "runs": runs, "summary": summarize(runs, cfg),
             "timing": timing}
+
+
+EXPERIMENT = Experiment(name="curate_vs_correct", title="Curate first vs fix later", config=CvcConfig,
+                        run=lambda cfg, out, log: run_cvc(cfg, Path(out) / "work", log=log),
+                        markdown=SR.cvc_markdown, plot=SR.cvc_plot)

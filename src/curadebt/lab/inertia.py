@@ -36,6 +36,8 @@ from curadebt.lab.fact_eval import PROMPT_SETS, pair_scores
 from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, make_optimizer, pack,
                                   fit, steps_per_epoch, train, train_tokenizer)
 from curadebt.worlds.facts import TRAIN_TEMPLATES, Fact, World, WorldConfig, fact_statement, generate
+from curadebt.lab import scratch_report as SR
+from curadebt.lab.experiment import Experiment
 
 DOSE_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 
@@ -295,3 +297,7 @@ def run_inertia(cfg: InertiaConfig, out: Path | None = None, log: Callable[[str]
     timing = {"seconds_per_run": [r.pop("seconds") for r in runs]}
     return {"experiment": "inertia", "config": cfg.to_dict(), "runs": runs, "summary": summarize(runs, cfg),
             "timing": timing}
+
+
+EXPERIMENT = Experiment(name="inertia", title="Inertia: cost of correcting a fact against its exposure",
+                        config=InertiaConfig, run=run_inertia, markdown=SR.inertia_markdown, plot=SR.inertia_plot)

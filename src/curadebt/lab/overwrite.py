@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from curadebt.lab import metrics as M
+from curadebt.lab.experiment import Experiment
 from curadebt.lab.facts import Fact, check_held_out
 
 DEFAULT_RATIOS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -442,3 +443,31 @@ def _ci_note(cfg: OverwriteConfig) -> str:
         how = f"{pct} percentile bootstrap (2000 resamples) over (seed, fact) units"
     return (how + "; overall score: bootstrap of the harmonic mean of the column means; "
             "perplexity change: over runs (seed x fact group)")
+
+
+@dataclass
+class OverwriteJob:
+    """What one overwrite experiment runs on: a loaded model, the facts, the protocol's settings."""
+
+    lm: Any
+    facts: Sequence[Fact]
+    config: OverwriteConfig = field(default_factory=OverwriteConfig)
+    skipped: Sequence[dict] = ()
+
+
+def _markdown(result: OverwriteResult) -> str:
+    from curadebt.lab.results import markdown_table
+
+    return markdown_table(result)
+
+
+def _write_all(result: OverwriteResult, out: Path, **options) -> dict[str, Path]:
+    from curadebt.lab.results import write_all
+
+    return write_all(result, out, **options)
+
+
+EXPERIMENT = Experiment(
+    name="overwrite", title="Overwriting a fact the model knows", config=OverwriteJob,
+    run=lambda job, out, log: run_overwrite(job.lm, job.facts, job.config, progress=log, skipped=job.skipped),
+    markdown=_markdown, writer=_write_all)

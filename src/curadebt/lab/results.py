@@ -9,8 +9,8 @@ import math
 from pathlib import Path
 
 from curadebt.lab.overwrite import UNIT_METRICS, OverwriteResult
-from curadebt.lab.scratch_io import atomic_write as _atomic_write
-from curadebt.lab.scratch_io import clean as _clean
+from curadebt.lab.io import atomic_write as _atomic_write
+from curadebt.lab.io import clean as _clean
 
 def _as_dict(result: OverwriteResult | dict) -> dict:
     return result.to_dict() if isinstance(result, OverwriteResult) else result

@@ -29,7 +29,9 @@ import numpy as np
 from curadebt.lab import metrics
 from curadebt.lab.scratch import ScratchLM, TrainConfig, encode, pack, score, steps_per_epoch, train, train_tokenizer
 from curadebt.worlds.facts import (FIRST_NAMES, NAME_SLOT_PROMPTS, NEW_CITIES, STAR, SURNAME_CONTEXTS, WorldConfig,
-                                generate)
+                                   generate)
+from curadebt.lab import scratch_report as SR
+from curadebt.lab.experiment import Experiment
 
 METRICS = ("p_tom", "tom_share", "entropy", "kl_vs_balanced", "p_cruise", "cruise_wins")
 
@@ -176,3 +178,8 @@ def run_salience(cfg: SalienceConfig, log: Callable[[str], None] = lambda m: Non
             "uniform_first_name_share": 1 / len(FIRST_NAMES),
             "uniform_entropy_bits": math.log2(len(FIRST_NAMES)),
             "timing": {"wall_seconds": time.perf_counter() - t0}}
+
+
+EXPERIMENT = Experiment(name="salience", title="Salience: an over-represented entity's first name",
+                        config=SalienceConfig, run=lambda cfg, out, log: run_salience(cfg, log=log),
+                        markdown=SR.salience_markdown, plot=SR.salience_plot)

@@ -146,7 +146,7 @@ class ScratchLM:
     def save(self, path: str | Path) -> Path:
         import torch
 
-        from curadebt.lab.scratch_io import atomic_write
+        from curadebt.lab.io import atomic_write
 
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from curadebt.lab.scratch_io import save_figure, write_json
+from curadebt.lab.io import save_figure, write_json
 
 
 def _fmt_ci(ci: dict[str, Any], digits: int = 2) -> str:

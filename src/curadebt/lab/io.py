@@ -1,4 +1,5 @@
-"""Atomic files and strict JSON for the lab experiments (overwrite and from-scratch)."""
+"""The lab's IO, shared by every experiment (pretrained and from scratch): atomic files, strict JSON
+(NaN as null), reproducible PNGs."""
 from __future__ import annotations
 
 import json
