@@ -227,6 +227,30 @@ def test_cli_bad_input_is_a_clear_error(tmp_path):
         assert runner.invoke(app, ["lab", cmd, "--help"]).exit_code == 0
 
 
+def test_lab_settings_come_from_a_config_file_and_flags(tmp_path):
+    """The experiments' options are their config dataclasses' fields: a --config file reaches the
+    config (its bad value is reported like a flag's), a typed flag wins over it, lists are spelt
+    with commas on the command line."""
+    from typer.testing import CliRunner
+
+    from curadebt.cli import app
+
+    runner = CliRunner()
+    cfg = tmp_path / "inertia.yaml"
+    cfg.write_text("world: {tiers: [0, 4]}\nmax_counter: 8\n")
+    res = runner.invoke(app, ["lab", "inertia", "--config", str(cfg), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "tiers must be >= 1" in res.output
+    res = runner.invoke(app, ["lab", "inertia", "--config", str(cfg), "--tiers", "2,16", "--depths", "2",
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "depths must be in (0, 1]" in res.output, "the flag's tiers passed, depths did not"
+    res = runner.invoke(app, ["lab", "salience", "--ms", "1,ten", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--ms takes int values" in res.output
+    cfg.write_text("tiers: [1]\nflavour: mild\n")
+    res = runner.invoke(app, ["lab", "curate-vs-correct", "--config", str(cfg), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "flavour" in res.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_html_page_escapes_and_is_self_contained(tmp_path):
     from curadebt.lab.scratch_report import html_page
 

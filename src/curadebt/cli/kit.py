@@ -11,6 +11,8 @@ import dataclasses
 import functools
 import inspect
 import os
+import re
+import sys
 import traceback
 import types
 import typing
@@ -56,6 +58,9 @@ class HandledGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):  # exits and usage errors: Typer shows them
             raise
+        except BrokenPipeError:  # the reader went away (`curadebt ... | head`): stop quietly
+            sys.stdout = open(os.devnull, "w")
+            raise typer.Exit(1) from None
         except (Exception, KeyboardInterrupt) as e:
             raise typer.Exit(report_error(e)) from None
 
@@ -66,24 +71,53 @@ CONFIG_HELP = ("YAML/JSON file of settings (the option names with underscores: '
                "flags typed on the command line override it.")
 
 
-def _cli_type(tp: Any) -> Any:
-    """A type Typer understands for a config field's annotation (``X | None`` -> ``Optional[X]``)."""
+def _optional_inner(tp: Any) -> Any:
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
-        return Optional[args[0]]
+        return args[0]
     return tp
 
 
-def config_options(*classes: type, skip: tuple[str, ...] = ()) -> Callable:
+def _tuple_item(tp: Any) -> Any:
+    """The item type of ``tuple[T, ...]`` (a list of values spelt "1,4,16" on the command line), else None."""
+    tp = _optional_inner(tp)
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return args[0]
+    return None
+
+
+def _cli_type(tp: Any) -> Any:
+    """A type Typer understands for a config field's annotation (``X | None`` -> ``Optional[X]``)."""
+    if _tuple_item(tp) is not None:
+        return Optional[str]
+    inner = _optional_inner(tp)
+    return Optional[inner] if inner is not tp else tp
+
+
+def _parse_items(text: Any, item: type, flag: str) -> tuple:
+    if not isinstance(text, str):  # from a config file: a list already
+        return tuple(item(x) for x in (text or ()))
+    try:
+        return tuple(item(x) for x in re.split(r"[,\s]+", text.strip()) if x)
+    except ValueError:
+        raise typer.BadParameter(f"{flag} takes {item.__name__} values separated by commas, got {text!r}") from None
+
+
+def config_options(*classes: type, skip: tuple[str, ...] = (), flags: dict[str, str] | None = None) -> Callable:
     """Decorator for a Typer command: one option per field of the config dataclasses (nested configs
     flattened, help from the field), plus ``--config FILE``. The command receives the built configs
     as keyword ``config`` (one class) or ``configs`` (a tuple, in the order given).
 
     Precedence: the dataclass default, then the ``--config`` file, then a flag typed on the command
-    line. Fields in ``skip`` stay out of the CLI (the command sets them itself)."""
-    fields: list[tuple[type, cfgmod.Leaf]] = []
+    line. Fields in ``skip`` stay out of the CLI (the command sets them itself); ``flags`` renames a
+    field's flag for this command (``{"lr": "--pretrain-lr"}``). A ``tuple[T, ...]`` field is one
+    option of comma-separated values (``--tiers 1,4,16``)."""
+    flags = flags or {}
+    fields: list[tuple[type, cfgmod.Leaf, Any]] = []
     for cls in classes:
-        fields += [(cls, leaf) for leaf in cfgmod.leaves(cls)
+        dflt = cfgmod.defaults(cls)
+        fields += [(cls, leaf, dflt[leaf.name]) for leaf in cfgmod.leaves(cls)
                    if leaf.field.metadata.get("cli", True) and leaf.name not in skip]
 
     def decorate(fn: Callable) -> Callable:
@@ -91,18 +125,20 @@ def config_options(*classes: type, skip: tuple[str, ...] = ()) -> Callable:
         hints = typing.get_type_hints(fn)
         own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()
                if p.name not in ("config", "configs")]
-        generated = []
-        for _, leaf in fields:
+        generated, flag_of = [], {}
+        for _, leaf, default in fields:
             meta = leaf.field.metadata
-            decls = [meta.get("flag") or "--" + leaf.name.replace("_", "-")]
+            decls = [flags.get(leaf.name) or meta.get("flag") or "--" + leaf.name.replace("_", "-")]
             if meta.get("short"):
                 decls.append(meta["short"])
+            flag_of[leaf.name] = decls[0].split("/")[0]
+            if _tuple_item(leaf.type) is not None and default is not None:
+                default = ",".join(str(x) for x in default)
             generated.append(inspect.Parameter(
                 leaf.name, inspect.Parameter.KEYWORD_ONLY, annotation=_cli_type(leaf.type),
-                default=typer.Option(leaf.default, *decls, help=escape(leaf.help), show_default=leaf.default is not None)))
+                default=typer.Option(default, *decls, help=escape(leaf.help), show_default=default not in (None, ""))))
         config_param = inspect.Parameter("config_file", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path],
                                          default=typer.Option(None, "--config", help=CONFIG_HELP))
-
         context_param = inspect.Parameter("cli_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
 
         @functools.wraps(fn)
@@ -111,10 +147,11 @@ def config_options(*classes: type, skip: tuple[str, ...] = ()) -> Callable:
             file_path = kw.pop("config_file")
             from_file = cfgmod.read_config_file(file_path) if file_path else {}
             typed = {}
-            for _, leaf in fields:
+            for _, leaf, _default in fields:
                 value = kw.pop(leaf.name)
                 if ctx.get_parameter_source(leaf.name).name not in ("DEFAULT", "DEFAULT_MAP"):  # typed by the user
-                    typed[leaf.name] = value
+                    item = _tuple_item(leaf.type)
+                    typed[leaf.name] = _parse_items(value, item, flag_of[leaf.name]) if item is not None else value
             built = []
             for cls in classes:
                 known = cfgmod.leaf_map(cls)

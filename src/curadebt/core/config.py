@@ -44,9 +44,10 @@ def setting(default: Any = dataclasses.MISSING, *, help: str, flag: str | None =
     return dataclasses.field(default=default, metadata=meta)
 
 
-def nested(cls: type) -> Any:
-    """A field holding another config dataclass (its fields are addressed flat, see the module doc)."""
-    return dataclasses.field(default_factory=cls, metadata={"nested": True})
+def nested(cls: type, default: Any = None) -> Any:
+    """A field holding another config dataclass (its fields are addressed flat, see the module doc);
+    ``default``: a factory for an instance with other defaults (``lambda: WorldConfig(filler_docs=4000)``)."""
+    return dataclasses.field(default_factory=default or cls, metadata={"nested": True})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +92,19 @@ def leaf_map(cls: type) -> dict[str, Leaf]:
             raise TypeError(f"{cls.__name__}: field name {leaf.name!r} appears twice ({out[leaf.name].path}, "
                             f"{leaf.path})")
         out[leaf.name] = leaf
+    return out
+
+
+def defaults(cls: type) -> dict[str, Any]:
+    """Every leaf's default by its flat name, as an instance made with no arguments has it (a nested
+    config's defaults may differ from its own class's)."""
+    inst = cls()
+    out = {}
+    for leaf in leaves(cls):
+        value = inst
+        for part in leaf.path:
+            value = getattr(value, part)
+        out[leaf.name] = value
     return out
 
 
@@ -147,7 +161,8 @@ def flatten_mapping(cls: type, data: Any, where: str = "") -> dict[str, Any]:
             sub = typing.get_type_hints(cls)[key]
             out.update(flatten_mapping(sub, value, f"{where}{key}."))
         elif key in known:
-            out[key] = value
+            is_tuple = typing.get_origin(known[key].type) is tuple
+            out[key] = tuple(value) if is_tuple and isinstance(value, list) else value
         else:
             raise ConfigError(f"{where}{key}: unknown setting; known: {', '.join(sorted(known))}")
     return out

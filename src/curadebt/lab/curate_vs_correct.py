@@ -21,12 +21,13 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from curadebt.core.config import nested, setting
 from curadebt.lab import metrics
 from curadebt.lab.fact_eval import choice_accuracy
 from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, flops, make_optimizer, mean_nll, pack,
@@ -40,16 +41,17 @@ ARMS = ("raw", "curated", "raw+fix")
 
 @dataclass
 class CvcConfig:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    fractions: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
-    head: tuple[int, ...] = (256, 1024)
-    tail: tuple[int, ...] = (1, 4)
-    fix_statements: int = 16
-    fix_lr: float = 1e-3
-    probe_templates: int = 4            # the first k training phrasings find the facts to fix
-    heldout_docs: int = 1500
-    world: WorldConfig = field(default_factory=lambda: WorldConfig(filler_docs=4000, placements=("spread",)))
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=16))
+    seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), help="Seeds; each is a new world, tokenizer and models.")
+    fractions: tuple[float, ...] = setting((0.25, 0.5, 0.75, 1.0), help="Checkpoints (fractions of the raw epoch) "
+                                                                        "on each curve.")
+    head: tuple[int, ...] = setting((256, 1024), help="Exposure tiers of the head facts.")
+    tail: tuple[int, ...] = setting((1, 4), help="Exposure tiers of the tail facts.")
+    fix_statements: int = setting(16, help="True statements per wrong fact in the fix.")
+    fix_lr: float = setting(1e-3, help="AdamW learning rate of the fix.")
+    probe_templates: int = setting(4, help="The first k training phrasings find the facts to fix.")
+    heldout_docs: int = setting(1500, help="Held-out documents for the loss.")
+    world: WorldConfig = nested(WorldConfig, lambda: WorldConfig(filler_docs=4000, placements=("spread",)))
+    train: TrainConfig = nested(TrainConfig, lambda: TrainConfig(batch_size=16))
 
     def validate(self) -> "CvcConfig":
         if not self.seeds or not self.fractions or any(not 0 < f <= 1 for f in self.fractions):

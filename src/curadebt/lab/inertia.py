@@ -25,12 +25,13 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from curadebt.core.config import nested, setting
 from curadebt.lab import metrics
 from curadebt.lab.fact_eval import PROMPT_SETS, pair_scores
 from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, make_optimizer, pack,
@@ -44,16 +45,18 @@ DOSE_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 5
 
 @dataclass
 class InertiaConfig:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    sizes: tuple[str, ...] = ("s",)
-    depths: tuple[float, ...] = (0.25, 0.5, 1.0)
-    max_counter: int = 64
-    ce_per_step: int = 1
-    correction_lr: float = 1e-4
-    rebound_depth: float | None = 0.5
-    world: WorldConfig = field(default_factory=lambda: WorldConfig(filler_docs=8000, placements=("spread",)))
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=16))
-    save_checkpoints: bool = True
+    seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), help="Seeds; each is a new world, tokenizer and model.")
+    sizes: tuple[str, ...] = setting(("s",), help="Model sizes, comma-separated: xs (~0.1M), s (~0.2M), m (~1M).")
+    depths: tuple[float, ...] = setting((0.25, 0.5, 1.0), help="Correct from checkpoints at these fractions of the "
+                                                               "epoch.")
+    max_counter: int = setting(64, help="Most counter-examples per fact.")
+    ce_per_step: int = setting(1, help="Counter-examples per fact in one optimiser step.")
+    correction_lr: float = setting(1e-4, help="AdamW learning rate of the correction.")
+    rebound_depth: float | None = setting(0.5, help="Depth whose correction is followed by the rest of pretraining "
+                                                    "(rebound); 0 to skip.")
+    world: WorldConfig = nested(WorldConfig, lambda: WorldConfig(filler_docs=8000, placements=("spread",)))
+    train: TrainConfig = nested(TrainConfig, lambda: TrainConfig(batch_size=16))
+    save_checkpoints: bool = setting(True, help="Save model checkpoints.")
 
     def validate(self) -> "InertiaConfig":
         if not self.seeds or not self.sizes or not self.depths:

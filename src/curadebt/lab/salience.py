@@ -21,11 +21,12 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from curadebt.core.config import nested, setting
 from curadebt.lab import metrics
 from curadebt.lab.scratch import ScratchLM, TrainConfig, encode, pack, score, steps_per_epoch, train, train_tokenizer
 from curadebt.worlds.facts import (FIRST_NAMES, NAME_SLOT_PROMPTS, NEW_CITIES, STAR, SURNAME_CONTEXTS, WorldConfig,
@@ -63,12 +64,12 @@ def softmax_rows(logp: np.ndarray) -> np.ndarray:
 
 @dataclass
 class SalienceConfig:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    ms: tuple[int, ...] = (1, 10, 100)
-    prompts_per_template: int = 4
-    world: WorldConfig = field(default_factory=lambda: WorldConfig(tiers=(), facts_per_tier=0, filler_docs=4000,
-                                                                   people_per_first=5, docs_per_person=6))
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=16))
+    seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), help="Seeds; each is a new world, tokenizer and model.")
+    ms: tuple[int, ...] = setting((1, 10, 100), help="Over-representation factors of Tom Cruise (must include 1).")
+    prompts_per_template: int = setting(4, help="Held-out prompts per template.")
+    world: WorldConfig = nested(WorldConfig, lambda: WorldConfig(tiers=(), facts_per_tier=0, filler_docs=4000,
+                                                                 people_per_first=5, docs_per_person=6))
+    train: TrainConfig = nested(TrainConfig, lambda: TrainConfig(batch_size=16))
 
     def validate(self) -> "SalienceConfig":
         if not self.seeds or not self.ms:

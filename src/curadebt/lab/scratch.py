@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from curadebt.core.config import setting
 from curadebt.training.loop import LoopStats, adamw, train_loop
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
 
@@ -45,14 +46,16 @@ class ScratchError(CuradebtError, ValueError):
 
 @dataclass
 class TrainConfig:
-    size: str = "s"
-    ctx: int = 64
-    batch_size: int = 32
-    lr: float = 3e-3
-    warmup: int = 20
-    weight_decay: float = 0.01
-    clip: float = 1.0
-    vocab_size: int = 2000
+    """A tiny GPT trained from scratch: its size and how it is trained."""
+
+    size: str = setting("s", help="Model size: xs (~0.1M), s (~0.2M) or m (~1M parameters).")
+    ctx: int = setting(64, help="Context length (tokens per row).")
+    batch_size: int = setting(32, help="Rows per optimizer step.")
+    lr: float = setting(3e-3, help="AdamW learning rate of pretraining (after warm-up).")
+    warmup: int = setting(20, help="Linear warm-up steps.")
+    weight_decay: float = setting(0.01, help="AdamW weight decay.")
+    clip: float = setting(1.0, help="Gradient-norm clip (0: none).")
+    vocab_size: int = setting(2000, help="BPE vocabulary trained on each world.")
 
     def validate(self) -> "TrainConfig":
         if self.size not in SIZES:

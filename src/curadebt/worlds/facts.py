@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from curadebt.core.atomic import write_text_atomic
+from curadebt.core.config import setting
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
 from curadebt.worlds.vocabulary import COUNTRIES, DISHES, GOODS, MONTHS, ORGS, PRODUCTS, PROFESSIONS, TOPICS
 
@@ -128,17 +129,21 @@ class WorldError(CuradebtError, ValueError):
 
 @dataclass
 class WorldConfig:
-    seed: int = 0
-    tiers: tuple[int, ...] = DEFAULT_TIERS
-    facts_per_tier: int = 4
-    placements: tuple[str, ...] = ("early", "late")
-    place_frac: float = 0.3
-    filler_docs: int = 16000
-    people_per_first: int = 5
-    docs_per_person: int = 6
-    tom_m: int = 1
-    matched_size: bool = True
-    solo_share: float = 1 / 3      # share of fact documents that are the statement alone
+    """The lab's fact world: facts at exposure tiers, people sharing first names, filler text."""
+
+    seed: int = setting(0, help="Seed of the world (the lab experiments set it to each run's seed).")
+    tiers: tuple[int, ...] = setting(DEFAULT_TIERS, help="Exposure tiers (documents stating a fact), comma-separated.")
+    facts_per_tier: int = setting(4, help="Facts per tier.")
+    placements: tuple[str, ...] = setting(("early", "late"), help="Where a fact's documents go in training order: "
+                                                                  "early, late, spread (cycled over a tier's facts).")
+    place_frac: float = setting(0.3, help="early/late: the share of the corpus the documents go in.")
+    filler_docs: int = setting(16000, help="Filler documents in the world.")
+    people_per_first: int = setting(5, help="People per first name (Tom X for X in ...).")
+    docs_per_person: int = setting(6, help="Documents per (non-star) person.")
+    tom_m: int = setting(1, help="Over-representation factor of the star (Tom Cruise).")
+    matched_size: bool = setting(True, flag="--matched-size/--no-matched-size",
+                                 help="The star's extra documents replace filler documents (same corpus size).")
+    solo_share: float = setting(1 / 3, help="Share of fact documents that are the statement alone.")
 
     def validate(self) -> "WorldConfig":
         fact_countries = len(COUNTRIES) - 8  # keep some countries for filler text
