@@ -23,7 +23,7 @@ from rich.table import Table
 
 from curadebt.core.atomic import write_text_atomic
 from curadebt.trace.build import IndexBuildConfig, build_index
-from curadebt.trace.index import DEFAULT_MAX_UNIGRAM_PROB, DEFAULT_MIN_SPAN_TOKENS, TokenIndex
+from curadebt.trace.index import SpanFilter, TokenIndex
 
 
 EXIT_USAGE = 2
@@ -184,20 +184,18 @@ def next_(
 
 
 @index_app.command("spans")
+@config_options(SpanFilter)
 def spans(
     index: Path = typer.Argument(..., help="Index folder."),
     text: str = typer.Argument(..., help="Text to look for in the corpus."),
-    min_len: int = typer.Option(DEFAULT_MIN_SPAN_TOKENS, help="Drop spans shorter than this (tokens)."),
-    max_count: Optional[int] = typer.Option(None, help="Drop spans occurring more often than this."),
-    max_prob: float = typer.Option(DEFAULT_MAX_UNIGRAM_PROB, help="Keep spans whose span unigram probability is below this (0: no filter)."),
-    top_fraction: Optional[float] = typer.Option(None, help="OLMoTrace rule: keep only the ceil(f x tokens) least likely spans."),
     docs_per_span: int = typer.Option(5, help="Documents listed per span."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    *,
+    config: SpanFilter,
 ):
     """Maximal spans of a text that occur verbatim in the corpus."""
     idx = _open(index)
-    res = idx.maximal_spans(text, min_len=min_len, max_count=max_count, max_unigram_prob=max_prob or None,
-                            top_fraction=top_fraction, docs_per_span=docs_per_span)
+    res = idx.maximal_spans(text, **config.kwargs(), docs_per_span=docs_per_span)
     if as_json:
         _dump(res.to_json())
         return
@@ -214,6 +212,7 @@ def _print_spans(res) -> None:
     console.print(t)
 
 
+@config_options(SpanFilter)
 def trace(
     index: Path = typer.Option(..., "--index", "-i", help="Index folder (`curadebt index build`)."),
     text: Optional[str] = typer.Option(None, "--text", help="Text to trace (e.g. a model output)."),
@@ -222,11 +221,9 @@ def trace(
     output: Optional[str] = typer.Option(None, "--output", help="The model output to trace (with --prompt)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON to this file ('-' for stdout instead of the table)."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML view to this file."),
-    min_len: int = typer.Option(DEFAULT_MIN_SPAN_TOKENS, help="Drop spans shorter than this (tokens)."),
-    max_count: Optional[int] = typer.Option(None, help="Drop spans occurring more often than this."),
-    max_prob: float = typer.Option(DEFAULT_MAX_UNIGRAM_PROB, help="Keep spans whose span unigram probability is below this (0: no filter)."),
-    top_fraction: Optional[float] = typer.Option(None, help="OLMoTrace rule: keep only the ceil(f x tokens) least likely spans."),
     docs_per_span: int = typer.Option(10, help="Documents listed per span."),
+    *,
+    config: SpanFilter,
 ):
     """Trace a text (a model output) back to the training documents it repeats verbatim."""
     given = [x is not None for x in (text, text_file, output)]
@@ -239,8 +236,7 @@ def trace(
         target = text if text is not None else output
     idx = _open(index)
     t0 = time.perf_counter()
-    res = idx.maximal_spans(target, min_len=min_len, max_count=max_count, max_unigram_prob=max_prob or None,
-                            top_fraction=top_fraction, docs_per_span=docs_per_span, prompt=prompt)
+    res = idx.maximal_spans(target, **config.kwargs(), docs_per_span=docs_per_span, prompt=prompt)
     secs = time.perf_counter() - t0
     result = res.to_json()
     result["prompt"] = prompt

@@ -173,19 +173,25 @@ def from_mapping(cls: type, data: Any, base: Any = None) -> Any:
     return replace(base if base is not None else cls(), **flatten_mapping(cls, data))
 
 
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML or JSON config file (an empty file is an empty mapping)."""
+def read_yaml_or_json(path: str | Path, error: type[Exception] = ConfigError, what: str = "the config file") -> Any:
+    """The data in a YAML file (JSON for a ``.json`` name); ``error`` names the file and the problem."""
     import yaml
 
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
-        raise ConfigError(f"{p}: cannot read the config file: {e}") from e
+        raise error(f"{p}: cannot read {what}: {e}") from e
     try:
-        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
-        raise ConfigError(f"{p}: not valid YAML/JSON: {e}") from e
+        raise error(f"{p}: not valid YAML/JSON: {e}") from e
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML or JSON config file (an empty file is an empty mapping)."""
+    p = Path(path)
+    data = read_yaml_or_json(p)
     if data is None:
         return {}
     if not isinstance(data, dict):

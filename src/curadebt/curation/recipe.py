@@ -22,7 +22,6 @@ packaged ``default_recipe.yaml``. The full reference is docs/curate.md.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from importlib import resources
@@ -30,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from curadebt.core.config import read_yaml_or_json
 from curadebt.curation.op import OPS, Op, RecipeError, make_op
 
 __all__ = ["OPS", "Op", "OutputSpec", "Recipe", "RecipeError", "default_recipe", "default_recipe_text",
@@ -115,14 +115,7 @@ def recipe_from_dict(data: dict[str, Any]) -> Recipe:
 def load_recipe(path: str | Path) -> Recipe:
     """Read a recipe from a YAML or JSON file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise RecipeError(f"{p}: cannot read the recipe: {e}") from e
-    try:
-        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as e:
-        raise RecipeError(f"{p}: not valid YAML/JSON: {e}") from e
+    data = read_yaml_or_json(p, RecipeError, "the recipe")
     try:
         return recipe_from_dict(data)
     except RecipeError as e:

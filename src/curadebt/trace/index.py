@@ -18,12 +18,14 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from curadebt.core.config import setting
 from curadebt.core.errors import EXIT_INPUT, CuradebtError
 from curadebt.trace.build import FORMAT, FORMAT_VERSION
 from curadebt.trace.results import DocHit, DocumentsResult, NextToken, NextTokens, Span, SpansResult
@@ -36,6 +38,23 @@ DEFAULT_MAX_UNIGRAM_PROB = 1e-10
 DEFAULT_MIN_SPAN_TOKENS = 2
 
 Query = str | Sequence[int] | np.ndarray
+
+
+@dataclass
+class SpanFilter:
+    """Which maximal spans :meth:`TokenIndex.maximal_spans` keeps (the OLMoTrace rules)."""
+
+    min_len: int = setting(DEFAULT_MIN_SPAN_TOKENS, help="Drop spans shorter than this (tokens).")
+    max_count: int | None = setting(None, help="Drop spans occurring more often than this.")
+    max_prob: float = setting(DEFAULT_MAX_UNIGRAM_PROB, help="Keep spans whose span unigram probability is below "
+                                                             "this (0: no filter).")
+    top_fraction: float | None = setting(None, help="OLMoTrace rule: keep only the ceil(f x tokens) least likely "
+                                                    "spans.")
+
+    def kwargs(self) -> dict:
+        """The keyword arguments of :meth:`TokenIndex.maximal_spans`."""
+        return {"min_len": self.min_len, "max_count": self.max_count, "max_unigram_prob": self.max_prob or None,
+                "top_fraction": self.top_fraction}
 
 
 class IndexError_(CuradebtError):
