@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.markup import escape
+
+from curadebt.cli.kit import config_options
+from curadebt.lab.overwrite import OverwriteConfig
 
 from curadebt.report.console import console, err
 
@@ -26,21 +30,12 @@ def _lab():
     """Measure curation debt on real models."""
 
 
-def _parse_ratios(text: str) -> tuple[float, ...]:
-    try:
-        vals = tuple(float(x) for x in re.split(r"[,\s]+", text.strip()) if x)
-    except ValueError:
-        raise typer.BadParameter(f"ratios must be numbers separated by commas, got {text!r}")
-    if not vals or any(v <= 0 for v in vals):
-        raise typer.BadParameter("ratios must be > 0")
-    return tuple(sorted(set(vals)))
-
-
 def _slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", s).strip("-").lower() or "x"
 
 
 @lab_app.command("overwrite")
+@config_options(OverwriteConfig, skip=("seeds",))
 def overwrite(
     model: str = typer.Option("smollm2-135m", "--model", "-m",
                               help="smollm2-135m | gemma3-270m (offline) | a .gguf file | a HF model folder | a hub id."),
@@ -52,49 +47,29 @@ def overwrite(
                    "../shared/data/counterfact/counterfact-edit.json."),
     n_facts: int = typer.Option(50, "--n-facts", help="CounterFact: number of usable records (file order)."),
     offset: int = typer.Option(0, help="CounterFact: skip this many records first."),
-    ratios: str = typer.Option("0.5,1,2,4,8,16", help="new:old ratios, comma-separated."),
-    seeds: int = typer.Option(3, help="Number of seeds (0..n-1)."),
-    steps: int = typer.Option(16, help="Optimizer steps per run (the fixed budget)."),
-    batch_size: int = typer.Option(8, "--batch-size", help="Statements per step."),
-    lr: float = typer.Option(5e-5, help="AdamW learning rate (constant)."),
-    edit_batch: Optional[int] = typer.Option(None, "--edit-batch",
-                                             help="Facts edited at once per run (default: all, one mass edit)."),
-    train_embeddings: bool = typer.Option(False, "--train-embeddings/--freeze-embeddings",
-                                          help="Also train the (tied) embedding matrix (default: frozen)."),
-    replay: Optional[Path] = typer.Option(None, help="Generic text (.txt or .jsonl with 'text') replayed during fine-tuning."),
-    replay_per_step: int = typer.Option(2, "--replay-per-step", help="Replay chunks added to each step."),
-    ppl_text: Optional[Path] = typer.Option(None, "--ppl-text",
-                                            help="Held-out text for the perplexity change (default: wikitext-2 test "
-                                                 "when ../shared/data is present, else a built-in text)."),
+    seeds: Optional[int] = typer.Option(None, help="Number of seeds (0..n-1; default: the config's, 3)."),
     probes_report: Optional[Path] = typer.Option(None, "--probes-report",
                                                  help="An audit report.json: show its data-side odds next to the model's prior."),
     corpus: Optional[list[Path]] = typer.Option(
         None, "--corpus", help="The corpus the model was trained on (JSONL/Parquet/text, repeatable): count the "
                                "data-side odds of old vs new in it and show them next to the model's prior."),
-    ci: str = typer.Option("t", help="Confidence intervals: t (Student-t over seed x fact units) or bootstrap."),
-    known_only: bool = typer.Option(False, "--known-only", help="Keep only facts where the base model prefers the old answer."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default lab-out/overwrite-MODEL-FACT)."),
     threads: Optional[int] = typer.Option(None, help="torch threads (default: torch's choice)."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Write overwrite.png / overwrite.svg."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-run progress lines."),
+    *,
+    config: OverwriteConfig,
 ):
     """Fine-tune on r:1 new:old statements of a fact and measure how far the old answer gives way.
 
     Example: curadebt lab overwrite --model smollm2-135m --subject France --old Paris --new Barcelona
     """
     from curadebt.lab.models import ModelNotAvailable, load_model, resolve_model
-    from curadebt.lab.overwrite import EXPERIMENT, OverwriteConfig, OverwriteJob
+    from curadebt.lab.overwrite import EXPERIMENT, OverwriteJob
     from curadebt.lab import results as R
 
-    if ci not in ("t", "bootstrap"):
-        raise typer.BadParameter("--ci must be 't' or 'bootstrap'")
-    if seeds < 1 or steps < 1 or batch_size < 1:
-        raise typer.BadParameter("--seeds, --steps and --batch-size must be >= 1")
+    cfg = _checked_overwrite(config, seeds)
     facts, skipped, tag = _overwrite_facts(subject, old, new, counterfact, n_facts, offset)
-    cfg = OverwriteConfig(ratios=_parse_ratios(ratios), seeds=tuple(range(seeds)), steps=steps, batch_size=batch_size,
-                          lr=lr, train_embeddings=train_embeddings, edit_batch=edit_batch,
-                          replay_path=str(replay) if replay else None, replay_per_step=replay_per_step,
-                          ppl_path=str(ppl_text) if ppl_text else None, ci=ci, known_only=known_only)
     report = _read_json_report(probes_report) if probes_report else None
     missing = [str(p) for p in corpus or [] if not p.exists()]
     if missing:
@@ -109,10 +84,10 @@ def overwrite(
     except ModelNotAvailable as e:
         err.print(f"[red]model not available:[/red] {escape(str(e))}")
         raise typer.Exit(2)
-    n_groups = -(-len(facts) // (edit_batch or len(facts)))
+    n_groups = -(-len(facts) // (cfg.edit_batch or len(facts)))
     console.print(f"loaded {lm.name} ({lm.n_params() / 1e6:.0f}M parameters) in {lm.load_seconds:.0f} s; "
                   f"{len(facts)} fact(s), {len(cfg.ratios)} ratios x {len(cfg.seeds)} seeds x {n_groups} group(s) = "
-                  f"{len(cfg.ratios) * len(cfg.seeds) * n_groups} fine-tuning runs of {steps} steps")
+                  f"{len(cfg.ratios) * len(cfg.seeds) * n_groups} fine-tuning runs of {cfg.steps} steps")
     job = OverwriteJob(lm, facts, cfg, skipped)
     result = EXPERIMENT(job, out_dir, None if quiet else (lambda msg: console.log(msg)))
     _attach_data_odds(result, facts, corpus, report, probes_report)
@@ -126,6 +101,18 @@ def overwrite(
     if skipped:
         console.print(f"{len(skipped)} record(s) skipped (reasons in overwrite.json)")
     console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def _checked_overwrite(cfg, seeds: int | None):
+    """The protocol's settings checked: ``--seeds N`` as seeds 0..N-1, ratios sorted and distinct."""
+    if cfg.ci not in ("t", "bootstrap"):
+        raise typer.BadParameter("--ci must be 't' or 'bootstrap'")
+    if (seeds is not None and seeds < 1) or cfg.steps < 1 or cfg.batch_size < 1:
+        raise typer.BadParameter("--seeds, --steps and --batch-size must be >= 1")
+    if not cfg.ratios or any(r <= 0 for r in cfg.ratios):
+        raise typer.BadParameter("ratios must be > 0")
+    return replace(cfg, ratios=tuple(sorted(set(cfg.ratios))),
+                   seeds=tuple(range(seeds)) if seeds is not None else cfg.seeds)
 
 
 def _overwrite_facts(subject, old, new, counterfact, n_facts: int, offset: int) -> tuple[list, list[dict], str]:

@@ -30,6 +30,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from curadebt.core.config import setting
 from curadebt.lab import metrics as M
 from curadebt.lab.experiment import Experiment
 from curadebt.lab.facts import Fact, check_held_out
@@ -76,25 +77,32 @@ police applications, courier services, and bicycle racing.
 
 @dataclass
 class OverwriteConfig:
-    ratios: tuple[float, ...] = DEFAULT_RATIOS
-    seeds: tuple[int, ...] = DEFAULT_SEEDS
-    steps: int = 16
-    batch_size: int = 8
-    lr: float = 5e-5
-    weight_decay: float = 0.0
-    grad_clip: float = 1.0
-    train_embeddings: bool = False
-    edit_batch: int | None = None        # facts edited at once per run; None = all facts (mass edit)
-    replay_path: str | None = None       # generic text (txt, or jsonl with "text") replayed during fine-tuning
-    replay_per_step: int = 2             # replay chunks added to each step
-    chunk_tokens: int = 64               # length of perplexity / replay chunks
-    ppl_path: str | None = None          # held-out generic text; default wikitext2 test if present, else built-in
-    ppl_chunks: int = 8
-    ci: str = "t"                        # "t" or "bootstrap"
-    level: float = 0.95
-    known_only: bool = False             # keep only facts whose base model prefers old over new on the rewrite prompt
-    eval_batch_size: int = 32
-    window_batches: int = 4              # length-bucketing window (batches)
+    """The dose-response protocol: ratios, seeds, the fine-tuning budget, the held-out texts, the CIs."""
+
+    ratios: tuple[float, ...] = setting(DEFAULT_RATIOS, help="new:old ratios, comma-separated.")
+    seeds: tuple[int, ...] = setting(DEFAULT_SEEDS, help="Seeds of the fine-tuning runs.")
+    steps: int = setting(16, help="Optimizer steps per run (the fixed budget).")
+    batch_size: int = setting(8, help="Statements per step.")
+    lr: float = setting(5e-5, help="AdamW learning rate (constant).")
+    weight_decay: float = setting(0.0, help="AdamW weight decay.")
+    grad_clip: float = setting(1.0, help="Gradient-norm clip (0: none).")
+    train_embeddings: bool = setting(False, flag="--train-embeddings/--freeze-embeddings",
+                                     help="Also train the (tied) embedding matrix (default: frozen).")
+    edit_batch: int | None = setting(None, help="Facts edited at once per run (default: all, one mass edit).")
+    replay_path: str | None = setting(None, flag="--replay", help="Generic text (.txt or .jsonl with 'text') "
+                                                                  "replayed during fine-tuning.")
+    replay_per_step: int = setting(2, help="Replay chunks added to each step.")
+    chunk_tokens: int = setting(64, help="Tokens per perplexity / replay chunk.")
+    ppl_path: str | None = setting(None, flag="--ppl-text", help="Held-out text for the perplexity change (default: "
+                                                                 "wikitext-2 test when ../shared/data is present, "
+                                                                 "else a built-in text).")
+    ppl_chunks: int = setting(8, help="Held-out chunks the perplexity is measured on.")
+    ci: str = setting("t", help="Confidence intervals: t (Student-t over seed x fact units) or bootstrap.")
+    level: float = setting(0.95, help="Confidence level of the intervals.")
+    known_only: bool = setting(False, flag="--known-only/--all-facts",
+                               help="Keep only facts where the base model prefers the old answer.")
+    eval_batch_size: int = setting(32, help="Prompts scored per batch.")
+    window_batches: int = setting(4, help="Length-bucketing window (batches).")
 
     def __post_init__(self):
         self.ratios = tuple(float(r) for r in self.ratios)
