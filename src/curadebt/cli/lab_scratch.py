@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from curadebt.cli.kit import config_options
+from curadebt.lab.cost import CostConfig
 from curadebt.lab.curate_vs_correct import CvcConfig
 from curadebt.lab.inertia import InertiaConfig
 from curadebt.lab.salience import SalienceConfig
@@ -121,18 +122,14 @@ def curate_vs_correct(
     _finish(EXPERIMENT, _checked(_seeds(config, seeds)), out, quiet)
 
 
+@config_options(CostConfig)
 def cost(
     inertia_json: Path = typer.Option(Path("lab-out/inertia/inertia.json"), "--inertia",
                                       help="inertia.json from `curadebt lab inertia`."),
     cvc_json: Optional[Path] = typer.Option(None, "--cvc", help="curate_vs_correct.json (optional: accuracy per arm)."),
-    exposures: str = typer.Option("1024x4,256x4,64x4", help="Facts to correct: EXPOSURE or EXPOSURExCOUNT, comma-separated."),
-    n_params: Optional[int] = typer.Option(None, "--n-params", help="N for 6ND (default: the inertia model's non-embedding parameters)."),
-    corpus_tokens: Optional[int] = typer.Option(None, "--corpus-tokens", help="Tokens of one retrain (default: the inertia corpus)."),
-    tokens_per_counter: float = typer.Option(12.0, "--tokens-per-counter", help="Tokens per counter-example."),
-    replay: float = typer.Option(0.0, help="Replayed generic tokens per counter-example token."),
-    depth: float = typer.Option(1.0, help="Which inertia depth's fits to use."),
-    prompts: str = typer.Option("train", help="Which efficacy the fits used: train or heldout."),
     out: Path = typer.Option(Path("lab-out/cost"), "--out", "-o", help="Output folder."),
+    *,
+    config: CostConfig,
 ):
     """Estimate the compute to correct facts by fine-tuning (measured inertia law) vs retraining on a fixed corpus.
 
@@ -141,14 +138,8 @@ def cost(
     from curadebt.lab import cost as C
     from curadebt.lab.io import atomic_write, write_json
 
-    if prompts not in ("train", "heldout"):
-        raise typer.BadParameter("--prompts must be train or heldout")
     try:
-        ex = C.parse_exposures(exposures)
-        inertia_res = C.load(inertia_json)
-        cvc_res = C.load(cvc_json) if cvc_json else None
-        est = C.estimate(inertia_res, ex, n_params=n_params, corpus_tokens=corpus_tokens,
-                         tokens_per_counter=tokens_per_counter, replay=replay, depth=depth, prompts=prompts, cvc=cvc_res)
+        est = config.estimate(C.load(inertia_json), C.load(cvc_json) if cvc_json else None)
     except FileNotFoundError as e:
         err.print(f"[red]{escape(str(e))}[/red]")
         raise typer.Exit(2)

@@ -21,12 +21,35 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from curadebt.core.config import setting
 from curadebt.lab import metrics
+
+
+@dataclass
+class CostConfig:
+    """What to price: the facts to correct and the assumptions of the 6ND arithmetic."""
+
+    exposures: str = setting("1024x4,256x4,64x4", help="Facts to correct: EXPOSURE or EXPOSURExCOUNT, "
+                                                       "comma-separated.")
+    n_params: int | None = setting(None, help="N for 6ND (default: the inertia model's non-embedding parameters).")
+    corpus_tokens: int | None = setting(None, help="Tokens of one retrain (default: the inertia corpus).")
+    tokens_per_counter: float = setting(12.0, help="Tokens per counter-example.")
+    replay: float = setting(0.0, help="Replayed generic tokens per counter-example token.")
+    depth: float = setting(1.0, help="Which inertia depth's fits to use.")
+    prompts: str = setting("train", help="Which efficacy the fits used: train or heldout.")
+
+    def estimate(self, inertia: dict[str, Any], cvc: dict[str, Any] | None = None) -> dict[str, Any]:
+        if self.prompts not in ("train", "heldout"):
+            raise ValueError("prompts must be train or heldout")
+        return estimate(inertia, parse_exposures(self.exposures), n_params=self.n_params,
+                        corpus_tokens=self.corpus_tokens, tokens_per_counter=self.tokens_per_counter,
+                        replay=self.replay, depth=self.depth, prompts=self.prompts, cvc=cvc)
 
 
 def parse_exposures(text: str) -> list[int]:

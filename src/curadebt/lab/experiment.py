@@ -35,7 +35,7 @@ class Experiment:
     def __call__(self, config: Any, out: Path, log: Callable[[str], None] | None = None) -> Any:
         """Run it, recording wall seconds and the process's CPU seconds in the result's ``timing``."""
         t0 = time.perf_counter()
-        result = self.run(config, out, log if log is not None else (lambda m: None))
+        result = self.run(config, out, log if log is not None else silent)
         timing = result.setdefault("timing", {}) if isinstance(result, dict) else result.timing
         timing.setdefault("wall_seconds", time.perf_counter() - t0)
         timing["cpu_seconds"] = cpu_seconds()
@@ -60,6 +60,10 @@ class Experiment:
             paths["png"] = png
         paths["html"] = atomic_write(out / f"{self.name}.html", html_page(self.title, md, png))
         return paths
+
+
+def silent(message: str) -> None:
+    """The log of a quiet run (an experiment may skip its progress bars when it gets this one)."""
 
 
 def cpu_seconds() -> float:

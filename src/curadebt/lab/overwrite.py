@@ -32,7 +32,7 @@ import numpy as np
 
 from curadebt.core.config import setting
 from curadebt.lab import metrics as M
-from curadebt.lab.experiment import Experiment
+from curadebt.lab.experiment import Experiment, silent
 from curadebt.lab.facts import Fact, check_held_out
 
 DEFAULT_RATIOS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -477,5 +477,6 @@ def _write_all(result: OverwriteResult, out: Path, **options) -> dict[str, Path]
 
 EXPERIMENT = Experiment(
     name="overwrite", title="Overwriting a fact the model knows", config=OverwriteJob,
-    run=lambda job, out, log: run_overwrite(job.lm, job.facts, job.config, progress=log, skipped=job.skipped),
+    run=lambda job, out, log: run_overwrite(job.lm, job.facts, job.config, progress=None if log is silent else log,
+                                            skipped=job.skipped),
     markdown=_markdown, writer=_write_all)
