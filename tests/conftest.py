@@ -1,6 +1,9 @@
 """Shared test fixtures. Real-data tests use ../shared/data and skip with a reason when it is absent."""
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,21 @@ def tiny_gpt2_run():
     run = train_with_checkpoints(model, train, epochs=12, lr=0.05, every=4, seed=0)
     test = [train[1], train[4], enc("my grandmother bakes bread quickly")]
     return model, run, train, test
+
+
+@contextlib.contextmanager
+def plugin_module(folder: Path, name: str, source: str, registry):
+    """``source`` written to ``folder/name.py`` and imported (its registrations land in ``registry``,
+    loaded first so the built-ins are there); the module is forgotten afterwards. The caller removes
+    what it registered."""
+    path = folder / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    registry.load()
+    spec.loader.exec_module(module)
+    try:
+        yield module
+    finally:
+        sys.modules.pop(name, None)

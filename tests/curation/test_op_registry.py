@@ -3,9 +3,7 @@ recipe, with its decisions in the ledger and the books balanced; the rules every
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import sys
 
 import pytest
 
@@ -50,16 +48,11 @@ class DropShort(Op):
 
 @pytest.fixture
 def plugin(tmp_path):
-    path = tmp_path / "drop_short_plugin.py"
-    path.write_text(PLUGIN)
-    spec = importlib.util.spec_from_file_location("drop_short_plugin", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["drop_short_plugin"] = module
-    OPS.load()
-    spec.loader.exec_module(module)
-    yield module
+    from conftest import plugin_module
+
+    with plugin_module(tmp_path, "drop_short_plugin", PLUGIN, OPS) as module:
+        yield module
     OPS.remove("drop_short")
-    sys.modules.pop("drop_short_plugin", None)
 
 
 def _corpus(tmp_path):

@@ -2,11 +2,9 @@
 report.json, its debt and its HTML page; the contract every registered measure keeps."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import pickle
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -68,16 +66,11 @@ register(MeasureSpec(name="shouting", title="Shouting", build=lambda cfg: ShoutM
 
 @pytest.fixture
 def plugin(tmp_path):
-    path = tmp_path / "shout_plugin.py"
-    path.write_text(PLUGIN)
-    spec = importlib.util.spec_from_file_location("shout_plugin", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["shout_plugin"] = module
-    MEASURES.load()
-    spec.loader.exec_module(module)
-    yield module
+    from conftest import plugin_module
+
+    with plugin_module(tmp_path, "shout_plugin", PLUGIN, MEASURES) as module:
+        yield module
     MEASURES.remove("shouting")
-    sys.modules.pop("shout_plugin", None)
 
 
 def test_a_measure_in_one_file_runs_end_to_end(plugin, tmp_path):
