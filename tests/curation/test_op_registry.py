@@ -105,6 +105,11 @@ def test_unknown_op_lists_the_registered_ones():
         make_op("frobnicate")
 
 
+#: the ops that need a parameter to be valid at all
+REQUIRED_PARAMS = {"semantic_dedup": {"model": None}, "normalize": {"alpha": 0.5},
+                   "decontaminate": {"documents": "contaminated.jsonl"}}
+
+
 @pytest.mark.parametrize("name", OPS.names())
 def test_every_registered_op_keeps_the_contract(name):
     cls = OPS.get(name)
@@ -112,8 +117,7 @@ def test_every_registered_op_keeps_the_contract(name):
     assert cls.__doc__ and cls.__doc__.strip(), "the class docstring is the op's recipe reference"
     assert cls.dimension, "when: debt needs the dimension the op pays down"
     assert cls.apply is not Op.apply, "an op applies its decisions"
-    op = make_op(name, {"model": None} if name == "semantic_dedup" else None) if name != "normalize" \
-        else make_op(name, {"alpha": 0.5})
+    op = make_op(name, REQUIRED_PARAMS.get(name))
     # the defaults survive the recipe's JSON round trip
     again = recipe_from_dict(json.loads(json.dumps({"ops": [{"op": name, **op.params()}]})))
     assert again.ops[0] == op

@@ -129,6 +129,9 @@ def _mount_sub_apps() -> None:
     app.command(name="explain")(explain_command)
     app.add_typer(index_app, name="index", help="Build and query a suffix-array index of a corpus (for trace).")
     app.command(name="trace")(trace_command)
+    from curadebt.cli.decontaminate import decontaminate
+
+    app.command(name="decontaminate")(decontaminate)
     from curadebt.cli.lab import lab_app
 
     app.add_typer(lab_app, name="lab", help="Measure curation debt on real models (fact overwrite, ...).")
