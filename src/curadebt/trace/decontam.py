@@ -191,8 +191,7 @@ def _item_hit(index, item: EvalItem, ids, cfg: DecontamConfig) -> ItemHit:
     longer overlap is found too)."""
     hit = ItemHit(id=item.id, text=item.text, tokens=int(len(ids)))
     n = min(cfg.n, len(ids))  # a short item: matched whole
-    lengths, _ = index.longest_matches(ids)
-    starts = [i for i in range(len(ids) - n + 1) if int(lengths[i]) >= n]
+    starts = [i for i in range(len(ids) - n + 1) if index.count(ids[i:i + n]) > 0]  # one search per n-gram
     _, offsets = index.tokenizer.encode_with_offsets(item.text)
     for run in _runs(starts):
         docs: dict[str, None] = {}
