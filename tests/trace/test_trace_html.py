@@ -34,7 +34,10 @@ def traced(tmp_path):
     idx = TokenIndex.open(tmp_path / "idx")
     text = "Yesterday the cat sat on the log today and purred script window pwned 1 while <b>bold</b> text"
     res = idx.maximal_spans(text, min_len=2, max_unigram_prob=None)
-    html = render_trace_html(res, prompt="Tell me about <cats> & dogs")
+    curation = {"doc<1>": {"decision": "dropped", "label": "dropped by exact_dedup", "reason": "exact copy of <x>",
+                           "explain": "curadebt explain doc<1> --ledger l"},
+                "doc<2>": {"decision": "kept", "label": "kept x2", "reason": "kept", "explain": "curadebt explain doc<2>"}}
+    html = render_trace_html(res, prompt="Tell me about <cats> & dogs", curation=curation)
     out = tmp_path / "trace.html"
     out.write_text(html, encoding="utf-8")
     return res, html, out
@@ -51,6 +54,7 @@ def test_html_is_self_contained_and_escaped(traced):
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
     assert "doc&lt;0&gt;" in html and "src&amp;&lt;i&gt;" in html
     assert "&lt;cats&gt; &amp; dogs" in html
+    assert "exact copy of &lt;x&gt;" in html and "not in the ledger" in html  # doc<0> has no ledger row
     assert html.count("<script>") == 1  # our own inline script only
 
 
@@ -154,6 +158,9 @@ def test_click_a_span_shows_its_documents_in_chromium(traced, tmp_path):
         assert visible == [f"docs-{target}"]
         panel_text = js(f"document.getElementById('docs-{target}').innerText")
         assert "doc<1>" in panel_text and "a dog sat on the log today" in panel_text
+        # its curate decision and the command that explains it are shown with it
+        assert "dropped by exact_dedup: exact copy of <x>" in panel_text
+        assert "curadebt explain doc<1> --ledger l" in panel_text
         assert js("document.getElementById('panel-empty').hidden") is True
         # a span whose document holds the hostile text shows it as text
         evil = [i for i, s in enumerate(res.spans) if any(d.id == "doc<0>" for d in s.documents)][0]

@@ -202,13 +202,20 @@ def spans(
     _print_spans(res)
 
 
-def _print_spans(res) -> None:
+def _print_spans(res, curation: dict | None = None) -> None:
     t = Table(title=f"{len(res.spans)} spans kept, {len(res.filtered)} maximal spans filtered out")
     for c in ("span", "tokens", "count", "docs", "log10 p", "first documents"):
         t.add_column(c)
+
+    def doc(d) -> str:
+        if curation is None:
+            return d.id
+        c = curation.get(d.id)
+        return f"{d.id} ({c['label'] if c else 'not in the ledger'})"
+
     for s in res.spans:
         t.add_row(data(s.text.replace("\n", " ")), str(s.length), f"{s.count:,}", f"{s.n_documents:,}",
-                  f"{s.log10_unigram_prob:.1f}", data(", ".join(d.id for d in s.documents[:3])))
+                  f"{s.log10_unigram_prob:.1f}", data(", ".join(doc(d) for d in s.documents[:3])))
     console.print(t)
 
 
@@ -217,20 +224,36 @@ def trace(
     index: Path = typer.Option(..., "--index", "-i", help="Index folder (`curadebt index build`)."),
     text: Optional[str] = typer.Option(None, "--text", help="Text to trace (e.g. a model output)."),
     text_file: Optional[Path] = typer.Option(None, "--text-file", help="Read the text to trace from a file."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="The prompt (shown; spans also found in it are flagged)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="The prompt (shown; spans also found in it are flagged); with --model, what the model continues."),
     output: Optional[str] = typer.Option(None, "--output", help="The model output to trace (with --prompt)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Generate the output with this local model (smollm2-135m, gemma3-270m, a folder or .gguf), then trace it."),
+    max_new_tokens: int = typer.Option(48, help="--model: tokens to generate."),
+    sample: bool = typer.Option(False, "--sample/--greedy", help="--model: sample (top-p 0.95, temperature 0.8, seeded) instead of greedy decoding."),
+    seed: int = typer.Option(0, help="--model --sample: the seed (same seed, same text)."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", "-l", help="A curate ledger.parquet (or its folder): show each document's curate decision (kept x k, dropped by which op, why)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON to this file ('-' for stdout instead of the table)."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML view to this file."),
     docs_per_span: int = typer.Option(10, help="Documents listed per span."),
     *,
     config: SpanFilter,
 ):
-    """Trace a text (a model output) back to the training documents it repeats verbatim."""
-    given = [x is not None for x in (text, text_file, output)]
+    """Trace a text (a model output) back to the training documents it repeats verbatim.
+
+    Give the text (--text, --text-file, --output with --prompt) or let a local model write it
+    (--model with --prompt). With --ledger every document shown carries its curate decision.
+    """
+    given = [x is not None for x in (text, text_file, output, model)]
     if sum(given) != 1:
-        err.print("[red]error:[/] give exactly one of --text, --text-file, or --output (with --prompt)")
+        err.print("[red]error:[/] give exactly one of --text, --text-file, --output (with --prompt) or --model (with --prompt)")
         raise typer.Exit(EXIT_USAGE)
-    if text_file is not None:
+    generation = None
+    if model is not None:
+        if not prompt:
+            err.print("[red]error:[/] --model needs --prompt (the text the model continues)")
+            raise typer.Exit(EXIT_USAGE)
+        generation = _generate(model, prompt, max_new_tokens, sample, seed)
+        target = generation.output
+    elif text_file is not None:
         target = text_file.read_text(encoding="utf-8", errors="replace")
     else:
         target = text if text is not None else output
@@ -238,9 +261,14 @@ def trace(
     t0 = time.perf_counter()
     res = idx.maximal_spans(target, **config.kwargs(), docs_per_span=docs_per_span, prompt=prompt)
     secs = time.perf_counter() - t0
+    curation = _curation(ledger, res) if ledger is not None else None
     result = res.to_json()
     result["prompt"] = prompt
     result["seconds"] = secs
+    if generation is not None:
+        result["generation"] = generation.to_json()
+    if curation is not None:
+        result["curation"] = {"ledger": str(ledger), "documents": curation}
     if json_out is not None:  # without --json / --html: the table of spans, for a person
         payload = json.dumps(result, ensure_ascii=False, indent=1) + "\n"
         if str(json_out) == "-":
@@ -250,8 +278,34 @@ def trace(
     if html_out is not None:
         from curadebt.trace.html import render_trace_html
 
-        write_text_atomic(html_out, render_trace_html(res, prompt=prompt))
+        write_text_atomic(html_out, render_trace_html(res, prompt=prompt, curation=curation))
     if str(json_out) != "-":
-        _print_spans(res)
+        if generation is not None:
+            console.print(f"[bold]{data(generation.model)}[/] ({'sampled, seed ' + str(seed) if sample else 'greedy'}): "
+                          f"{data(prompt)}[green]{data(generation.output)}[/]", highlight=False)
+        _print_spans(res, curation)
         err.print(f"traced {res.n_tokens:,} tokens in {secs * 1e3:.0f} ms"
                   + (f"; JSON: {json_out}" if json_out else "") + (f"; HTML: {html_out}" if html_out else ""), highlight=False)
+
+
+def _generate(model: str, prompt: str, max_new_tokens: int, sample: bool, seed: int):
+    from curadebt.lab.generate import generate
+    from curadebt.lab.models import ModelNotAvailable, load_model, resolve_model
+
+    try:
+        with console.status(f"loading {model} ..."):
+            lm = load_model(resolve_model(model))
+    except ModelNotAvailable as e:
+        err.print(f"[red]model not available:[/red] {escape(str(e))}")
+        raise typer.Exit(EXIT_USAGE)
+    return generate(lm, prompt, max_new_tokens=max_new_tokens, sample=sample, seed=seed)
+
+
+def _curation(ledger: Path, res) -> dict[str, dict]:
+    """Document id -> its curate decision, for every document the spans list."""
+    from curadebt.curation.ledger import decision_text, decisions
+
+    ids = [d.id for s in res.spans for d in s.documents]
+    found = decisions(ledger, ids)
+    return {i: {**d, "label": decision_text(d), "explain": f"curadebt explain {i} --ledger {ledger}"}
+            for i, d in found.items()}

@@ -138,6 +138,30 @@ def lookup(ledger_path: str | Path, doc_id: str) -> list[dict[str, Any]]:
     return rows.to_pylist()
 
 
+def decisions(ledger_path: str | Path, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The curate decision of each of ``ids`` found in a ledger: ``{decision, copies, op, reason}``
+    (an id the ledger does not hold is left out), read in one pass."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    path = Path(ledger_path)
+    if path.is_dir():
+        path = path / LEDGER_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no ledger here (curadebt curate writes ledger.parquet beside its output)")
+    t = pq.read_table(path, columns=["id", "decision", "copies", "op", "reason"])
+    rows = t.filter(pc.is_in(t["id"], value_set=pa.array(sorted(set(ids)), pa.string()))).to_pylist()
+    return {r["id"]: {k: r[k] for k in ("decision", "copies", "op", "reason")} for r in rows}
+
+
+def decision_text(d: dict[str, Any]) -> str:
+    """``kept``, ``kept x3`` or ``dropped by near_dedup``."""
+    if d["decision"] == "kept":
+        return "kept" + (f" x{d['copies']}" if d["copies"] != 1 else "")
+    return d["decision"] + (f" by {d['op']}" if d.get("op") else "")
+
+
 def explain_text(rows: list[dict[str, Any]]) -> str:
     """One document's history, as printed by ``curadebt explain``."""
     out = []

@@ -44,6 +44,9 @@ table.spans tr.spanrow:hover{background:#fff4e0}
 .snippet{font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-wrap:break-word;
   background:#f5f5f7;border-radius:4px;padding:6px 8px;margin-top:3px}
 .snippet mark{background:#ffd27a}
+.curation{font-size:13px;margin-top:3px}
+.curation.dropped strong{color:#b3261e}
+.curation.kept strong{color:#1e6b34}
 .muted{color:#777;font-size:13px}
 """
 
@@ -90,16 +93,27 @@ def _segments(text: str, spans: list[Span]) -> Iterable[tuple[int, int, list[int
             yield a, b, [i for i, s in enumerate(spans) if s.char_start <= a and b <= s.char_end]
 
 
-def _doc_html(d: DocHit) -> str:
+def _doc_html(d: DocHit, curation: dict | None = None) -> str:
     snip = d.snippet
     ms, me = d.match_start, d.match_end
     src = f'<span class="doc-src">{_e(d.source)}</span>' if d.source else ""
+    cur = ""
+    if curation is not None:
+        c = curation.get(d.id)
+        if c is None:
+            cur = '<div class="curation muted">not in the ledger</div>'
+        else:
+            cur = (f'<div class="curation {_e(c["decision"])}"><strong>{_e(c["label"])}</strong>: {_e(c["reason"])} '
+                   f'<code>{_e(c["explain"])}</code></div>')
     return (f'<li><span class="doc-id">{_e(d.id)}</span>{src} '
             f'<span class="muted">doc #{d.index}, {d.count} occurrence{"s" if d.count != 1 else ""}</span>'
-            f'<div class="snippet">{_e(snip[:ms])}<mark>{_e(snip[ms:me])}</mark>{_e(snip[me:])}</div></li>')
+            f'<div class="snippet">{_e(snip[:ms])}<mark>{_e(snip[ms:me])}</mark>{_e(snip[me:])}</div>{cur}</li>')
 
 
-def render_trace_html(result: SpansResult, prompt: str | None = None, title: str = "curadebt trace") -> str:
+def render_trace_html(result: SpansResult, prompt: str | None = None, title: str = "curadebt trace",
+                      curation: dict | None = None) -> str:
+    """The traced text with its spans; ``curation`` (document id -> {decision, label, reason,
+    explain}) adds each document's curate decision and the ``curadebt explain`` command for it."""
     spans = result.spans
     text = result.text
     parts = []
@@ -123,7 +137,7 @@ def render_trace_html(result: SpansResult, prompt: str | None = None, title: str
         flag = ' <span class="muted">(also in the prompt)</span>' if s.in_prompt else ""
         rows.append(f'<tr class="spanrow" data-spans="{i}" id="row-{i}"><td>{i + 1}</td><td>{_e(s.text)}{flag}</td>'
                     f'<td>{s.length}</td><td>{s.count:,}</td><td>{s.n_documents:,}</td><td>{prob}</td></tr>')
-        docs = "".join(_doc_html(d) for d in s.documents)
+        docs = "".join(_doc_html(d, curation) for d in s.documents)
         more = (f'<p class="muted">showing {len(s.documents)} of {s.n_documents:,} documents (most occurrences first)</p>'
                 if s.n_documents > len(s.documents) else "")
         panels.append(f'<div class="span-docs" id="docs-{i}" hidden><h3>“{_e(s.text)}”</h3>'
