@@ -78,7 +78,11 @@ def test_evaluation_formats_and_fields(tmp_path):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "e.parquet")
-    for name in ("e.json", "e.csv", "e.parquet"):
+    import datasets
+
+    datasets.Dataset.from_list([{"id": r["id"], "prompt": r.get("prompt"), "completion": r.get("completion")}
+                                for r in rows]).save_to_disk(str(tmp_path / "e.ds"))
+    for name in ("e.json", "e.csv", "e.parquet", "e.ds"):
         items = read_eval_items(tmp_path / name, cfg)
         assert [(i.id, i.text) for i in items] == [("a", "p one c one"), ("b", "p two")], name
     with pytest.raises(DecontamError, match="no record has any of the fields"):
