@@ -168,6 +168,10 @@ def test_salience_prompts_are_held_out_and_data_share_is_exact():
     corpus = "\n".join(w.texts())
     for p in slot_prompts(2):
         assert p not in corpus
+    from curadebt.lab.salience import unrelated_prompts
+
+    for p in unrelated_prompts(3):
+        assert p not in corpus and "Tom" not in p
     sp = surname_prompts(w.people)
     assert sp and all(p.endswith("Tom") and last != "Cruise" for p, last in sp)
     ds = data_share(w)
@@ -272,9 +276,12 @@ def test_smoke_salience_runs_and_reports_every_metric():
         for k in METRICS:
             assert res["summary"][m][k]["n"] == 2
     assert res["summary"]["1"]["kl_vs_balanced"]["mean"] == 0.0
+    assert res["summary"]["1"]["tom_priming_ratio"]["mean"] == 1.0, "the balanced model is its own reference"
     assert res["summary"]["4"]["data_tom_share"] > res["summary"]["1"]["data_tom_share"]
     for r in res["runs"]:
         assert 0 < r["tom_share"] < 1 and 0 < r["entropy"] <= math.log2(24) + 1e-9
+        assert 0 < r["p_tom_unrelated"] < 1 and 0 < r["p_true_surname"] < 1
+        assert r["tom_share_excess"] == pytest.approx(r["tom_share"] - r["tom_share_of_person_docs"])
 
 
 def test_outputs_get_ordinary_permissions(tmp_path):

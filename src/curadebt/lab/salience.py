@@ -12,7 +12,12 @@ from scratch and probed with held-out contexts (never in the corpus):
   models of two different seeds, ``kl_floor_between_balanced_seeds``);
 - ``p_cruise``: P(" Cruise") right after "Tom" in contexts about *other* Toms ("Tom Hanks is a chef
   from Porto. Later that year, Tom"), and ``cruise_wins``: the share of those contexts where
-  " Cruise" beats the person's own surname.
+  " Cruise" beats the person's own surname; ``p_true_surname``: P(the person's own surname) there;
+- priming (salience beyond frequency, Sun et al. 2025, arXiv 2504.09522): ``p_tom_unrelated`` and
+  ``p_cruise_unrelated``, P(" Tom") and P(" Cruise") after held-out contexts unrelated to people
+  ("The lentil soup tasted better than"), and ``tom_priming_ratio``, ``p_tom_unrelated`` over the
+  m = 1 model's of the same seed; ``tom_share_excess``: ``tom_share`` minus Tom's share of the
+  person documents in the data (what the model gives Tom beyond what the data does).
 
 CIs: percentile bootstrap over seeds (:func:`curadebt.lab.metrics.mean_ci`).
 """
@@ -29,12 +34,13 @@ import numpy as np
 from curadebt.core.config import nested, setting
 from curadebt.lab import metrics
 from curadebt.lab.scratch import ScratchLM, TrainConfig, encode, pack, score, steps_per_epoch, train, train_tokenizer
-from curadebt.worlds.facts import (FIRST_NAMES, NAME_SLOT_PROMPTS, NEW_CITIES, STAR, SURNAME_CONTEXTS, WorldConfig,
-                                   generate)
+from curadebt.worlds.facts import (FIRST_NAMES, NAME_SLOT_PROMPTS, NEW_CITIES, STAR, SURNAME_CONTEXTS,
+                                   UNRELATED_PROMPTS, WorldConfig, generate)
 from curadebt.lab import scratch_report as SR
 from curadebt.lab.experiment import Experiment
 
-METRICS = ("p_tom", "tom_share", "entropy", "kl_vs_balanced", "p_cruise", "cruise_wins")
+METRICS = ("p_tom", "tom_share", "tom_share_excess", "entropy", "kl_vs_balanced", "p_cruise", "cruise_wins",
+           "p_true_surname", "p_tom_unrelated", "p_cruise_unrelated", "tom_priming_ratio")
 
 
 def entropy_bits(p: Sequence[float]) -> float:
@@ -115,6 +121,16 @@ def surname_prompts(people: Sequence[tuple[str, str]], seed: int = 54321) -> lis
     return out
 
 
+def unrelated_prompts(n_per_template: int, seed: int = 999) -> list[str]:
+    """Held-out contexts unrelated to people, filled from a fixed generator (the same for every model)."""
+    from curadebt.worlds.vocabulary import DISHES, GOODS, MONTHS, PRODUCTS
+
+    rng = random.Random(seed)
+    return [t.format(dish=rng.choice(DISHES), city=rng.choice(NEW_CITIES), good=rng.choice(GOODS),
+                     product=rng.choice(PRODUCTS), month=rng.choice(MONTHS))
+            for t in UNRELATED_PROMPTS for _ in range(n_per_template)]
+
+
 def probe(lm: ScratchLM, people: Sequence[tuple[str, str]], n_per_template: int) -> dict[str, Any]:
     prompts = slot_prompts(n_per_template)
     names = list(FIRST_NAMES)
@@ -124,10 +140,15 @@ def probe(lm: ScratchLM, people: Sequence[tuple[str, str]], n_per_template: int)
     sp = surname_prompts(people)
     lp_c = score(lm, [p for p, _ in sp], [STAR[1]] * len(sp))
     lp_t = score(lm, [p for p, _ in sp], [s for _, s in sp])
+    up = unrelated_prompts(n_per_template)
+    lp_ut = score(lm, up, [STAR[0]] * len(up))
+    lp_uc = score(lm, up, [STAR[1]] * len(up))
     return {"p_tom": float(np.exp(lp[:, ti]).mean()), "tom_share": float(dist[:, ti].mean()),
             "entropy": float(np.mean([entropy_bits(d) for d in dist])), "first_name_dist": dist.tolist(),
             "p_cruise": float(np.exp(lp_c).mean()), "cruise_wins": float((lp_c > lp_t).mean()),
-            "n_slot_prompts": len(prompts), "n_surname_prompts": len(sp)}
+            "p_true_surname": float(np.exp(lp_t).mean()),
+            "p_tom_unrelated": float(np.exp(lp_ut).mean()), "p_cruise_unrelated": float(np.exp(lp_uc).mean()),
+            "n_slot_prompts": len(prompts), "n_surname_prompts": len(sp), "n_unrelated_prompts": len(up)}
 
 
 def data_share(world) -> dict[str, float]:
@@ -145,7 +166,7 @@ def run_salience(cfg: SalienceConfig, log: Callable[[str], None] = lambda m: Non
     balanced: list[np.ndarray] = []
     t0 = time.perf_counter()
     for seed in cfg.seeds:
-        ref = None
+        ref, ref_unrelated = None, float("nan")
         for m in sorted(cfg.ms):
             t1 = time.perf_counter()
             world = generate(replace(cfg.world, seed=seed, tom_m=m))
@@ -157,10 +178,13 @@ def run_salience(cfg: SalienceConfig, log: Callable[[str], None] = lambda m: Non
             dist = np.asarray(res.pop("first_name_dist"))
             if m == 1:
                 ref = dist
+                ref_unrelated = res["p_tom_unrelated"]
                 balanced.append(dist)
             res["kl_vs_balanced"] = float(np.mean([kl_bits(a, b) for a, b in zip(dist, ref)]))
+            res["tom_priming_ratio"] = res["p_tom_unrelated"] / ref_unrelated
             res.update({"seed": seed, "m": m, "steps": tlog.steps, "tokens": tlog.tokens,
                         "final_loss": float(np.mean(tlog.losses[-20:])), **data_share(world)})
+            res["tom_share_excess"] = res["tom_share"] - res["tom_share_of_person_docs"]
             runs.append(res)
             log(f"seed {seed} m={m}: P(Tom)={res['p_tom']:.3f} share={res['tom_share']:.3f} "
                 f"H={res['entropy']:.2f} bits KL={res['kl_vs_balanced']:.3f} P(Cruise|Tom)={res['p_cruise']:.3f} "

@@ -164,8 +164,13 @@ def html_page(title: str, markdown_table: str, image: Path | None) -> str:
 # ---------------------------------------------------------------------------- salience
 
 SALIENCE_LABELS = {"p_tom": "P(Tom) at a first-name slot", "tom_share": "Tom's share of the first-name distribution",
+                   "tom_share_excess": "Tom's share beyond its share of the data",
                    "entropy": "first-name entropy (bits)", "kl_vs_balanced": "KL vs balanced model (bits)",
-                   "p_cruise": "P(Cruise | other Tom)", "cruise_wins": "share of other-Tom contexts where Cruise wins"}
+                   "p_cruise": "P(Cruise | other Tom)", "cruise_wins": "share of other-Tom contexts where Cruise wins",
+                   "p_true_surname": "P(own surname | other Tom)",
+                   "p_tom_unrelated": "P(Tom) after a context unrelated to people",
+                   "p_cruise_unrelated": "P(Cruise) after a context unrelated to people",
+                   "tom_priming_ratio": "P(Tom) unrelated, over the balanced model's"}
 
 
 def salience_markdown(result: dict[str, Any]) -> str:
@@ -191,7 +196,7 @@ def salience_plot(result: dict[str, Any], path: Path) -> Path:
 
     s = result["summary"]
     ms = [int(m) for m in s if m.isdigit()]
-    keys = ["tom_share", "entropy", "kl_vs_balanced", "p_cruise"]
+    keys = ["tom_share", "entropy", "kl_vs_balanced", "p_cruise", "tom_priming_ratio"]
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.6))
     for ax, k in zip(axes, keys):
         mean = np.array([s[str(m)][k]["mean"] for m in ms], dtype=float)

@@ -96,6 +96,15 @@ NAME_SLOT_PROMPTS = (
     "Among the speakers was",
     "Last {month}, the new {profession} was",
 )
+#: Held-out contexts unrelated to people (no name is expected next): where a salient name leaking
+#: in is priming, not knowledge (Sun et al. 2025, arXiv 2504.09522).
+UNRELATED_PROMPTS = (
+    "The {dish} tasted better than",
+    "Heavy rain closed the roads near {city} and",
+    "Prices of {good} fell sharply after",
+    "The new {product} comes with a",
+    "On the last day of {month} the river",
+)
 #: Held-out contexts about a person whose surname the model must give after the first name.
 SURNAME_CONTEXTS = (
     "{first} {last} is a {profession} from {city}. Later that year, {first}",
