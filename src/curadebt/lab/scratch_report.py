@@ -12,13 +12,15 @@ import numpy as np
 from curadebt.lab.io import save_figure, write_json
 
 
-def _fmt_ci(ci: dict[str, Any], digits: int = 2) -> str:
+def _fmt_ci(ci: dict[str, Any], digits: int = 2, significant: bool = False) -> str:
+    """mean [low, high]; ``significant``: ``digits`` significant digits (small probabilities)."""
     m, lo, hi = ci.get("mean"), ci.get("low"), ci.get("high")
     if m is None or (isinstance(m, float) and not math.isfinite(m)):
         return "n/a"
+    spec = f".{digits}g" if significant else f".{digits}f"
     if ci.get("n", 0) <= 1 or lo is None:
-        return f"{m:.{digits}f}"
-    return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+        return f"{m:{spec}}"
+    return f"{m:{spec}} [{lo:{spec}}, {hi:{spec}}]"
 
 
 def write_result(result: dict[str, Any], out: Path, name: str) -> dict[str, Path]:
@@ -180,7 +182,9 @@ def salience_markdown(result: dict[str, Any]) -> str:
     lines = ["| metric | " + " | ".join(f"m = {m}" for m in ms) + " |", "|---|" + "---|" * len(ms)]
     lines.append("| data: Tom's share of person documents | " + " | ".join(f"{s[m]['data_tom_share']:.3f}" for m in ms) + " |")
     for k, label in SALIENCE_LABELS.items():
-        lines.append(f"| {label} | " + " | ".join(_fmt_ci(s[m][k], 3) for m in ms) + " |")
+        sig = k.startswith("p_")  # probabilities span orders of magnitude: significant digits
+        cells = " | ".join(_fmt_ci(s[m][k], 2 if sig else 3, sig) for m in ms)
+        lines.append(f"| {label.replace('|', chr(92) + '|')} | {cells} |")
     lines.append(f"\nUniform over the {round(1 / result['uniform_first_name_share'])} first names: share "
                  f"{result['uniform_first_name_share']:.3f}, entropy {result['uniform_entropy_bits']:.2f} bits.")
     if floor:
