@@ -126,6 +126,27 @@ def test_counts_and_documents_equal_brute_force_shakespeare(shakespeare):
                [(d.index, d.id, d.count, d.position) for d in res.documents]
 
 
+def test_count_many_equals_brute_force(shakespeare):
+    """The vectorised search of many queries at once gives every count of the brute force, on one
+    shard and on many, absent and unknown tokens included."""
+    import numpy as np
+
+    docs, one, many = shakespeare
+    toks = [word_tokenize(d.text) for d in docs]
+    rng = random.Random(11)
+    for m in (1, 3, 6):
+        queries = [q for q in random_queries(toks, rng, 400, max_len=m) if len(q) == m]
+        queries += [("zzzz-not-a-word",) * m]
+        post = brute_postings(toks, list(set(queries)))
+        assert sum(1 for q in set(queries) if not post[q]) >= (1 if m == 1 else 5)  # absent ones too
+        for idx in (one, many):
+            ids = np.stack([idx.encode(" ".join(q)) if len(idx.encode(" ".join(q))) == m else np.full(m, -1)
+                            for q in queries])
+            got = idx.count_many(ids)
+            assert got.tolist() == [sum(post[q].values()) for q in queries], m
+    assert one.count_many(np.zeros((2, 0), dtype=np.int64)).tolist() == [one.n_tokens] * 2
+
+
 def test_ids_query_and_text_query_agree(shakespeare):
     docs, one, _ = shakespeare
     q = "Before we proceed any further, hear me"

@@ -7,9 +7,9 @@ regex words, so case, punctuation and spacing do not hide an overlap. An item sh
 tokens is matched whole when it has at least ``min_tokens``; shorter ones are counted as not checked.
 
 The search runs on the corpus's suffix-array index (:mod:`curadebt.trace.index`, built on the fly or
-given): for each item, the maximal spans of at least ``n`` tokens that occur in the corpus (one pass
-of longest matches, see :meth:`TokenIndex.maximal_spans`), then every document that holds one
-(:meth:`TokenIndex.documents`). Nothing is sampled: every item and every document is checked.
+given): every n-gram of every item is counted, all of them in one vectorised binary search per
+window length (:meth:`TokenIndex.count_many`), then every document that holds an n-gram found is
+listed (:meth:`TokenIndex.documents`). Nothing is sampled: every item and every document is checked.
 
 Output folder (written as one change): ``report.json`` (per evaluation set: items, checked,
 contaminated, the spans and documents of each contaminated item), ``report.html``,
@@ -22,6 +22,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
+
+import numpy as np
 
 from curadebt.core.config import setting
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
@@ -168,15 +170,18 @@ def eval_records(path: Path) -> Iterable[dict]:
 
 def find_contamination(index, items: list[EvalItem], cfg: DecontamConfig, name: str, path: str,
                        progress: Callable[[int], None] | None = None) -> EvalReport:
-    """Every item of one evaluation set checked against the index."""
+    """Every item of one evaluation set checked against the index: all their n-grams counted in one
+    vectorised search per window length (:meth:`TokenIndex.count_many`), then the documents of the
+    n-grams found."""
     rep = EvalReport(name=name, path=path, items=len(items), checked=0, too_short=0, contaminated=0)
-    for k, item in enumerate(items):
-        ids = index.encode(item.text)
+    encoded = [index.encode(item.text) for item in items]
+    present = _present_windows(index, encoded, cfg)
+    for k, (item, ids) in enumerate(zip(items, encoded)):
         if len(ids) < cfg.min_tokens:
             rep.too_short += 1
         else:
             rep.checked += 1
-            hit = _item_hit(index, item, ids, cfg)
+            hit = _item_hit(index, item, ids, present.get(k, []), cfg)
             if hit.spans:
                 rep.contaminated += 1
                 rep.hits.append(hit)
@@ -185,13 +190,32 @@ def find_contamination(index, items: list[EvalItem], cfg: DecontamConfig, name: 
     return rep
 
 
-def _item_hit(index, item: EvalItem, ids, cfg: DecontamConfig) -> ItemHit:
+def _present_windows(index, encoded: list, cfg: DecontamConfig) -> dict[int, list[int]]:
+    """Item number -> the start positions of its n-grams that occur in the corpus (an item shorter
+    than n: the whole item, at 0)."""
+    by_len: dict[int, list[tuple[int, int]]] = {}
+    for k, ids in enumerate(encoded):
+        if len(ids) >= cfg.min_tokens:
+            n = min(cfg.n, len(ids))
+            by_len.setdefault(n, []).extend((k, i) for i in range(len(ids) - n + 1))
+    present: dict[int, list[int]] = {}
+    for n, windows in sorted(by_len.items()):
+        grid = np.stack([np.asarray(encoded[k][i:i + n], dtype=np.int64) for k, i in windows])
+        counts = index.count_many(grid)
+        for (k, i), c in zip(windows, counts.tolist()):
+            if c > 0:
+                present.setdefault(k, []).append(i)
+    return present
+
+
+def _item_hit(index, item: EvalItem, ids, starts: list[int], cfg: DecontamConfig) -> ItemHit:
     """The overlapping spans of one item: each run of consecutive n-grams of it that occur in the
     corpus, with every document holding any of those n-grams (a document sharing only part of a
     longer overlap is found too)."""
     hit = ItemHit(id=item.id, text=item.text, tokens=int(len(ids)))
+    if not starts:
+        return hit
     n = min(cfg.n, len(ids))  # a short item: matched whole
-    starts = [i for i in range(len(ids) - n + 1) if index.count(ids[i:i + n]) > 0]  # one search per n-gram
     _, offsets = index.tokenizer.encode_with_offsets(item.text)
     for run in _runs(starts):
         docs: dict[str, None] = {}

@@ -165,6 +165,15 @@ class TokenIndex:
             return self.n_tokens
         return sum(b - a for a, b in self.ranges(q))
 
+    def count_many(self, queries: np.ndarray) -> np.ndarray:
+        """:meth:`count` of every row of ``queries`` (token ids, shape [q, m]), searched together."""
+        queries = np.asarray(queries, dtype=np.int64)
+        if queries.ndim != 2:
+            raise ValueError("count_many takes a 2-d array of token ids (one query a row)")
+        if queries.shape[1] == 0:
+            return np.full(len(queries), self.n_tokens, dtype=np.int64)
+        return sum((sh.count_many(queries) for sh in self.shards), np.zeros(len(queries), dtype=np.int64))
+
     def documents(self, query: Query, limit: int | None = 10, context_chars: int = 80,
                   order: str = "corpus") -> DocumentsResult:
         """Documents that contain the query, with a snippet around the first occurrence.

@@ -99,6 +99,47 @@ class Shard:
         c = self._cmp(np.arange(lo, hi, dtype=np.int64), q, depth)
         return lo + int(np.count_nonzero(c < 0)), lo + int(np.count_nonzero(c <= 0))
 
+    def count_many(self, queries: np.ndarray) -> np.ndarray:
+        """Occurrences of each row of ``queries`` (shape [q, m], int64), all searched at once: one
+        vectorised binary search per bound over every query (about 2 x log2(n) gathers of q x m
+        tokens), instead of q searches one after the other. A row holding an id this shard cannot
+        hold (negative, or >= its separator) counts 0."""
+        q, m = queries.shape
+        out = np.zeros(q, dtype=np.int64)
+        ok = (queries >= 0).all(axis=1) & (queries < self.sep).all(axis=1) if m else np.ones(q, dtype=bool)
+        rows = np.flatnonzero(ok)
+        if len(rows) == 0 or self.n == 0:
+            return out
+        Q = queries[rows]
+        ar = np.arange(m, dtype=np.int64)
+
+        def sign(pos: np.ndarray, sel: np.ndarray) -> np.ndarray:
+            idx = self.sa[pos].astype(np.int64)[:, None] + ar
+            np.minimum(idx, self.n - 1, out=idx)  # past the end: the final separator (> every token)
+            win = self.tokens[idx]
+            qq = Q[sel]
+            ne = win != qq
+            first = ne.argmax(axis=1)
+            r = np.arange(len(pos))
+            diff = ne[r, first]
+            return np.where(diff, np.where(win[r, first] > qq[r, first], 1, -1), 0)
+
+        def bound(strict: bool) -> np.ndarray:
+            lo = np.zeros(len(rows), dtype=np.int64)
+            hi = np.full(len(rows), self.n, dtype=np.int64)
+            while True:
+                act = np.flatnonzero(lo < hi)
+                if len(act) == 0:
+                    return lo
+                mid = (lo[act] + hi[act]) // 2
+                c = sign(mid, act)
+                below = c <= 0 if strict else c < 0
+                lo[act[below]] = mid[below] + 1
+                hi[act[~below]] = mid[~below]
+
+        out[rows] = bound(True) - bound(False)
+        return out
+
     def safe_range(self, q: np.ndarray, lo: int = 0, hi: int | None = None, depth: int = 0) -> tuple[int, int]:
         """:meth:`range`, empty when q holds an id this shard cannot hold (>= its separator)."""
         if len(q) and int(q.max()) >= self.sep:
