@@ -247,15 +247,22 @@ def summarize(runs: list[dict[str, Any]], cfg: InertiaConfig) -> dict[str, Any]:
     def ci(vals):
         return metrics.mean_ci([v for v in vals if v is not None and math.isfinite(v)], method="bootstrap").to_dict()
 
-    summary: dict[str, Any] = {"gamma": {}, "r50_by_tier": {}, "rebound_by_tier": {}}
+    from curadebt.lab.censored import compare
+
+    summary: dict[str, Any] = {"gamma": {}, "censored": {}, "r50_by_tier": {}, "rebound_by_tier": {}}
     tiers = sorted(set(cfg.world.tiers))
     for size in cfg.sizes:
         for depth in sorted(cfg.depths):
             entries = [d for r in runs if r["size"] == size for d in r["depths"] if d["depth"] == depth]
             key = f"{size}@{depth:g}"
             summary["gamma"][key] = {}
+            summary["censored"][key] = {}
             summary["r50_by_tier"][key] = {}
             for name in PROMPT_SETS:
+                groups = [[{"exposure": f["exposure"], "r50": f[name]["r50"], "r50_status": f[name]["r50_status"],
+                            "prior_margin": f[name]["prior_margin"]}
+                           for f in e["facts"] if f[name]["known"] and f["exposure"] > 0] for e in entries]
+                summary["censored"][key][name] = compare(groups, lo=1.0, hi=float(cfg.max_counter))
                 gs = [e["fit"][name]["gamma"] for e in entries]
                 summary["gamma"][key][name] = {**ci(gs), "per_seed": gs,
                                                "n_known": [e["fit"][name]["n_known"] for e in entries],

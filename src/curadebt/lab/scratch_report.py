@@ -42,6 +42,8 @@ def inertia_markdown(result: dict[str, Any]) -> str:
         for name, g in by.items():
             lines.append(f"| {key} | {name} | {_fmt_ci(g)} | {g['n_known']} | {g['censored_low']} / {g['censored_high']} |")
     lines.append("")
+    if s.get("censored"):
+        lines += _censored_lines(s["censored"]) + [""]
     keys = list(s["r50_by_tier"])
     tiers = list(next(iter(s["r50_by_tier"].values()))["train"]) if keys else []
     lines.append("| model@depth | prompts | " + " | ".join(f"tier {t}" for t in tiers) + " |")
@@ -64,6 +66,26 @@ def inertia_markdown(result: dict[str, Any]) -> str:
             lines.append(f"| {key} | {name} reverted after resumed pretraining | "
                          + " | ".join(_fmt_ci(bt[t]["reverted_share"]) for t in tiers) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _censored_lines(censored: dict[str, Any]) -> list[str]:
+    """The Tobit fits (:mod:`curadebt.lab.censored`): both laws' gamma, the margin's coefficient and
+    the log-likelihood difference."""
+    lines = ["| model@depth | prompts | facts (censored low / high) | power law: gamma [95% CI], beta(margin) | "
+             "logarithm: gamma [95% CI], beta(margin) | log-lik power - log | preferred |", "|---|---|---|---|---|---|---|"]
+    for key, by in censored.items():
+        for name, c in by.items():
+            if "power" not in c:
+                lines.append(f"| {key} | {name} | {c.get('note', 'n/a')} | | | | |")
+                continue
+            pw, lg = c["power"], c["log"]
+            cells = [f"{pw['n']} ({pw['censored_low']} / {pw['censored_high']})"]
+            for f in (pw, lg):
+                lo, hi = f["gamma_ci"]
+                cells.append(f"{f['gamma']:.2f} [{lo:.2f}, {hi:.2f}], {f['beta_margin']:.2f}")
+            cells += [f"{c['loglik_power_minus_log']:.1f}", str(c["preferred"])]
+            lines.append(f"| {key} | {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def inertia_plot(result: dict[str, Any], path: Path, prompts: str = "train") -> Path:
