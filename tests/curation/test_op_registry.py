@@ -133,3 +133,7 @@ def test_the_default_recipe_is_the_packaged_yaml():
     for op in rec.ops:
         assert op == type(op)(when=op.when)
     assert default_recipe(seed=5).seed == 5 and default_recipe().seed == 0
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "curate.md"
+    assert text in docs.read_text(encoding="utf-8"), "docs/curate.md shows the packaged default recipe verbatim"
