@@ -152,14 +152,13 @@ def config_options(*classes: type, skip: tuple[str, ...] = (), flags: dict[str, 
                 if ctx.get_parameter_source(leaf.name).name not in ("DEFAULT", "DEFAULT_MAP"):  # typed by the user
                     item = _tuple_item(leaf.type)
                     typed[leaf.name] = _parse_items(value, item, flag_of[leaf.name]) if item is not None else value
+            _check_file_keys(from_file, classes, file_path)
             built = []
             for cls in classes:
+                keys = _file_keys(cls)
+                cfg = cfgmod.from_mapping(cls, {k: v for k, v in from_file.items() if _key(k) in keys})
                 known = cfgmod.leaf_map(cls)
-                mine = {k: v for k, v in from_file.items() if str(k).replace("-", "_") in known
-                        or str(k) in {f.name for f in dataclasses.fields(cls)}}
-                cfg = cfgmod.from_mapping(cls, mine)
                 built.append(cfgmod.replace(cfg, **{k: v for k, v in typed.items() if k in known}))
-            _check_file_keys(from_file, classes, file_path)
             if "configs" in sig.parameters:
                 return fn(**kw, configs=tuple(built))
             return fn(**kw, config=built[0])
@@ -172,11 +171,18 @@ def config_options(*classes: type, skip: tuple[str, ...] = (), flags: dict[str, 
     return decorate
 
 
+def _key(k: Any) -> str:
+    return str(k).replace("-", "_")
+
+
+def _file_keys(cls: type) -> set[str]:
+    """The keys a config file may use for ``cls``: its settings' flat names and its nested groups."""
+    return set(cfgmod.leaf_map(cls)) | {f.name for f in dataclasses.fields(cls)}
+
+
 def _check_file_keys(settings: dict, classes: tuple[type, ...], path: Any) -> None:
     """Every key of a config file names a setting of one of the command's configs."""
-    known: set[str] = set()
-    for cls in classes:
-        known |= set(cfgmod.leaf_map(cls)) | {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(str(k) for k in settings if str(k).replace("-", "_") not in known)
+    known = set().union(*(_file_keys(cls) for cls in classes))
+    unknown = sorted(str(k) for k in settings if _key(k) not in known)
     if unknown:
         raise cfgmod.ConfigError(f"{path}: unknown setting(s) {unknown}; known: {', '.join(sorted(known))}")

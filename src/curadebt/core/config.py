@@ -63,11 +63,6 @@ class Leaf:
     def help(self) -> str:
         return self.field.metadata.get("help", "")
 
-    @property
-    def default(self) -> Any:
-        f = self.field
-        return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-
 
 def _is_nested(f: dataclasses.Field) -> bool:
     return bool(f.metadata.get("nested"))
