@@ -146,10 +146,9 @@ def test_smoke_inertia_is_deterministic(tmp_path):
     assert g["n"] <= 2 and len(g["per_seed"]) == 2
 
 
-# ---------------------------------------------------------------------------- salience, cost, curate-vs-correct helpers
+# ---------------------------------------------------------------------------- salience and cost helpers
 
 from curadebt.lab import cost as C  # noqa: E402
-from curadebt.lab.curate_vs_correct import fix_rows, statements_left, tokens_by_step  # noqa: E402
 from curadebt.lab.salience import data_share, entropy_bits, kl_bits, slot_prompts, surname_prompts  # noqa: E402
 
 
@@ -198,19 +197,6 @@ def test_cost_arithmetic():
     assert "cheaper" in est["verdict"]
     assert est["break_even_facts_by_exposure"]["64"]["mean"] == pytest.approx(
         np.mean([100000 / (10 * 2.0 * 64 ** g) for g in (0.4, 0.5, 0.6)]))
-
-
-def test_curate_vs_correct_helpers():
-    w = W.generate(small())
-    left = statements_left(w.texts(), w)
-    assert left == [f.tier for f in w.facts]
-    assert statements_left([], w) == [0] * len(w.facts)
-    rows = np.array([[EOS, 5, 6, PAD], [EOS, 7, PAD, PAD], [EOS, 8, 9, 10]])
-    assert tokens_by_step(rows, 2, 3).tolist() == [0, 5, 9, 14]
-    tok = train_tokenizer(w.texts(), vocab_size=800)
-    import random as _r
-    fr = fix_rows(w, [0, 2], 3, tok, pack(encode(tok, w.texts()), 96).rows, _r.Random(0))
-    assert fr.shape[0] == 12   # 2 facts x 3 statements + as many replay rows
 
 
 def test_cli_bad_input_is_a_clear_error(tmp_path):

@@ -105,16 +105,19 @@ def salience(
 
 @config_options(CvcConfig, skip=("seeds", "seed"))
 def curate_vs_correct(
-    seeds: Optional[int] = typer.Option(None, help=SEEDS_HELP),
-    out: Path = typer.Option(Path("lab-out/curate-vs-correct"), "--out", "-o", help="Output folder."),
-    threads: int = typer.Option(1, help="torch threads."),
+    seeds: Optional[int] = typer.Option(None, help="Number of seeds (0..n-1; default: the config's, 3); each seed is "
+                                                   "a new world, tokenizer and initialisation, shared by its arms."),
+    out: Path = typer.Option(Path("lab-out/curate-vs-correct"), "--out", "-o",
+                             help="Output folder (partial/ keeps each finished job; a rerun reuses them)."),
+    threads: int = typer.Option(1, help="torch threads (with --workers 1)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
     *,
     config: CvcConfig,
 ):
-    """Raw corpus vs curated corpus (curadebt curate, default recipe) vs raw + fine-tuned fix, at matched compute.
+    """Curate first or fix later? Arms trained from scratch at matched steps on a Zipf fact world, scored per fact
+    on held-out phrasings by raw exposure (head / torso / tail), paired with raw.
 
-    Example: curadebt lab curate-vs-correct --seeds 5
+    Example: curadebt lab curate-vs-correct --seeds 5 --workers 2 --arms raw,uniform,curate-default,raw+fix
     """
     from curadebt.lab.curate_vs_correct import EXPERIMENT
 

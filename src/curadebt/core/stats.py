@@ -145,3 +145,25 @@ def bootstrap_stat_ci(columns: Sequence[Sequence[float]], stat, level: float = 0
     stats = np.array([stat(*arr[i].mean(axis=0)) for i in idx], dtype=float)
     lo, hi = np.quantile(stats, [(1 - level) / 2.0, 1 - (1 - level) / 2.0])
     return CI(point, float(lo), float(hi), n, "bootstrap", level)
+
+
+def two_level_bootstrap_ci(groups: Sequence[np.ndarray], stat, level: float = 0.95, n_boot: int = 1000,
+                           seed: int = 0) -> CI:
+    """Percentile CI of ``stat(groups)`` by a two-level bootstrap: resample the groups (seeds) with
+    replacement, then the rows (facts) within each chosen group. ``groups``: one array per group,
+    rows are units (a 1-d array is one value per unit); ``stat``: list of arrays -> float. The point
+    estimate is ``stat`` of the groups as given. Pairing is kept by putting an arm's and its
+    reference's values for the same unit on the same row."""
+    gs = [np.asarray(g, dtype=float) for g in groups if len(g)]
+    if not gs:
+        return CI(float("nan"), float("nan"), float("nan"), 0, "two-level bootstrap", level)
+    point = float(stat(gs))
+    if len(gs) == 1 and len(gs[0]) == 1:
+        return CI(point, point, point, 1, "two-level bootstrap", level)
+    rng = np.random.default_rng(seed)
+    reps = np.empty(n_boot)
+    for b in range(n_boot):
+        chosen = rng.integers(0, len(gs), len(gs))
+        reps[b] = stat([gs[i][rng.integers(0, len(gs[i]), len(gs[i]))] for i in chosen])
+    lo, hi = np.nanquantile(reps, [(1 - level) / 2.0, 1 - (1 - level) / 2.0])
+    return CI(point, float(lo), float(hi), len(gs), "two-level bootstrap", level)

@@ -135,11 +135,11 @@ def estimate(inertia: dict[str, Any], exposures: Sequence[int], *, n_params: int
         "Compute is 6 N D with N non-embedding parameters; evaluation and curation costs are not counted.",
     ]
     if cvc is not None:
-        pts = cvc["summary"]["points"]
-        keys = {k.split("@")[0]: k for k in sorted(pts, key=lambda k: float(k.split("@")[1]))}
+        arms = cvc["summary"]["arms"]
         out["curate_vs_correct_at_full_budget"] = {
-            arm: {"flops": pts[k]["flops"]["mean"], "tail_acc": pts[k]["tail_acc"], "torso_acc": pts[k]["torso_acc"],
-                  "head_acc": pts[k]["head_acc"], "heldout_loss": pts[k]["heldout_loss"]} for arm, k in keys.items()}
+            arm: {"flops": v["flops"]["mean"], "compute_vs_raw": v["compute_vs_raw"], "tail_acc": v["heldout_tail"],
+                  "torso_acc": v["heldout_torso"], "head_acc": v["heldout_head"], "filler_loss": v["filler_loss"]}
+            for arm, v in arms.items()}
     return out
 
 

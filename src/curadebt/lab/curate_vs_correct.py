@@ -1,24 +1,31 @@
 """``lab curate-vs-correct``: curate the data first, or fix the model later, at matched compute?
 
-Per seed, one world (facts at exposure tiers, :mod:`curadebt.worlds.facts`) and three arms, all the same
-tiny GPT trained from scratch for the same number of optimiser steps ``S`` (one epoch of the raw
-corpus; the compute is 6 N D with N the non-embedding parameters and D the tokens trained on):
+Per seed: one Zipf fact world (:mod:`curadebt.worlds.zipf`: ~1,000 invented people, each living in
+one of 32 cities, the rank-r person stated in max(1, round(512 / r)) documents, 8 training phrasings,
+4 held-out phrasings that share no word pair with them, as many filler documents as fact
+documents), one tokenizer, one initialisation, and the arms of :mod:`curadebt.lab.cvc_arms`, each a
+tiny GPT trained from scratch for the same ``S`` optimiser steps (``epochs`` passes over the raw
+corpus; compute is 6 N D, N the non-embedding parameters, D the tokens trained on).
 
-(a) ``raw``: the raw corpus in its order;
-(b) ``curated``: the corpus after ``curadebt curate`` with the default recipe (the Python API
-    :func:`curadebt.curate`), cycled until ``S`` steps;
-(c) ``raw+fix``: the raw model, then fine-tuning on ``fix_statements`` true statements (training
-    phrasings) of every fact it gets wrong on the probe phrasings, mixed 1:1 with raw rows
-    (replay); its compute is the raw run's plus the fine-tuning's.
+The fix arms branch off the raw run: at ``fix_start`` x S the model is asked the two probe
+phrasings (never scored); the facts it gets wrong (no probe right) get the corpus's own documents
+naming the person (found by the name, as a user would: no ground truth beyond the corpus),
+repeated, mixed 1:1 with raw rows, for the rest of the S steps (``raw+fix``: matched compute); or
+after all S steps, for ``fix_extra`` x S steps more (``raw+fix-extra``: extra compute, reported as such).
 
-Checkpoints at ``fractions`` of ``S`` give each arm a curve. At every point: multiple-choice accuracy
-(the true capital against every fact's capital) on held-out paraphrases, in head / torso / tail
-bins of exposure tiers, and the held-out loss on documents of another world (another seed).
-CIs: percentile bootstrap over seeds.
+Every model is scored per fact on its training phrasings and on the held-out ones (32-way choice of
+the city, :mod:`curadebt.lab.zipf_eval`), and on the loss of held-out filler documents (no facts).
+The analysis (:mod:`curadebt.lab.cvc_analysis`) pairs arms with the raw run of the same seed.
+
+Each (seed, job) result is written to ``partial/`` as it finishes; a rerun with the same settings
+reuses them (a killed run loses at most the jobs in flight). ``workers`` > 1 runs jobs in parallel
+processes; the result is the same bytes either way.
 """
 from __future__ import annotations
 
-import math
+import copy
+import hashlib
+import json
 import random
 import time
 from dataclasses import asdict, dataclass, replace
@@ -28,207 +35,297 @@ from typing import Any, Callable
 import numpy as np
 
 from curadebt.core.config import nested, setting
-from curadebt.lab import metrics
-from curadebt.lab.fact_eval import choice_accuracy
-from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, flops, make_optimizer, mean_nll, pack,
-                                  fit, steps_per_epoch, train, train_tokenizer)
-from curadebt.worlds.facts import EVAL_TEMPLATES, TRAIN_TEMPLATES, World, WorldConfig, fact_statement, generate
-from curadebt.lab import scratch_report as SR
+from curadebt.lab.cvc_arms import ARMS, ArmPlan, Phase, docs_naming, fact_counts
 from curadebt.lab.experiment import Experiment
+from curadebt.lab.io import write_json
+from curadebt.lab.scratch import (ScratchLM, TrainConfig, TrainLog, encode, flops, make_optimizer, mean_nll, pack,
+                                  steps_per_epoch, train, train_tokenizer)
+from curadebt.lab.zipf_eval import city_choice
+from curadebt.worlds.zipf import HELDOUT_TEMPLATES, PROBE_TEMPLATES, TRAIN_TEMPLATES, ZipfWorld, ZipfWorldConfig, \
+    generate_zipf
 
-ARMS = ("raw", "curated", "raw+fix")
+ARM_NAMES = tuple(ARMS)
+ARMS_HELP = "Arms to run, comma-separated (raw always runs: the others are paired with it): " + "; ".join(
+    f"{a.name}: {a.help}" for a in ARMS.values())
 
 
 @dataclass
 class CvcConfig:
-    seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), help="Seeds; each is a new world, tokenizer and models.")
-    fractions: tuple[float, ...] = setting((0.25, 0.5, 0.75, 1.0), help="Checkpoints (fractions of the raw epoch) "
-                                                                        "on each curve.")
-    head: tuple[int, ...] = setting((256, 1024), help="Exposure tiers of the head facts.")
-    tail: tuple[int, ...] = setting((1, 4), help="Exposure tiers of the tail facts.")
-    fix_statements: int = setting(16, help="True statements per wrong fact in the fix.")
-    fix_lr: float = setting(1e-3, help="AdamW learning rate of the fix.")
-    probe_templates: int = setting(4, help="The first k training phrasings find the facts to fix.")
-    heldout_docs: int = setting(1500, help="Held-out documents for the loss.")
-    world: WorldConfig = nested(WorldConfig, lambda: WorldConfig(filler_docs=4000, placements=("spread",)))
-    train: TrainConfig = nested(TrainConfig, lambda: TrainConfig(batch_size=16))
+    seeds: tuple[int, ...] = setting((0, 1, 2), help="Seeds; each is a new world, tokenizer and initialisation.")
+    arms: tuple[str, ...] = setting(ARM_NAMES, help=ARMS_HELP)
+    epochs: float = setting(16.0, help="Steps per arm, in passes over the raw corpus.")
+    cap: int = setting(32, help="cap arm: documents kept per fact.")
+    warmup_share: float = setting(0.3, help="raw-then-normalized (and the reverse): share of the steps in the first phase.")
+    normalize_alpha: float = setting(0.5, help="normalize arms: the op's alpha.")
+    normalize_min: int = setting(4, help="normalize arms: the op's min_exposure.")
+    fix_start: float = setting(0.9, help="raw+fix: share of the steps trained raw before the fix.")
+    fix_extra: float = setting(0.25, help="raw+fix-extra: fix steps after the full raw run, as a share of the steps.")
+    fix_replay: float = setting(1.0, help="Fix arms: raw replay rows per fix row.")
+    head_min: int = setting(32, help="Facts with at least this many raw documents are the head.")
+    tail_max: int = setting(2, help="Facts with at most this many raw documents are the tail.")
+    workers: int = setting(1, help="Jobs (seed x arm) run in parallel processes (one torch thread each).")
+    world: ZipfWorldConfig = nested(ZipfWorldConfig)
+    train: TrainConfig = nested(TrainConfig)
 
     def validate(self) -> "CvcConfig":
-        if not self.seeds or not self.fractions or any(not 0 < f <= 1 for f in self.fractions):
-            raise ValueError("need seeds and fractions in (0, 1]")
-        if self.fix_statements < 1 or self.fix_lr <= 0:
-            raise ValueError("fix_statements must be >= 1 and fix_lr > 0")
-        if not 1 <= self.probe_templates <= len(TRAIN_TEMPLATES):
-            raise ValueError(f"probe_templates must be in [1, {len(TRAIN_TEMPLATES)}]")
+        if not self.seeds:
+            raise ValueError("need at least one seed")
+        unknown = [a for a in self.arms if a not in ARMS]
+        if unknown:
+            raise ValueError(f"unknown arm(s) {unknown}; choose from {list(ARMS)}")
+        if self.epochs <= 0 or self.cap < 1 or self.workers < 1:
+            raise ValueError("epochs must be > 0, cap and workers >= 1")
+        for name in ("warmup_share", "fix_start"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in (0, 1)")
+        if self.fix_extra <= 0 or self.fix_replay < 0 or not 0 <= self.normalize_alpha <= 1 or self.normalize_min < 1:
+            raise ValueError("fix_extra must be > 0, fix_replay >= 0, normalize_alpha in [0, 1], normalize_min >= 1")
+        if self.tail_max >= self.head_min:
+            raise ValueError("tail_max must be below head_min")
         self.world.validate()
         self.train.validate()
         return self
 
-    def bin_of(self, tier: int) -> str:
-        return "head" if tier in self.head else "tail" if tier in self.tail else "torso"
+    def selected(self) -> tuple[str, ...]:
+        """The arms to run, in registry order, raw first."""
+        return tuple(a for a in ARMS if a == "raw" or a in self.arms)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-
-def curate_world(world: World, workdir: Path) -> tuple[list[str], dict[str, Any]]:
-    """Run ``curadebt curate`` (default recipe) on the world's corpus; returns the kept texts in output
-    order and a summary (reconciliation, per-op counts, per-fact exposures after curation)."""
-    import json
-
-    from curadebt.curation.runner import curate
-
-    path = world.write(workdir / "raw")
-    res = curate(str(path), workdir / "curated", progress=False)
-    texts = []
-    for shard in res.files["shards"]:
-        with open(workdir / "curated" / shard, encoding="utf-8") as fh:
-            texts.extend(json.loads(line)["text"] for line in fh if line.strip())
-    ops = [{"op": o.op, "ran": o.ran, "documents_in": o.documents_in, "documents_out": o.documents_out,
-            "dropped": o.dropped} for o in res.operations]
-    return texts, {"reconciliation": res.reconciliation, "ops": ops}
+    def key(self) -> str:
+        """What a job's result depends on (not the seeds, the arms chosen or the worker count)."""
+        d = self.to_dict()
+        for k in ("seeds", "arms", "workers"):
+            d.pop(k)
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def statements_left(texts: list[str], world: World) -> list[int]:
-    """Per fact: documents in ``texts`` stating it (with any training phrasing)."""
-    stmts = [[fact_statement(t, f.country, f.capital) for t in TRAIN_TEMPLATES] for f in world.facts]
-    out = [0] * len(world.facts)
-    for x in texts:
-        for i, ss in enumerate(stmts):
-            if any(s in x for s in ss):
-                out[i] += 1
-    return out
+@dataclass
+class Seeded:
+    """What every job of a seed shares: the world, its tokenizer, the raw rows and the step budget."""
+
+    seed: int
+    world: ZipfWorld
+    tok: Any
+    raw_rows: np.ndarray
+    held_rows: np.ndarray
+    steps: int
 
 
-def fix_rows(world: World, wrong: list[int], n: int, tok, raw_rows: np.ndarray, rng: random.Random) -> np.ndarray:
-    """Fine-tuning rows: ``n`` true statements of each wrong fact plus as many raw rows (replay), shuffled."""
-    texts = [fact_statement(TRAIN_TEMPLATES[rng.randrange(len(TRAIN_TEMPLATES))], world.facts[i].country,
-                            world.facts[i].capital) for i in wrong for _ in range(n)]
-    ids = encode(tok, texts)
-    ctx = raw_rows.shape[1]
-    rows = np.full((len(ids), ctx), PAD, dtype=np.int64)
-    for r, x in enumerate(ids):
-        rows[r, :len(x) + 2] = [EOS] + x + [EOS]
-    replay = raw_rows[[rng.randrange(raw_rows.shape[0]) for _ in range(len(ids))]]
-    allr = np.concatenate([rows, replay]) if len(ids) else rows
-    order = list(range(allr.shape[0]))
-    rng.shuffle(order)
-    return allr[order]
-
-
-def tokens_by_step(rows: np.ndarray, batch_size: int, steps: int) -> np.ndarray:
-    """Cumulative non-padding tokens after each step (index = steps done) when cycling ``rows``."""
-    per_epoch = steps_per_epoch(rows, batch_size)
-    per_batch = [int((rows[i * batch_size:(i + 1) * batch_size] != PAD).sum()) for i in range(per_epoch)]
-    return np.cumsum([0] + [per_batch[i % per_epoch] for i in range(steps)])
-
-
-def evaluate(lm: ScratchLM, world: World, cfg: CvcConfig, heldout_rows: np.ndarray) -> dict[str, Any]:
-    acc_h = choice_accuracy(lm, world.facts, EVAL_TEMPLATES)
-    acc_t = choice_accuracy(lm, world.facts, TRAIN_TEMPLATES[:cfg.probe_templates])
-    bins: dict[str, Any] = {}
-    for b in ("head", "torso", "tail"):
-        idx = [i for i, f in enumerate(world.facts) if cfg.bin_of(f.tier) == b]
-        bins[b] = {"heldout": float(np.mean(acc_h[idx])) if idx else float("nan"),
-                   "train": float(np.mean(acc_t[idx])) if idx else float("nan")}
-    return {"accuracy": bins, "heldout_loss": mean_nll(lm, heldout_rows), "per_fact_heldout": acc_h.tolist(),
-            "per_fact_train": acc_t.tolist()}
-
-
-def run_seed(seed: int, cfg: CvcConfig, workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    world = generate(replace(cfg.world, seed=seed))
-    cur_texts, cur_info = curate_world(world, workdir / f"seed{seed}")
+def seeded(seed: int, cfg: CvcConfig) -> Seeded:
+    world = generate_zipf(replace(cfg.world, seed=seed))
     tok = train_tokenizer(world.texts(), cfg.train.vocab_size)
-    raw = pack(encode(tok, world.texts()), cfg.train.ctx)
-    cur = pack(encode(tok, cur_texts), cfg.train.ctx)
-    hw = generate(replace(cfg.world, seed=seed + 10_000))
-    rng = random.Random(seed)
-    held_texts = [d["text"] for d in rng.sample(hw.docs, min(cfg.heldout_docs, len(hw.docs)))]
-    held = pack(encode(tok, held_texts), cfg.train.ctx).rows
-    S = steps_per_epoch(raw.rows, cfg.train.batch_size)
-    marks = sorted({max(1, round(f * S)) for f in cfg.fractions})
-    frac_of = {max(1, round(f * S)): f for f in sorted(cfg.fractions)}
-    points: list[dict[str, Any]] = []
-    left = statements_left(cur_texts, world)
-    log(f"seed {seed}: curated {len(world.docs)} -> {len(cur_texts)} documents; raw {raw.n_rows} rows, "
-        f"curated {cur.n_rows} rows; {S} steps per arm")
-
-    n_params = None
-    for arm, rows in (("raw", raw.rows), ("curated", cur.rows)):
-        lm = ScratchLM(tok, cfg.train, seed=seed)
-        n_params = lm.n_nonembedding_params()
-        snaps: dict[int, ScratchLM] = {}
-        tlog = train(lm, rows, S, checkpoints=marks,
-                     on_checkpoint=lambda step, model, _s=snaps: _s.__setitem__(step, model.clone()))
-        cum = tokens_by_step(rows, cfg.train.batch_size, S)
-        for step in marks:
-            model = snaps[step]
-            tokens = int(cum[step])
-            ev = evaluate(model, world, cfg, held)
-            points.append({"arm": arm, "fraction": frac_of[step], "step": step, "tokens": tokens,
-                           "flops": flops(n_params, tokens), **ev})
-            if arm == "raw":
-                # (c) fix later: fine-tune this checkpoint on the facts it gets wrong
-                wrong = [i for i, a in enumerate(ev["per_fact_train"]) if a < 0.5]
-                fixed = model.clone()
-                frows = fix_rows(world, wrong, cfg.fix_statements, tok, raw.rows, random.Random(seed * 31 + step))
-                ft_tokens = 0
-                if frows.shape[0]:
-                    opt = make_optimizer(fixed, cfg.fix_lr, cfg.train.weight_decay)
-                    bs = cfg.train.batch_size
-                    ft_tokens = fit(fixed, opt, (frows[b:b + bs] for b in range(0, frows.shape[0], bs)),
-                                    cfg.fix_lr, cfg.train.clip).tokens
-                ev2 = evaluate(fixed, world, cfg, held)
-                points.append({"arm": "raw+fix", "fraction": frac_of[step], "step": step, "tokens": tokens + ft_tokens,
-                               "flops": flops(n_params, tokens + ft_tokens), "fixed_facts": len(wrong),
-                               "fix_tokens": ft_tokens, **ev2})
-        log(f"seed {seed} {arm}: final loss {np.mean(tlog.losses[-20:]):.3f}")
-    for p in points:
-        p.pop("per_fact_train")
-    return {"seed": seed, "steps": S, "n_nonembedding_params": n_params, "raw_docs": len(world.docs),
-            "curated_docs": len(cur_texts), "raw_rows": raw.n_rows, "curated_rows": cur.n_rows,
-            "curated_epochs": S / steps_per_epoch(cur.rows, cfg.train.batch_size),
-            "exposures": [{"country": f.country, "tier": f.tier, "raw": f.exposures, "curated": n}
-                          for f, n in zip(world.facts, left)],
-            "curate": cur_info, "points": points, "seconds": time.perf_counter() - t0}
+    raw = pack(encode(tok, world.texts()), cfg.train.ctx).rows
+    held = pack(encode(tok, world.heldout_filler), cfg.train.ctx).rows
+    return Seeded(seed, world, tok, raw, held, max(1, round(cfg.epochs * steps_per_epoch(raw, cfg.train.batch_size))))
 
 
-def summarize(runs: list[dict[str, Any]], cfg: CvcConfig) -> dict[str, Any]:
-    def ci(vals):
-        return metrics.mean_ci([v for v in vals if v is not None and math.isfinite(v)], method="bootstrap").to_dict()
-
-    out: dict[str, Any] = {}
-    for arm in ARMS:
-        for frac in sorted(cfg.fractions):
-            # seeds differ in steps per epoch by a few, so points are matched by fraction, not step
-            pts = [p for r in runs for p in r["points"] if p["arm"] == arm and p["fraction"] == frac]
-            if not pts:
-                continue
-            key = f"{arm}@{frac:g}"
-            out[key] = {"flops": ci([p["flops"] for p in pts]), "heldout_loss": ci([p["heldout_loss"] for p in pts])}
-            for b in ("head", "torso", "tail"):
-                out[key][f"{b}_acc"] = ci([p["accuracy"][b]["heldout"] for p in pts])
-                out[key][f"{b}_acc_train_phrasing"] = ci([p["accuracy"][b]["train"] for p in pts])
-    tiers = sorted(set(cfg.world.tiers))
-    kept = {}
-    for t in tiers:
-        vals = [e["curated"] / e["raw"] for r in runs for e in r["exposures"] if e["tier"] == t]
-        kept[str(t)] = ci(vals)
-    return {"points": out, "curated_exposure_share_by_tier": kept,
-            "curated_docs_share": ci([r["curated_docs"] / r["raw_docs"] for r in runs]),
-            "curated_epochs": ci([r["curated_epochs"] for r in runs])}
+def evaluate(lm: ScratchLM, s: Seeded) -> dict[str, Any]:
+    facts = s.world.facts
+    return {"train": city_choice(lm, facts, TRAIN_TEMPLATES).tolist(),
+            "heldout": city_choice(lm, facts, HELDOUT_TEMPLATES).tolist(),
+            "filler_loss": mean_nll(lm, s.held_rows)}
 
 
-def run_cvc(cfg: CvcConfig, workdir: Path, log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
-    cfg.validate()
+class Run:
+    """A model, its optimiser and its log, trained phase by phase (a branch copies all three)."""
+
+    def __init__(self, s: Seeded, cfg: CvcConfig):
+        self.s, self.cfg = s, cfg
+        self.lm = ScratchLM(s.tok, cfg.train, seed=s.seed)
+        self.opt = make_optimizer(self.lm, cfg.train.lr, cfg.train.weight_decay)
+        self.log = TrainLog()
+
+    def branch(self) -> "Run":
+        other = copy.copy(self)
+        other.lm = self.lm.clone()
+        other.opt = make_optimizer(other.lm, self.cfg.train.lr, self.cfg.train.weight_decay)
+        other.opt.load_state_dict(copy.deepcopy(self.opt.state_dict()))
+        other.log = copy.deepcopy(self.log)
+        return other
+
+    def step(self, rows: np.ndarray, steps: int, new_phase: bool = True) -> None:
+        """``steps`` steps over ``rows``: a new phase starts at its first row; else the cycle goes on
+        where the log is (the raw run, trained in pieces between its scored points)."""
+        if steps > 0:
+            train(self.lm, rows, steps, opt=self.opt, log=self.log, from_first_row=new_phase)
+
+    def point(self, arm: str, **extra: Any) -> dict[str, Any]:
+        n = self.lm.n_nonembedding_params()
+        return {"arm": arm, "step": self.log.steps, "tokens": self.log.tokens, "flops": flops(n, self.log.tokens),
+                **extra, **evaluate(self.lm, self.s)}
+
+
+def phase_steps(plan: ArmPlan, total: int) -> list[int]:
+    out = [round(p.share * total) for p in plan.phases[:-1]]
+    return out + [total - sum(out)]
+
+
+def arm_corpus(plan: ArmPlan, s: Seeded, cfg: CvcConfig) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """Each phase's rows, and the corpus the arm trains on: documents and tokens per phase, and per
+    fact the expected number of times its documents are seen over the arm's steps."""
+    rows, phases = [], []
+    seen = np.zeros(len(s.world.facts))
+    for p, n in zip(plan.phases, phase_steps(plan, s.steps)):
+        r = pack(encode(s.tok, p.texts), cfg.train.ctx).rows
+        rows.append(r)
+        epochs = n / steps_per_epoch(r, cfg.train.batch_size)
+        seen += np.asarray(fact_counts(p.texts, s.world), dtype=float) * epochs
+        phases.append({"documents": len(p.texts), "rows": int(r.shape[0]), "steps": n, "epochs": epochs})
+    return rows, {"phases": phases, "exposure_seen": np.round(seen, 3).tolist(), "curate": plan.curate}
+
+
+def fix_rows(run: Run, steps: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """The fix's rows for ``steps`` steps: the corpus's documents naming the persons the model gets
+    wrong on every probe phrasing, repeated, with ``fix_replay`` raw rows per fix row."""
+    s, cfg = run.s, run.cfg
+    wrong = {i for i, a in enumerate(city_choice(run.lm, s.world.facts, PROBE_TEMPLATES)) if a == 0}
+    docs = docs_naming(s.world.texts(), s.world, wrong)
+    rng = random.Random(s.seed * 31 + run.log.steps)
+    rng.shuffle(docs)
+    n_rows = steps * cfg.train.batch_size
+    raw = s.raw_rows
+    if not docs:
+        return raw[[rng.randrange(raw.shape[0]) for _ in range(n_rows)]], {"fixed_facts": 0, "fix_documents": 0}
+    fix = pack(encode(s.tok, docs), cfg.train.ctx).rows
+    n_fix = round(n_rows / (1 + cfg.fix_replay))
+    chosen = np.concatenate([fix[np.arange(n_fix) % fix.shape[0]],
+                             raw[[rng.randrange(raw.shape[0]) for _ in range(n_rows - n_fix)]]])
+    order = list(range(n_rows))
+    rng.shuffle(order)
+    return chosen[order], {"fixed_facts": len(wrong), "fix_documents": len(docs),
+                           "fix_repeats": n_fix / fix.shape[0]}
+
+
+def run_raw_job(s: Seeded, cfg: CvcConfig, arms: tuple[str, ...]) -> dict[str, Any]:
+    """raw, with points at half, ``fix_start`` and all of the steps, and the fix branches."""
+    run = Run(s, cfg)
+    _, corpus = arm_corpus(ArmPlan([Phase(s.world.texts(), 1.0)]), s, cfg)
+    half, start = round(0.5 * s.steps), round(cfg.fix_start * s.steps)
+    points = []
+    run.step(s.raw_rows, half)
+    points.append(run.point("raw"))
+    run.step(s.raw_rows, start - half, new_phase=False)
+    points.append(run.point("raw"))
+    if "raw+fix" in arms:
+        fixed = run.branch()
+        rows, info = fix_rows(fixed, s.steps - start)
+        fixed.step(rows, s.steps - start)
+        points.append(fixed.point("raw+fix", **info))
+    run.step(s.raw_rows, s.steps - start, new_phase=False)
+    points.append(run.point("raw"))
+    if "raw+fix-extra" in arms:
+        extra = round(cfg.fix_extra * s.steps)
+        rows, info = fix_rows(run, extra)
+        run.step(rows, extra)
+        points.append(run.point("raw+fix-extra", **info))
+    return {"points": points, "corpus": corpus}
+
+
+def run_arm_job(s: Seeded, cfg: CvcConfig, arm: str, workdir: Path) -> dict[str, Any]:
+    plan = ARMS[arm].build(s.world, cfg, workdir)
+    rows, corpus = arm_corpus(plan, s, cfg)
+    run = Run(s, cfg)
+    for r, n in zip(rows, phase_steps(plan, s.steps)):
+        run.step(r, n)
+    return {"points": [run.point(arm)], "corpus": corpus}
+
+
+def jobs(cfg: CvcConfig) -> list[tuple[int, str]]:
+    """(seed, job) pairs: one ``raw`` job per seed (it also makes the fix arms) and one per other arm."""
+    return [(seed, arm) for seed in cfg.seeds for arm in cfg.selected() if ARMS[arm].kind != "fix"]
+
+
+def run_job(seed: int, job: str, cfg: CvcConfig, workdir: Path, threads: int | None = None) -> dict[str, Any]:
+    if threads:
+        from curadebt.lab.scratch import set_threads
+
+        set_threads(threads)
     t0 = time.perf_counter()
-    runs = [run_seed(s, cfg, Path(workdir), log) for s in cfg.seeds]
-    timing = {"seconds_per_seed": [r.pop("seconds") for r in runs], "wall_seconds": time.perf_counter() - t0}
-    return {"experiment": "curate_vs_correct", "config": cfg.to_dict(), "runs": runs, "summary": summarize(runs, cfg),
-            "timing": timing}
+    s = seeded(seed, cfg)
+    if job == "raw":
+        out = run_raw_job(s, cfg, cfg.selected())
+    else:
+        out = run_arm_job(s, cfg, job, Path(workdir) / f"seed{seed}")
+    out.update(seed=seed, job=job, steps=s.steps, n_nonembedding_params=ScratchLM(s.tok, cfg.train).n_nonembedding_params())
+    return {"result": out, "seconds": time.perf_counter() - t0}
+
+
+def _partial(out: Path, seed: int, job: str) -> Path:
+    return out / "partial" / f"seed{seed}-{job}.json"
+
+
+def _load_partial(path: Path, key: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("result") if data.get("key") == key else None
+
+
+def run_cvc(cfg: CvcConfig, out: Path, log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+    from curadebt.lab.cvc_analysis import summarize
+
+    cfg.validate()
+    out = Path(out)
+    key = cfg.key()
+    todo = jobs(cfg)
+    results: dict[tuple[int, str], dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+    for sj in todo:
+        got = _load_partial(_partial(out, *sj), key)
+        if got is not None:
+            results[sj] = got
+    if results:
+        log(f"reusing {len(results)} finished job(s) from {out / 'partial'}")
+    pending = [sj for sj in todo if sj not in results]
+
+    def done(sj: tuple[int, str], res: dict[str, Any]) -> None:
+        results[sj] = res["result"]
+        seconds[f"seed{sj[0]}-{sj[1]}"] = res["seconds"]
+        write_json(_partial(out, *sj), {"key": key, "result": res["result"]})
+        last = res["result"]["points"][-1]
+        log(f"[{len(results)}/{len(todo)}] seed {sj[0]} {sj[1]}: held-out accuracy {np.mean(last['heldout']):.3f}, "
+            f"filler loss {last['filler_loss']:.3f} ({res['seconds']:.0f} s)")
+
+    work = out / "work"
+    if cfg.workers > 1 and len(pending) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=mp.get_context("spawn")) as pool:
+            futs = {pool.submit(run_job, seed, job, cfg, work, 1): (seed, job) for seed, job in pending}
+            for f in as_completed(futs):
+                done(futs[f], f.result())
+    else:
+        for seed, job in pending:
+            done((seed, job), run_job(seed, job, cfg, work))
+    runs = []
+    for seed in cfg.seeds:
+        world = generate_zipf(replace(cfg.world, seed=seed))
+        per_job = {job: results[(seed, job)] for s_, job in todo if s_ == seed}
+        runs.append({"seed": seed, "steps": per_job["raw"]["steps"],
+                     "n_nonembedding_params": per_job["raw"]["n_nonembedding_params"],
+                     "exposures": [f.exposures for f in world.facts],
+                     "points": [p for j in per_job.values() for p in j["points"]],
+                     "corpora": {job: j["corpus"] for job, j in per_job.items()}})
+    return {"experiment": "curate_vs_correct", "config": cfg.to_dict(), "arms": list(cfg.selected()),
+            "runs": runs, "summary": summarize(runs, cfg),
+            "timing": {"seconds_per_job": seconds}}
+
+
+def _markdown(result):
+    from curadebt.lab.cvc_report import cvc_markdown
+
+    return cvc_markdown(result)
+
+
+def _plot(result, path):
+    from curadebt.lab.cvc_report import cvc_plot
+
+    return cvc_plot(result, path)
 
 
 EXPERIMENT = Experiment(name="curate_vs_correct", title="Curate first vs fix later", config=CvcConfig,
-                        run=lambda cfg, out, log: run_cvc(cfg, Path(out) / "work", log=log),
-                        markdown=SR.cvc_markdown, plot=SR.cvc_plot)
+                        run=lambda cfg, out, log: run_cvc(cfg, Path(out), log=log), markdown=_markdown, plot=_plot)

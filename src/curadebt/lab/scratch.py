@@ -206,12 +206,13 @@ def _lm_loss(lm: ScratchLM, batch: np.ndarray):
 
 def train(lm: ScratchLM, rows: np.ndarray, steps: int | None = None, *, opt=None, log: TrainLog | None = None,
           checkpoints: Sequence[int] = (), on_checkpoint: Callable[[int, ScratchLM], None] | None = None,
-          progress: Callable[[int, int, float], None] | None = None) -> TrainLog:
+          progress: Callable[[int, int, float], None] | None = None, from_first_row: bool = False) -> TrainLog:
     """Train on ``rows`` in order, ``batch_size`` rows a step, cycling when ``steps`` exceeds one epoch
     (linear warm-up over ``warmup`` steps, then a constant rate; :func:`curadebt.training.loop.train_loop`).
 
     ``checkpoints``: step numbers (counted over the whole run, ``log.steps``) after which
-    ``on_checkpoint(step, lm)`` is called."""
+    ``on_checkpoint(step, lm)`` is called. A continued ``log`` keeps the schedule (no second
+    warm-up) and, unless ``from_first_row`` (a new phase of other rows), the place in the cycle."""
     cfg = lm.cfg
     log = log or TrainLog()
     opt = opt or make_optimizer(lm, cfg.lr, cfg.weight_decay)
@@ -221,7 +222,7 @@ def train(lm: ScratchLM, rows: np.ndarray, steps: int | None = None, *, opt=None
     per_epoch = math.ceil(n / cfg.batch_size)
     steps = per_epoch if steps is None else int(steps)
     marks = set(int(c) for c in checkpoints)
-    first = log.steps
+    first = 0 if from_first_row else log.steps
     batches = (rows[(k % per_epoch) * cfg.batch_size:(k % per_epoch + 1) * cfg.batch_size]
                for k in range(first, first + steps))
 

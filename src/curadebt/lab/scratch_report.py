@@ -12,7 +12,7 @@ import numpy as np
 from curadebt.lab.io import save_figure, write_json
 
 
-def _fmt_ci(ci: dict[str, Any], digits: int = 2, significant: bool = False) -> str:
+def fmt_ci(ci: dict[str, Any], digits: int = 2, significant: bool = False) -> str:
     """mean [low, high]; ``significant``: ``digits`` significant digits (small probabilities)."""
     m, lo, hi = ci.get("mean"), ci.get("low"), ci.get("high")
     if m is None or (isinstance(m, float) and not math.isfinite(m)):
@@ -40,7 +40,7 @@ def inertia_markdown(result: dict[str, Any]) -> str:
              "|---|---|---|---|---|"]
     for key, by in s["gamma"].items():
         for name, g in by.items():
-            lines.append(f"| {key} | {name} | {_fmt_ci(g)} | {g['n_known']} | {g['censored_low']} / {g['censored_high']} |")
+            lines.append(f"| {key} | {name} | {fmt_ci(g)} | {g['n_known']} | {g['censored_low']} / {g['censored_high']} |")
     lines.append("")
     if s.get("censored"):
         lines += _censored_lines(s["censored"]) + [""]
@@ -50,7 +50,7 @@ def inertia_markdown(result: dict[str, Any]) -> str:
     lines.append("|---|---|" + "---|" * len(tiers))
     for key in keys:
         for name, by in s["r50_by_tier"][key].items():
-            cells = [f"{_fmt_ci(by[t]['r50_geomean'], 1)} (known {by[t]['known_share']['mean']:.2f})"
+            cells = [f"{fmt_ci(by[t]['r50_geomean'], 1)} (known {by[t]['known_share']['mean']:.2f})"
                      if by[t]["known_share"]["mean"] is not None else "n/a" for t in tiers]
             lines.append(f"| {key} | {name} r50 | " + " | ".join(cells) + " |")
             places = sorted({pl for t in tiers for pl in by[t].get("by_placement", {})})
@@ -59,12 +59,12 @@ def inertia_markdown(result: dict[str, Any]) -> str:
                 for t in tiers:
                     v = by[t]["by_placement"].get(pl)
                     cells.append("n/a" if v is None or v["known_share"]["mean"] is None else
-                                 f"{_fmt_ci(v['r50_geomean'], 1)} (known {v['known_share']['mean']:.2f})")
+                                 f"{fmt_ci(v['r50_geomean'], 1)} (known {v['known_share']['mean']:.2f})")
                 lines.append(f"| {key} | {name} r50, {pl} | " + " | ".join(cells) + " |")
     for key, by in s.get("rebound_by_tier", {}).items():
         for name, bt in by.items():
             lines.append(f"| {key} | {name} reverted after resumed pretraining | "
-                         + " | ".join(_fmt_ci(bt[t]["reverted_share"]) for t in tiers) + " |")
+                         + " | ".join(fmt_ci(bt[t]["reverted_share"]) for t in tiers) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -205,12 +205,12 @@ def salience_markdown(result: dict[str, Any]) -> str:
     lines.append("| data: Tom's share of person documents | " + " | ".join(f"{s[m]['data_tom_share']:.3f}" for m in ms) + " |")
     for k, label in SALIENCE_LABELS.items():
         sig = k.startswith("p_")  # probabilities span orders of magnitude: significant digits
-        cells = " | ".join(_fmt_ci(s[m][k], 2 if sig else 3, sig) for m in ms)
+        cells = " | ".join(fmt_ci(s[m][k], 2 if sig else 3, sig) for m in ms)
         lines.append(f"| {label.replace('|', chr(92) + '|')} | {cells} |")
     lines.append(f"\nUniform over the {round(1 / result['uniform_first_name_share'])} first names: share "
                  f"{result['uniform_first_name_share']:.3f}, entropy {result['uniform_entropy_bits']:.2f} bits.")
     if floor:
-        lines.append(f"KL noise floor (two balanced models, different seeds): {_fmt_ci(floor, 3)} bits.")
+        lines.append(f"KL noise floor (two balanced models, different seeds): {fmt_ci(floor, 3)} bits.")
     return "\n".join(lines) + "\n"
 
 
@@ -235,59 +235,6 @@ def salience_plot(result: dict[str, Any], path: Path) -> Path:
         ax.set_xscale("log")
         ax.set_xlabel("m (Tom Cruise over-representation)")
         ax.set_title(SALIENCE_LABELS[k], fontsize=9)
-    fig.tight_layout()
-    p = save_figure(fig, path)
-    plt.close(fig)
-    return p
-
-
-# ---------------------------------------------------------------------------- curate vs correct
-
-
-def cvc_markdown(result: dict[str, Any]) -> str:
-    s = result["summary"]
-    lines = ["| arm@fraction | compute (6ND, FLOPs) | head acc | torso acc | tail acc | held-out loss |",
-             "|---|---|---|---|---|---|"]
-    for key, v in s["points"].items():
-        lines.append(f"| {key} | {v['flops']['mean']:.3g} | {_fmt_ci(v['head_acc'])} | {_fmt_ci(v['torso_acc'])} | "
-                     f"{_fmt_ci(v['tail_acc'])} | {_fmt_ci(v['heldout_loss'], 3)} |")
-    lines.append("")
-    lines.append("Accuracy: held-out paraphrases, multiple choice among all facts' capitals "
-                 f"(chance {1 / max(1, len(result['runs'][0]['exposures'])):.3f}).")
-    lines.append("")
-    lines.append("| tier | " + " | ".join(s["curated_exposure_share_by_tier"]) + " |")
-    lines.append("|---|" + "---|" * len(s["curated_exposure_share_by_tier"]))
-    lines.append("| share of the fact's documents kept by curate | "
-                 + " | ".join(_fmt_ci(v) for v in s["curated_exposure_share_by_tier"].values()) + " |")
-    lines.append(f"\nCurated corpus: {_fmt_ci(s['curated_docs_share'])} of the documents, trained for "
-                 f"{_fmt_ci(s['curated_epochs'])} epochs at matched steps.")
-    return "\n".join(lines) + "\n"
-
-
-def cvc_plot(result: dict[str, Any], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    s = result["summary"]["points"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    for ax, (metric, label) in zip(axes, (("tail_acc", "tail accuracy (held-out phrasings)"),
-                                          ("torso_acc", "torso accuracy (held-out phrasings)"),
-                                          ("heldout_loss", "held-out loss (nats/token)"))):
-        for arm, marker in (("raw", "o"), ("curated", "s"), ("raw+fix", "^")):
-            keys = [k for k in s if k.split("@")[0] == arm]
-            if not keys:
-                continue
-            x = np.array([s[k]["flops"]["mean"] for k in keys])
-            m = np.array([s[k][metric]["mean"] for k in keys], dtype=float)
-            lo = np.array([s[k][metric]["low"] for k in keys], dtype=float)
-            hi = np.array([s[k][metric]["high"] for k in keys], dtype=float)
-            ax.errorbar(x, m, yerr=[m - lo, hi - m], marker=marker, capsize=3, label=arm)
-        ax.set_xlabel("training compute 6ND (FLOPs)")
-        ax.set_title(label, fontsize=9)
-        ax.legend(fontsize=7)
-    fig.suptitle("Curate first vs fix later at matched compute (95% bootstrap CIs over seeds)", fontsize=10)
     fig.tight_layout()
     p = save_figure(fig, path)
     plt.close(fig)

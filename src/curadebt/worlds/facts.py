@@ -234,7 +234,9 @@ def fact_prompt(template: str, country: str) -> str:
     return head.format(c=country).rstrip()
 
 
-class _Filler:
+class Filler:
+    """Generated filler sentences (templates over the word tables), from one seeded ``rng``."""
+
     def __init__(self, rng: random.Random, countries: list[str]):
         self.rng = rng
         self.countries = countries
@@ -257,7 +259,7 @@ def generate(config: WorldConfig | None = None) -> World:
     rng.shuffle(order)
     n_facts = len(cfg.tiers) * cfg.facts_per_tier
     fact_idx, filler_idx = order[:n_facts], order[n_facts:]
-    filler = _Filler(rng, [COUNTRIES[i][0] for i in filler_idx])
+    filler = Filler(rng, [COUNTRIES[i][0] for i in filler_idx])
 
     facts: list[Fact] = []
     for t, tier in enumerate(cfg.tiers):
