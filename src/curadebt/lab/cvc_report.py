@@ -89,7 +89,7 @@ def cvc_plot(result: dict[str, Any], path: Path) -> Path:
                         fmt="o^sDvP*Xhp<>"[i % 12], capsize=3, label=arm)
         ax.set_xlabel("training compute 6ND (FLOPs)")
         ax.set_title(label, fontsize=9)
-    axes[0].legend(fontsize=7, ncol=2)
+    handles, labels = axes[0].get_legend_handles_labels()
     ax = axes[2]
     for arm, rows in s["by_exposure"].items():
         ax.plot([np.sqrt(r["exposure_low"] * r["exposure_high"]) for r in rows], [r["heldout"] for r in rows],
@@ -99,7 +99,8 @@ def cvc_plot(result: dict[str, Any], path: Path) -> Path:
     ax.set_title("held-out accuracy by raw exposure", fontsize=9)
     ax.axhline(1 / 32, color="grey", lw=0.5)
     fig.suptitle("Curate first vs fix later at matched compute (95% CIs over seeds)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=8, frameon=False)
     p = save_figure(fig, path)
     plt.close(fig)
     return p

@@ -67,6 +67,7 @@ def silent(message: str) -> None:
 
 
 def cpu_seconds() -> float:
-    """CPU seconds of this process so far (user + system): the cost on quiet cores, whatever the load."""
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
+    """CPU seconds of this process and its finished worker processes so far (user + system): the
+    cost on quiet cores, whatever the load."""
+    return sum(ru.ru_utime + ru.ru_stime for ru in (resource.getrusage(resource.RUSAGE_SELF),
+                                                     resource.getrusage(resource.RUSAGE_CHILDREN)))

@@ -209,12 +209,18 @@ class World:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``corpus.jsonl`` (id, text, source) and ``manifest.json`` atomically; returns the corpus path."""
-        out = Path(out_dir)
-        lines = "".join(json.dumps({"id": d["id"], "text": d["text"], "source": d["source"]}, ensure_ascii=False) + "\n"
-                        for d in self.docs)
-        path = write_text_atomic(out / "corpus.jsonl", lines)
-        write_text_atomic(out / "manifest.json", json.dumps(self.manifest(), indent=1) + "\n")
-        return path
+        return write_world(out_dir, self.docs, self.manifest())
+
+
+def write_world(out_dir: str | Path, docs: list[dict[str, Any]], manifest: dict[str, Any]) -> Path:
+    """A world's ``corpus.jsonl`` (id, text, source of each document) and ``manifest.json``, each
+    written atomically; returns the corpus path."""
+    out = Path(out_dir)
+    lines = "".join(json.dumps({"id": d["id"], "text": d["text"], "source": d["source"]}, ensure_ascii=False) + "\n"
+                    for d in docs)
+    path = write_text_atomic(out / "corpus.jsonl", lines)
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+    return path
 
 
 def _count(items) -> dict[str, int]:

@@ -32,9 +32,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from curadebt.core.atomic import write_text_atomic
 from curadebt.core.config import setting
-from curadebt.worlds.facts import Filler, WorldError
+from curadebt.worlds.facts import Filler, WorldError, write_world
 from curadebt.worlds.vocabulary import COUNTRIES
 
 CITIES = ("Lyon", "Porto", "Graz", "Bergen", "Malmo", "Turku", "Gdansk", "Seville", "Naples", "Antwerp",
@@ -129,13 +128,8 @@ class ZipfWorld:
 
     def write(self, out_dir: str | Path) -> Path:
         """``corpus.jsonl`` (id, text, source) and ``manifest.json``, atomically; returns the corpus path."""
-        out = Path(out_dir)
-        lines = "".join(json.dumps({"id": d["id"], "text": d["text"], "source": d["source"]}, ensure_ascii=False)
-                        + "\n" for d in self.docs)
-        path = write_text_atomic(out / "corpus.jsonl", lines)
-        manifest = {"config": asdict(self.config), "n_docs": len(self.docs), "facts": [f.to_dict() for f in self.facts]}
-        write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1) + "\n")
-        return path
+        return write_world(out_dir, self.docs, {"config": asdict(self.config), "n_docs": len(self.docs),
+                                                "facts": [f.to_dict() for f in self.facts]})
 
 
 def statement(template: str, person: str, city: str) -> str:
