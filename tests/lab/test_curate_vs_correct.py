@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from curadebt.core.stats import two_level_bootstrap_ci  # noqa: E402
+from curadebt.core.stats import mean_of_group_means, two_level_bootstrap_ci  # noqa: E402
 from curadebt.lab import cvc_arms as A  # noqa: E402
 from curadebt.lab.curate_vs_correct import EXPERIMENT, CvcConfig, jobs, run_cvc, seeded  # noqa: E402
 from curadebt.lab.scratch import ScratchLM, TrainConfig, score  # noqa: E402
@@ -66,9 +66,9 @@ def test_city_choice_reads_single_token_cities_off_one_forward_pass():
 def test_two_level_bootstrap_pairs_and_brackets():
     rng = np.random.default_rng(0)
     groups = [rng.normal(0.2, 0.1, 200) for _ in range(4)]
-    ci = two_level_bootstrap_ci(groups, lambda g: float(np.mean([x.mean() for x in g])))
+    ci = two_level_bootstrap_ci(groups, mean_of_group_means)
     assert ci.low < 0.2 < ci.high and ci.n == 4
-    zero = two_level_bootstrap_ci([np.zeros(50)] * 3, lambda g: float(np.mean([x.mean() for x in g])))
+    zero = two_level_bootstrap_ci([np.zeros(50)] * 3, mean_of_group_means)
     assert zero.mean == zero.low == zero.high == 0.0
 
 

@@ -12,7 +12,8 @@ pytest.importorskip("torch")
 
 from curadebt.lab.experiment import Experiment  # noqa: E402
 
-MODULES = ("curadebt.lab.inertia", "curadebt.lab.salience", "curadebt.lab.curate_vs_correct", "curadebt.lab.overwrite")
+MODULES = ("curadebt.lab.inertia", "curadebt.lab.salience", "curadebt.lab.curate_vs_correct", "curadebt.lab.lockin",
+           "curadebt.lab.overwrite")
 
 
 @pytest.mark.parametrize("module", MODULES)

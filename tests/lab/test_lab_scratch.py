@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from curadebt.worlds import facts as W
 from curadebt.lab.inertia import InertiaConfig, exposures_seen, fit_power, run_inertia
-from curadebt.lab.scratch import EOS, PAD, ScratchError, ScratchLM, TrainConfig, encode, pack, score, train, train_tokenizer
+from curadebt.lab.scratch import EOS, PAD, ScratchError, ScratchLM, TrainConfig, encode, pack, score, train_tokenizer
 
 
 def small(**kw) -> W.WorldConfig:
@@ -213,7 +212,7 @@ def test_cli_bad_input_is_a_clear_error(tmp_path):
     assert res.exit_code == 2 and "not" in res.output and "found" in res.output
     res = runner.invoke(app, ["lab", "cost", "--exposures", "x", "--inertia", str(tmp_path / "missing.json")])
     assert res.exit_code == 2
-    for cmd in ("inertia", "salience", "curate-vs-correct", "cost"):
+    for cmd in ("inertia", "salience", "curate-vs-correct", "lock-in", "cost"):
         assert runner.invoke(app, ["lab", cmd, "--help"]).exit_code == 0
 
 

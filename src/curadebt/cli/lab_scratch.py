@@ -1,4 +1,4 @@
-"""``curadebt lab inertia | salience | curate-vs-correct | cost``: experiments on tiny models trained
+"""``curadebt lab inertia | salience | curate-vs-correct | lock-in | cost``: experiments on tiny models trained
 from scratch on a synthetic world whose fact frequencies are set exactly (registered on the lab app
 by :func:`register`)."""
 from __future__ import annotations
@@ -14,6 +14,7 @@ from curadebt.cli.kit import config_options
 from curadebt.lab.cost import CostConfig
 from curadebt.lab.curate_vs_correct import CvcConfig
 from curadebt.lab.inertia import InertiaConfig
+from curadebt.lab.lockin import LockinConfig
 from curadebt.lab.salience import SalienceConfig
 from curadebt.report.console import console, err
 
@@ -125,6 +126,28 @@ def curate_vs_correct(
     _finish(EXPERIMENT, _checked(_seeds(config, seeds)), out, quiet)
 
 
+@config_options(LockinConfig, skip=("seeds", "seed"))
+def lock_in(
+    seeds: Optional[int] = typer.Option(None, help="Number of seeds (0..n-1; default: the config's, 5); each seed is "
+                                                   "a new world, tokenizer and initialisation, shared by its schedules."),
+    out: Path = typer.Option(Path("lab-out/lock-in"), "--out", "-o",
+                             help="Output folder (partial/ keeps each finished job; a rerun reuses them)."),
+    threads: int = typer.Option(1, help="torch threads (with --workers 1)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    *,
+    config: LockinConfig,
+):
+    """Lock-in: each fact stated with answer A n times early and answer B n times late (one pass); which wins,
+    under constant, cosine and warmup-stable-decay learning rates? Log odds A:B against a never-seen name's.
+
+    Example: curadebt lab lock-in --seeds 5 --workers 2
+    """
+    from curadebt.lab.lockin import EXPERIMENT
+
+    _setup(threads)
+    _finish(EXPERIMENT, _checked(_seeds(config, seeds)), out, quiet)
+
+
 @config_options(CostConfig)
 def cost(
     inertia_json: Path = typer.Option(Path("lab-out/inertia/inertia.json"), "--inertia",
@@ -160,4 +183,5 @@ def register(app: typer.Typer) -> None:
     app.command("inertia")(inertia)
     app.command("salience")(salience)
     app.command("curate-vs-correct")(curate_vs_correct)
+    app.command("lock-in")(lock_in)
     app.command("cost")(cost)

@@ -167,3 +167,8 @@ def two_level_bootstrap_ci(groups: Sequence[np.ndarray], stat, level: float = 0.
         reps[b] = stat([gs[i][rng.integers(0, len(gs[i]), len(gs[i]))] for i in chosen])
     lo, hi = np.nanquantile(reps, [(1 - level) / 2.0, 1 - (1 - level) / 2.0])
     return CI(point, float(lo), float(hi), len(gs), "two-level bootstrap", level)
+
+
+def mean_of_group_means(groups: Sequence[np.ndarray]) -> float:
+    """The statistic most two-level bootstraps want: the mean over groups of each group's mean."""
+    return float(np.mean([np.mean(g) for g in groups]))

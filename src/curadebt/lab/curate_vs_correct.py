@@ -24,10 +24,7 @@ processes; the result is the same bytes either way.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import random
-import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -37,7 +34,7 @@ import numpy as np
 from curadebt.core.config import nested, setting
 from curadebt.lab.cvc_arms import ARMS, ArmPlan, Phase, docs_naming, fact_counts
 from curadebt.lab.experiment import Experiment
-from curadebt.lab.io import write_json
+from curadebt.lab.jobs import run_jobs, settings_key
 from curadebt.lab.scratch import (ScratchLM, TrainConfig, TrainLog, encode, flops, make_optimizer, mean_nll, pack,
                                   steps_per_epoch, train, train_tokenizer)
 from curadebt.lab.zipf_eval import city_choice
@@ -95,10 +92,7 @@ class CvcConfig:
 
     def key(self) -> str:
         """What a job's result depends on (not the seeds, the arms chosen or the worker count)."""
-        d = self.to_dict()
-        for k in ("seeds", "arms", "workers"):
-            d.pop(k)
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return settings_key(self.to_dict(), ignore=("seeds", "arms", "workers"))
 
 
 @dataclass
@@ -237,70 +231,27 @@ def jobs(cfg: CvcConfig) -> list[tuple[int, str]]:
     return [(seed, arm) for seed in cfg.seeds for arm in cfg.selected() if ARMS[arm].kind != "fix"]
 
 
-def run_job(seed: int, job: str, cfg: CvcConfig, workdir: Path, threads: int | None = None) -> dict[str, Any]:
-    if threads:
-        from curadebt.lab.scratch import set_threads
-
-        set_threads(threads)
-    t0 = time.perf_counter()
+def run_job(job: tuple[int, str], cfg: CvcConfig, workdir: Path) -> dict[str, Any]:
+    """One (seed, job): the raw job (with the fix branches) or another arm's."""
+    seed, name = job
     s = seeded(seed, cfg)
-    if job == "raw":
-        out = run_raw_job(s, cfg, cfg.selected())
-    else:
-        out = run_arm_job(s, cfg, job, Path(workdir) / f"seed{seed}")
-    out.update(seed=seed, job=job, steps=s.steps, n_nonembedding_params=ScratchLM(s.tok, cfg.train).n_nonembedding_params())
-    return {"result": out, "seconds": time.perf_counter() - t0}
+    out = run_raw_job(s, cfg, cfg.selected()) if name == "raw" else run_arm_job(s, cfg, name, Path(workdir) / f"seed{seed}")
+    out.update(seed=seed, job=name, steps=s.steps, n_nonembedding_params=ScratchLM(s.tok, cfg.train).n_nonembedding_params())
+    return out
 
 
-def _partial(out: Path, seed: int, job: str) -> Path:
-    return out / "partial" / f"seed{seed}-{job}.json"
-
-
-def _load_partial(path: Path, key: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data.get("result") if data.get("key") == key else None
+def _describe(result: dict[str, Any]) -> str:
+    last = result["points"][-1]
+    return f"held-out accuracy {np.mean(last['heldout']):.3f}, filler loss {last['filler_loss']:.3f}"
 
 
 def run_cvc(cfg: CvcConfig, out: Path, log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
     from curadebt.lab.cvc_analysis import summarize
 
     cfg.validate()
-    out = Path(out)
-    key = cfg.key()
     todo = jobs(cfg)
-    results: dict[tuple[int, str], dict[str, Any]] = {}
-    seconds: dict[str, float] = {}
-    for sj in todo:
-        got = _load_partial(_partial(out, *sj), key)
-        if got is not None:
-            results[sj] = got
-    if results:
-        log(f"reusing {len(results)} finished job(s) from {out / 'partial'}")
-    pending = [sj for sj in todo if sj not in results]
-
-    def done(sj: tuple[int, str], res: dict[str, Any]) -> None:
-        results[sj] = res["result"]
-        seconds[f"seed{sj[0]}-{sj[1]}"] = res["seconds"]
-        write_json(_partial(out, *sj), {"key": key, "result": res["result"]})
-        last = res["result"]["points"][-1]
-        log(f"[{len(results)}/{len(todo)}] seed {sj[0]} {sj[1]}: held-out accuracy {np.mean(last['heldout']):.3f}, "
-            f"filler loss {last['filler_loss']:.3f} ({res['seconds']:.0f} s)")
-
-    work = out / "work"
-    if cfg.workers > 1 and len(pending) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=mp.get_context("spawn")) as pool:
-            futs = {pool.submit(run_job, seed, job, cfg, work, 1): (seed, job) for seed, job in pending}
-            for f in as_completed(futs):
-                done(futs[f], f.result())
-    else:
-        for seed, job in pending:
-            done((seed, job), run_job(seed, job, cfg, work))
+    results, seconds = run_jobs(todo, run_job, (cfg, Path(out) / "work"), out=Path(out), key=cfg.key(),
+                                name=lambda j: f"seed{j[0]}-{j[1]}", workers=cfg.workers, log=log, describe=_describe)
     runs = []
     for seed in cfg.seeds:
         world = generate_zipf(replace(cfg.world, seed=seed))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from curadebt.core.stats import mean_ci, two_level_bootstrap_ci
+from curadebt.core.stats import mean_ci, mean_of_group_means, two_level_bootstrap_ci
 
 BINS = ("head", "torso", "tail")
 
@@ -39,10 +39,6 @@ def final_points(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _ci(values, bounds=None) -> dict[str, Any]:
     return mean_ci(list(values), method="t", bounds=bounds).to_dict()
-
-
-def _mean_of_means(groups: list[np.ndarray]) -> float:
-    return float(np.mean([g.mean() for g in groups]))
 
 
 def _slope(groups: list[np.ndarray]) -> float:
@@ -108,14 +104,14 @@ def _paired(runs, finals, masks, arm: str) -> dict[str, Any]:
     for phr in ("heldout", "train"):
         for b in (*BINS, "all"):
             groups = [(np.asarray(a[phr]) - np.asarray(r[phr]))[m[b]] for a, r, m, _ in pairs]
-            out[f"{phr}_{b}"] = two_level_bootstrap_ci(groups, _mean_of_means).to_dict()
+            out[f"{phr}_{b}"] = two_level_bootstrap_ci(groups, mean_of_group_means).to_dict()
         out[f"known_{phr}"] = two_level_bootstrap_ci(
             [np.array([float((np.asarray(a[phr]) >= 0.5).sum() - (np.asarray(r[phr]) >= 0.5).sum())])
-             for a, r, _, _ in pairs], _mean_of_means).to_dict()
+             for a, r, _, _ in pairs], mean_of_group_means).to_dict()
         out[f"{phr}_slope_per_doubling"] = two_level_bootstrap_ci(
             [np.column_stack([x, np.asarray(a[phr]) - np.asarray(r[phr])]) for a, r, _, x in pairs], _slope).to_dict()
     out["filler_loss"] = two_level_bootstrap_ci([np.array([a["filler_loss"] - r["filler_loss"]])
-                                                 for a, r, _, _ in pairs], _mean_of_means).to_dict()
+                                                 for a, r, _, _ in pairs], mean_of_group_means).to_dict()
     return out
 
 

@@ -11,7 +11,7 @@ from curadebt.lab.io import save_figure
 from curadebt.lab.scratch_report import fmt_ci
 
 
-def _signed(ci: dict[str, Any], digits: int = 3) -> str:
+def signed(ci: dict[str, Any], digits: int = 3) -> str:
     m, lo, hi = ci.get("mean"), ci.get("low"), ci.get("high")
     if m is None:
         return "n/a"
@@ -38,10 +38,10 @@ def cvc_markdown(result: dict[str, Any]) -> str:
               "| arm | head | torso | tail | all | facts known | tail, training phrasings | slope per doubling | "
               "filler loss |", "|---|---|---|---|---|---|---|---|---|"]
     for arm, v in s["paired"].items():
-        lines.append(f"| {arm} | {_signed(v['heldout_head'])} | {_signed(v['heldout_torso'])} | "
-                     f"{_signed(v['heldout_tail'])} | {_signed(v['heldout_all'])} | {_signed(v['known_heldout'], 1)} | "
-                     f"{_signed(v['train_tail'])} | {_signed(v['heldout_slope_per_doubling'])} | "
-                     f"{_signed(v['filler_loss'])} |")
+        lines.append(f"| {arm} | {signed(v['heldout_head'])} | {signed(v['heldout_torso'])} | "
+                     f"{signed(v['heldout_tail'])} | {signed(v['heldout_all'])} | {signed(v['known_heldout'], 1)} | "
+                     f"{signed(v['train_tail'])} | {signed(v['heldout_slope_per_doubling'])} | "
+                     f"{signed(v['filler_loss'])} |")
     lines += ["", "What each arm trained on (mean over seeds): documents per phase, and how often a fact's documents "
               "were seen over the steps, by raw-exposure bin.", "",
               "| arm | documents | seen per head fact | per torso fact | per tail fact |", "|---|---|---|---|---|"]

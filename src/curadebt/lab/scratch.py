@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 from curadebt.core.config import setting
 from curadebt.training.loop import LoopStats, adamw, train_loop
+from curadebt.training.schedules import lr_schedule
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
 
 PAD, EOS = 0, 1
@@ -206,13 +207,16 @@ def _lm_loss(lm: ScratchLM, batch: np.ndarray):
 
 def train(lm: ScratchLM, rows: np.ndarray, steps: int | None = None, *, opt=None, log: TrainLog | None = None,
           checkpoints: Sequence[int] = (), on_checkpoint: Callable[[int, ScratchLM], None] | None = None,
-          progress: Callable[[int, int, float], None] | None = None, from_first_row: bool = False) -> TrainLog:
+          progress: Callable[[int, int, float], None] | None = None, from_first_row: bool = False,
+          schedule: str = "constant") -> TrainLog:
     """Train on ``rows`` in order, ``batch_size`` rows a step, cycling when ``steps`` exceeds one epoch
     (linear warm-up over ``warmup`` steps, then a constant rate; :func:`curadebt.training.loop.train_loop`).
 
     ``checkpoints``: step numbers (counted over the whole run, ``log.steps``) after which
     ``on_checkpoint(step, lm)`` is called. A continued ``log`` keeps the schedule (no second
-    warm-up) and, unless ``from_first_row`` (a new phase of other rows), the place in the cycle."""
+    warm-up) and, unless ``from_first_row`` (a new phase of other rows), the place in the cycle.
+    ``schedule``: ``constant`` (the default), ``cosine`` or ``wsd`` over these ``steps``
+    (:mod:`curadebt.training.schedules`)."""
     cfg = lm.cfg
     log = log or TrainLog()
     opt = opt or make_optimizer(lm, cfg.lr, cfg.weight_decay)
@@ -235,7 +239,7 @@ def train(lm: ScratchLM, rows: np.ndarray, steps: int | None = None, *, opt=None
             on_checkpoint(k, lm)
 
     train_loop(batches, lambda b: _lm_loss(lm, b), opt, clip=cfg.clip, clip_params=list(lm.model.parameters()),
-               lr_at=lambda k: cfg.lr * min(1.0, (k + 1) / max(1, cfg.warmup)), after_step=after_step, stats=log)
+               lr_at=lr_schedule(schedule, cfg.lr, cfg.warmup, log.steps + steps), after_step=after_step, stats=log)
     return log
 
 

@@ -315,7 +315,7 @@ def generate(config: WorldConfig | None = None) -> World:
             text += " " + filler.sentence()
         items.append(("spread", {"text": text, "source": "filler", "meta": {}}))
 
-    order_idx = _training_order([p for p, _ in items], cfg.place_frac, rng)
+    order_idx = training_order([p for p, _ in items], cfg.place_frac, rng)
     docs = []
     for pos, i in enumerate(order_idx):
         d = items[i][1]
@@ -326,7 +326,7 @@ def generate(config: WorldConfig | None = None) -> World:
     return World(cfg, docs, facts, people, star_docs)
 
 
-def _training_order(placements: list[str], frac: float, rng: random.Random) -> list[int]:
+def training_order(placements: list[str], frac: float, rng: random.Random) -> list[int]:
     """Item indices in training order: ``early`` items at random slots among the first
     ``floor(frac * n)``, ``late`` ones among the last ``floor(frac * n)``, the rest shuffled into the
     remaining slots."""

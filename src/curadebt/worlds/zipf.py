@@ -146,7 +146,7 @@ def exposures(cfg: ZipfWorldConfig) -> list[int]:
     return [max(1, round(cfg.top / r ** cfg.zipf_s)) for r in range(1, cfg.facts + 1)]
 
 
-def _names(n: int, rng: random.Random) -> list[str]:
+def invented_names(n: int, rng: random.Random) -> list[str]:
     def word(syllables: int) -> str:
         return "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
                        for _ in range(syllables)).capitalize()
@@ -204,7 +204,7 @@ def _two_sentences(filler, two: bool, max_words: int) -> str:
 def generate_zipf(config: ZipfWorldConfig | None = None) -> ZipfWorld:
     cfg = (config or ZipfWorldConfig()).validate()
     rng = random.Random(cfg.seed)
-    names = _names(cfg.facts, rng)
+    names = invented_names(cfg.facts, rng)
     ranks = list(range(1, cfg.facts + 1))
     rng.shuffle(ranks)
     per_rank = exposures(cfg)
