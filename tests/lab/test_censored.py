@@ -42,3 +42,16 @@ def test_the_likelihood_prefers_the_true_law(law):
     assert c["preferred"] == law
     lo, hi = c[law]["gamma_ci"]
     assert lo <= c[law]["gamma"] <= hi
+
+
+def test_the_prediction_at_equal_margin_recovers_the_true_cost():
+    """Two 'sizes' drawn from laws that differ only in the margin they give facts: compared at the
+    same exposure and margin, their predicted r50 agree with the law (exp(0.2 + 0.4 log 64 + 0.3 m))."""
+    e, r, status, m = _draw("power", n=900, seed=3)
+    groups = [[{"exposure": float(a), "r50": float(b), "r50_status": str(c), "prior_margin": float(d)}
+               for a, b, c, d in zip(e[i::3], r[i::3], status[i::3], m[i::3])] for i in range(3)]
+    out = compare(groups, lo=1.0, hi=8.0, n_boot=60, at=(64.0, 0.5))
+    at = out["power"]["r50_at"]
+    truth = float(np.exp(0.2 + 0.4 * np.log(64) + 0.3 * 0.5))
+    assert at["value"] == pytest.approx(truth, rel=0.1)
+    assert at["ci"][0] <= at["value"] <= at["ci"][1] and at["exposure"] == 64.0

@@ -279,3 +279,16 @@ def test_outputs_get_ordinary_permissions(tmp_path):
     os.umask(umask)
     assert (p.stat().st_mode & 0o777) == (0o666 & ~umask)
     assert json.loads(p.read_text()) == {"a": None, "b": [1, 2]}
+
+
+def test_worlds_scale_to_tokens_per_parameter_and_rates_to_width():
+    """Scale at matched tokens per parameter (issue: inertia without confounds): each size's world is
+    sized to ~20 tokens per non-embedding parameter; with --width-lr a half-width model gets twice the rate."""
+    from curadebt.lab.inertia import world_for
+
+    cfg = InertiaConfig(tokens_per_param=20, world=small(filler_docs=200))
+    w, tok, packed = world_for(cfg, 0, "xxs")
+    n = ScratchLM(tok, TrainConfig(size="xxs")).n_nonembedding_params()
+    assert packed.tokens() / n == pytest.approx(20, rel=0.15)
+    assert [f.exposures for f in w.facts] == [f.exposures for f in W.generate(small(filler_docs=200)).facts]
+    assert InertiaConfig(width_lr=True).lr_scale("xs") == 2.0 and InertiaConfig().lr_scale("xs") == 1.0

@@ -64,9 +64,18 @@ def fit(exposure: Sequence[float], r50: Sequence[float], status: Sequence[str], 
             "censored_high": int(high.sum()), "converged": bool(res.success)}
 
 
-def compare(groups: Sequence[Sequence[dict]], lo: float, hi: float, n_boot: int = 200, seed: int = 0) -> dict:
+def predicted_r50(f: dict[str, Any], law: str, exposure: float, margin: float) -> float:
+    """The fitted law's r50 at ``exposure`` and prior ``margin`` (the latent value, not clipped)."""
+    mu = f["a"] + f["gamma"] * math.log(exposure) + f["beta_margin"] * margin
+    return math.exp(mu) if law == "power" else mu
+
+
+def compare(groups: Sequence[Sequence[dict]], lo: float, hi: float, n_boot: int = 200, seed: int = 0,
+            at: tuple[float, float] | None = None) -> dict:
     """Both laws fitted on every fact of every group (a group: one seed's facts, each a dict with
-    exposure, r50, r50_status, prior_margin), with bootstrap intervals over the groups."""
+    exposure, r50, r50_status, prior_margin), with bootstrap intervals over the groups. ``at``:
+    (exposure, margin) at which each law's predicted r50 is reported too (``r50_at``, with its CI):
+    how two models compare at equal margin."""
     def arrays(gs):
         rows = [f for g in gs for f in g]
         return ([f["exposure"] for f in rows], [f["r50"] for f in rows], [f["r50_status"] for f in rows],
@@ -78,18 +87,23 @@ def compare(groups: Sequence[Sequence[dict]], lo: float, hi: float, n_boot: int 
     for law in LAWS:
         out[law] = fit(*arrays(groups), law=law, lo=lo, hi=hi)
     rng = np.random.default_rng(seed)
-    boot = {law: [] for law in LAWS}
+    boot: dict[str, list[dict]] = {law: [] for law in LAWS}
     if len(groups) > 1:
         for _ in range(n_boot):
             pick = [groups[i] for i in rng.integers(0, len(groups), len(groups))]
             if sum(len(g) for g in pick) < 5:
                 continue
             for law in LAWS:
-                boot[law].append(fit(*arrays(pick), law=law, lo=lo, hi=hi)["gamma"])
+                boot[law].append(fit(*arrays(pick), law=law, lo=lo, hi=hi))
+
+    def ci(values: list[float]) -> list[float]:
+        return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))] if values else [float("nan")] * 2
+
     for law in LAWS:
-        g = boot[law]
-        out[law]["gamma_ci"] = ([float(np.percentile(g, 2.5)), float(np.percentile(g, 97.5))] if g
-                                else [float("nan"), float("nan")])
+        out[law]["gamma_ci"] = ci([b["gamma"] for b in boot[law]])
+        if at is not None:
+            out[law]["r50_at"] = {"exposure": at[0], "margin": at[1], "value": predicted_r50(out[law], law, *at),
+                                  "ci": ci([predicted_r50(b, law, *at) for b in boot[law]])}
     d = out["power"]["loglik"] - out["log"]["loglik"]
     out["loglik_power_minus_log"] = d
     # equal parameter counts: the likelihood ratio is the AIC difference / 2; |d| < 1 is no preference

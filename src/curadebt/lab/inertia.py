@@ -34,13 +34,14 @@ import numpy as np
 from curadebt.core.config import nested, setting
 from curadebt.lab import metrics
 from curadebt.lab.fact_eval import PROMPT_SETS, pair_scores
-from curadebt.lab.scratch import (EOS, PAD, ScratchLM, TrainConfig, encode, make_optimizer, pack,
+from curadebt.lab.scratch import (EOS, PAD, SIZES, ScratchLM, TrainConfig, encode, make_optimizer, pack,
                                   fit, steps_per_epoch, train, train_tokenizer)
 from curadebt.worlds.facts import TRAIN_TEMPLATES, Fact, World, WorldConfig, fact_statement, generate
 from curadebt.lab import scratch_report as SR
 from curadebt.lab.experiment import Experiment
 
 DOSE_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+REFERENCE_EXPOSURE = 64  # sizes are compared at this exposure and the pooled median margin
 
 
 @dataclass
@@ -57,6 +58,11 @@ class InertiaConfig:
     world: WorldConfig = nested(WorldConfig, lambda: WorldConfig(filler_docs=8000, placements=("spread",)))
     train: TrainConfig = nested(TrainConfig, lambda: TrainConfig(batch_size=16))
     save_checkpoints: bool = setting(True, help="Save model checkpoints.")
+    tokens_per_param: float | None = setting(None, help="Scale each size's world (its filler) so one epoch is about "
+                                                        "this many tokens per non-embedding parameter (e.g. 20).")
+    width_lr: bool = setting(False, flag="--width-lr/--no-width-lr",
+                             help="Scale the pretraining and correction learning rates by 64 / width (the rates "
+                                  "given are those of width 64, size s), as muP's hidden-layer rule.")
 
     def validate(self) -> "InertiaConfig":
         if not self.seeds or not self.sizes or not self.depths:
@@ -69,6 +75,8 @@ class InertiaConfig:
             raise ValueError("rebound_depth must be < 1 (pretraining has to have data left to resume)")
         if self.max_counter < 1 or self.ce_per_step < 1:
             raise ValueError("max_counter and ce_per_step must be >= 1")
+        if self.tokens_per_param is not None and self.tokens_per_param <= 0:
+            raise ValueError("tokens_per_param must be > 0")
         for s in self.sizes:
             replace(self.train, size=s).validate()
         self.world.validate()
@@ -76,6 +84,29 @@ class InertiaConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def lr_scale(self, size: str) -> float:
+        """The learning-rate multiplier of ``size`` (1 unless ``width_lr``)."""
+        return 64 / SIZES[size]["n_embd"] if self.width_lr else 1.0
+
+
+def world_for(cfg: InertiaConfig, seed: int, size: str) -> tuple[World, Any, Any]:
+    """The seed's world, tokenizer and packed rows; with ``tokens_per_param`` the filler is scaled so
+    one epoch is about that many tokens per non-embedding parameter of ``size``."""
+    wcfg = replace(cfg.world, seed=seed)
+    world = generate(wcfg)
+    tok = train_tokenizer(world.texts(), cfg.train.vocab_size)
+    packed = pack(encode(tok, world.texts()), cfg.train.ctx)
+    if cfg.tokens_per_param is None:
+        return world, tok, packed
+    target = cfg.tokens_per_param * ScratchLM(tok, replace(cfg.train, size=size)).n_nonembedding_params()
+    filler_tokens = sum(len(x) + 1 for d, x in zip(world.docs, encode(tok, world.texts())) if d["source"] == "filler")
+    fixed = packed.tokens() - filler_tokens
+    per_filler = filler_tokens / max(1, wcfg.filler_docs)
+    need = max(0, round((target - fixed) / per_filler)) if per_filler else wcfg.filler_docs
+    world = generate(replace(wcfg, filler_docs=need))
+    tok = train_tokenizer(world.texts(), cfg.train.vocab_size)
+    return world, tok, pack(encode(tok, world.texts()), cfg.train.ctx)
 
 
 def fit_power(exposure: Sequence[float], r: Sequence[float]) -> tuple[float, float]:
@@ -164,10 +195,8 @@ def _gamma_for(facts: list[dict], name: str) -> dict[str, Any]:
 def run_seed(seed: int, size: str, cfg: InertiaConfig, out: Path | None,
              log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
     t0 = time.perf_counter()
-    world = generate(replace(cfg.world, seed=seed))
-    tok = train_tokenizer(world.texts(), cfg.train.vocab_size)
-    packed = pack(encode(tok, world.texts()), cfg.train.ctx)
-    tcfg = replace(cfg.train, size=size)
+    world, tok, packed = world_for(cfg, seed, size)
+    tcfg = replace(cfg.train, size=size, lr=cfg.train.lr * cfg.lr_scale(size))
     lm = ScratchLM(tok, tcfg, seed=seed)
     per_epoch = steps_per_epoch(packed.rows, tcfg.batch_size)
     marks = {d: max(1, round(d * per_epoch)) for d in cfg.depths}
@@ -184,12 +213,14 @@ def run_seed(seed: int, size: str, cfg: InertiaConfig, out: Path | None,
     res: dict[str, Any] = {"seed": seed, "size": size, "n_params": lm.n_params(),
                            "n_nonembedding_params": lm.n_nonembedding_params(), "steps_per_epoch": per_epoch,
                            "tokens_per_epoch": packed.tokens(), "final_loss": float(np.mean(tlog.losses[-20:])),
+                           "tokens_per_param": packed.tokens() / lm.n_nonembedding_params(), "lr": tcfg.lr,
+                           "correction_lr": cfg.correction_lr * cfg.lr_scale(size), "filler_docs": world.config.filler_docs,
                            "depths": []}
     for depth in sorted(cfg.depths):
         step = marks[depth]
         seen = exposures_seen(world, packed.row_of_doc, step * tcfg.batch_size)
         model = snaps[step].clone()
-        corr = correct(model, world.facts, cfg, seed)
+        corr = correct(model, world.facts, replace(cfg, correction_lr=cfg.correction_lr * cfg.lr_scale(size)), seed)
         for rec, e in zip(corr["facts"], seen):
             rec["exposure"] = e
         entry = {"depth": depth, "step": step, "doses": corr["doses"], "facts": corr["facts"],
@@ -251,6 +282,10 @@ def summarize(runs: list[dict[str, Any]], cfg: InertiaConfig) -> dict[str, Any]:
 
     summary: dict[str, Any] = {"gamma": {}, "censored": {}, "r50_by_tier": {}, "rebound_by_tier": {}}
     tiers = sorted(set(cfg.world.tiers))
+    # the margin at which sizes are compared: the median prior margin of the known facts, all sizes pooled
+    ref_margin = {(depth, name): float(np.median([f[name]["prior_margin"] for r in runs for d in r["depths"]
+                                                  if d["depth"] == depth for f in d["facts"] if f[name]["known"]] or [0.0]))
+                  for depth in cfg.depths for name in PROMPT_SETS}
     for size in cfg.sizes:
         for depth in sorted(cfg.depths):
             entries = [d for r in runs if r["size"] == size for d in r["depths"] if d["depth"] == depth]
@@ -262,7 +297,8 @@ def summarize(runs: list[dict[str, Any]], cfg: InertiaConfig) -> dict[str, Any]:
                 groups = [[{"exposure": f["exposure"], "r50": f[name]["r50"], "r50_status": f[name]["r50_status"],
                             "prior_margin": f[name]["prior_margin"]}
                            for f in e["facts"] if f[name]["known"] and f["exposure"] > 0] for e in entries]
-                summary["censored"][key][name] = compare(groups, lo=1.0, hi=float(cfg.max_counter))
+                summary["censored"][key][name] = compare(groups, lo=1.0, hi=float(cfg.max_counter),
+                                                         at=(REFERENCE_EXPOSURE, ref_margin[(depth, name)]))
                 gs = [e["fit"][name]["gamma"] for e in entries]
                 summary["gamma"][key][name] = {**ci(gs), "per_seed": gs,
                                                "n_known": [e["fit"][name]["n_known"] for e in entries],
@@ -295,6 +331,11 @@ def summarize(runs: list[dict[str, Any]], cfg: InertiaConfig) -> dict[str, Any]:
                                 shares.append(sum(f[name]["reverted"] for f in fl) / len(fl))
                         by_tier[str(t)] = {"reverted_share": ci(shares)}
                     summary["rebound_by_tier"][key][name] = by_tier
+    summary["scale"] = {size: {"tokens_per_param": ci([r["tokens_per_param"] for r in runs if r["size"] == size
+                                                        and "tokens_per_param" in r]),
+                               "lr": next((r["lr"] for r in runs if r["size"] == size and "lr" in r), None),
+                               "n_nonembedding_params": next(r["n_nonembedding_params"] for r in runs if r["size"] == size)}
+                        for size in cfg.sizes}
     return summary
 
 

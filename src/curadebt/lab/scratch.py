@@ -13,8 +13,8 @@ Read in one sitting (after nanoGPT):
   data, not a model in the middle of a decay), gradient clipping, optional checkpoints.
 - :func:`score` is the summed log-probability of an answer after a prompt (the sequence probability).
 
-Model sizes: ``SIZES`` (GPT-2 blocks; ``xs`` about 0.1M, ``s`` about 0.2M, ``m`` about 1M parameters
-with a 2000-token vocabulary).
+Model sizes: ``SIZES`` (GPT-2 blocks; ``xxs`` about 0.04M, ``xs`` about 0.1M, ``s`` about 0.2M, ``m`` about
+1M parameters with a 2000-token vocabulary; without the embeddings 6.6k, 25k, 100k and 800k).
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from curadebt.core.errors import EXIT_USAGE, CuradebtError
 PAD, EOS = 0, 1
 SPECIALS = ["[PAD]", "[EOS]"]
 SIZES: dict[str, dict[str, int]] = {
+    "xxs": {"n_embd": 16, "n_layer": 2, "n_head": 2},
     "xs": {"n_embd": 32, "n_layer": 2, "n_head": 2},
     "s": {"n_embd": 64, "n_layer": 2, "n_head": 4},
     "m": {"n_embd": 128, "n_layer": 4, "n_head": 4},
@@ -49,7 +50,7 @@ class ScratchError(CuradebtError, ValueError):
 class TrainConfig:
     """A tiny GPT trained from scratch: its size and how it is trained."""
 
-    size: str = setting("s", help="Model size: xs (~0.1M), s (~0.2M) or m (~1M parameters).")
+    size: str = setting("s", help="Model size: xxs (~0.04M), xs (~0.1M), s (~0.2M) or m (~1M parameters).")
     ctx: int = setting(64, help="Context length (tokens per row).")
     batch_size: int = setting(32, help="Rows per optimizer step.")
     lr: float = setting(3e-3, help="AdamW learning rate of pretraining (after warm-up).")

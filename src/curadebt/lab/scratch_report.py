@@ -44,6 +44,8 @@ def inertia_markdown(result: dict[str, Any]) -> str:
     lines.append("")
     if s.get("censored"):
         lines += _censored_lines(s["censored"]) + [""]
+    if len(s.get("scale", {})) > 1:
+        lines += _scale_lines(s) + [""]
     keys = list(s["r50_by_tier"])
     tiers = list(next(iter(s["r50_by_tier"].values()))["train"]) if keys else []
     lines.append("| model@depth | prompts | " + " | ".join(f"tier {t}" for t in tiers) + " |")
@@ -66,6 +68,24 @@ def inertia_markdown(result: dict[str, Any]) -> str:
             lines.append(f"| {key} | {name} reverted after resumed pretraining | "
                          + " | ".join(fmt_ci(bt[t]["reverted_share"]) for t in tiers) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _scale_lines(s: dict[str, Any]) -> list[str]:
+    """Sizes side by side: tokens per parameter, learning rate, and the censored power law's r50 at a
+    common exposure and prior margin (the pooled median), so sizes compare at equal margin."""
+    lines = ["| model@depth | non-embedding params | tokens per param | lr | prompts | r50 at exposure, margin "
+             "(power law, 95% CI) |", "|---|---|---|---|---|---|"]
+    for key, by in s["censored"].items():
+        size = key.split("@")[0]
+        sc = s["scale"].get(size, {})
+        tpp = sc.get("tokens_per_param", {}).get("mean")
+        for name, c in by.items():
+            at = c.get("power", {}).get("r50_at")
+            cell = (f"{at['value']:.1f} [{at['ci'][0]:.1f}, {at['ci'][1]:.1f}] at ({at['exposure']:g}, "
+                    f"{at['margin']:.2f})" if at else "n/a")
+            lines.append(f"| {key} | {sc.get('n_nonembedding_params', 'n/a')} | "
+                         f"{'n/a' if tpp is None else f'{tpp:.1f}'} | {sc.get('lr')} | {name} | {cell} |")
+    return lines
 
 
 def _censored_lines(censored: dict[str, Any]) -> list[str]:
