@@ -258,7 +258,7 @@ def run_cvc(cfg: CvcConfig, out: Path, log: Callable[[str], None] = lambda m: No
         per_job = {job: results[(seed, job)] for s_, job in todo if s_ == seed}
         runs.append({"seed": seed, "steps": per_job["raw"]["steps"],
                      "n_nonembedding_params": per_job["raw"]["n_nonembedding_params"],
-                     "exposures": [f.exposures for f in world.facts],
+                     "exposures": [f.exposures for f in world.facts], "cities": [f.city for f in world.facts],
                      "points": [p for j in per_job.values() for p in j["points"]],
                      "corpora": {job: j["corpus"] for job, j in per_job.items()}})
     return {"experiment": "curate_vs_correct", "config": cfg.to_dict(), "arms": list(cfg.selected()),
