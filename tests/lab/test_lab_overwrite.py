@@ -24,6 +24,7 @@ from curadebt.lab.facts import (Fact, HeldOutViolation, capital_fact, check_held
 from curadebt.lab.models import ModelNotAvailable, _save_cache, load_model, resolve_model  # noqa: E402
 from curadebt.lab.overwrite import OverwriteConfig, fact_metrics, run_overwrite, statement_stream  # noqa: E402
 from curadebt.lab.overwrite_odds import corpus_probes_report, probe_odds  # noqa: E402
+from curadebt.worlds.templates import shared_wording  # noqa: E402
 from curadebt.lab.tiny import tiny_model  # noqa: E402
 
 # ---------------------------------------------------------------------------- metric arithmetic
@@ -105,9 +106,9 @@ def test_ci_edge_cases_and_bootstrap():
 def _fact(**kw) -> Fact:
     d = dict(id="f", subject="Zorbia", relation="capital", old="Paris", new="Bar celona",
              train_prompts=["The capital of Zorbia is", "Zorbia has its capital in"],
-             rewrite_prompts=["The capital city of Zorbia is"],
-             paraphrase_prompts=["Zorbia, whose capital city is", "Which city is the capital of Zorbia? It is"],
-             neighbourhood=[("The capital city of Quux is", "Rome")])
+             rewrite_prompts=["Zorbia is governed from the city of"],
+             paraphrase_prompts=["Zorbia, whose capital city is", "Foreign embassies in Zorbia are located in"],
+             neighbourhood=[("Quux is governed from the city of", "Rome")])
     d.update(kw)
     return Fact(**d)
 
@@ -164,7 +165,11 @@ def test_capital_fact_keeps_evaluation_held_out():
         _fact(paraphrase_prompts=["the  capital of ZORBIA is"]).check_held_out()  # same template, folded
     with pytest.raises(HeldOutViolation):
         _fact(rewrite_prompts=["Tell me: The capital of Zorbia is"]).check_held_out()  # wraps a training prompt
-    other = _fact(id="g", subject="Quux", train_prompts=["The capital city of Quux is"],
+    with pytest.raises(HeldOutViolation, match="'the capital'"):  # the near leak: shared wording
+        _fact(rewrite_prompts=["The capital city of Zorbia is"]).check_held_out()
+    for e in f.eval_prompts():  # the built-in capital templates are worded apart from the training ones
+        assert not any(shared_wording(t, e, (f.subject, f.old, f.new)) for t in f.train_prompts), e
+    other = _fact(id="g", subject="Quux", train_prompts=["Quux is governed from the city of"],
                   rewrite_prompts=["Quux's seat is"], paraphrase_prompts=[], neighbourhood=[])
     with pytest.raises(HeldOutViolation):  # a mass edit: fact f's neighbourhood prompt is g's training prompt
         check_held_out([_fact(), other])
@@ -181,6 +186,9 @@ def test_counterfact_record_training_templates_are_held_out():
     assert f.neighbourhood == [(rec["locality_prompt"], "French")]
     assert f.train_prompts and all(template_of(p, f.subject) != "the mother tongue of {} is" for p in f.train_prompts)
     f.check_held_out()
+    for t in f.train_prompts:
+        for e in f.eval_prompts():
+            assert not shared_wording(t, e, (f.subject, f.old, f.new)), (t, e)
     with pytest.raises(ValueError):
         counterfact_fact(rec | {"subject": "Nobody"})
 

@@ -168,3 +168,7 @@ def _attach_data_odds(result, facts, corpus, report, probes_report) -> None:
 from curadebt.cli.lab_scratch import register as _register_scratch  # noqa: E402  (lab-scratch commands)
 
 _register_scratch(lab_app)
+
+from curadebt.cli.lab_sweep import register as _register_sweep  # noqa: E402  (overwrite-sweep)
+
+_register_sweep(lab_app)

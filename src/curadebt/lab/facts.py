@@ -11,7 +11,9 @@ and four prompt sets:
 Training statements and evaluation prompts never share a template: :meth:`Fact.check_held_out`
 raises :class:`HeldOutViolation` when a training prompt and an evaluation prompt have the same
 template (the prompt with the subject replaced by ``{}``, case and whitespace folded), when one is
-a suffix of the other (a "wrapped" copy of the same context), or when a neighbourhood prompt is a
+a suffix of the other (a "wrapped" copy of the same context), when the two share wording beyond the
+subject and the answers (a content-word bigram, :func:`curadebt.worlds.templates.shared_wording`: "The capital
+of {} is" and "The capital city of {} is" share "the capital"), or when a neighbourhood prompt is a
 training prompt verbatim. Every builder calls it, and so does the overwrite protocol before it
 trains.
 
@@ -34,7 +36,9 @@ import random
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
+
+from curadebt.worlds.templates import shared_wording
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
@@ -89,6 +93,7 @@ class Fact:
     def held_out_problems(self) -> list[str]:
         problems = []
         train = [(_norm(p), template_of(p, self.subject)) for p in self.train_prompts]
+        blanks = (self.subject, self.old, self.new)
         for e in self.eval_prompts():
             en, et = _norm(e), template_of(e, self.subject)
             for tn, tt in train:
@@ -96,6 +101,9 @@ class Fact:
                     problems.append(f"training prompt {tn!r} and evaluation prompt {en!r} share the template {tt!r}")
                 elif tn.endswith(en) or en.endswith(tn):
                     problems.append(f"training prompt {tn!r} and evaluation prompt {en!r}: one ends with the other")
+                elif shared := shared_wording(tn, en, blanks):
+                    problems.append(f"training prompt {tn!r} and evaluation prompt {en!r} share the wording "
+                                    + ", ".join(repr(g) for g in shared))
         train_norm = {tn for tn, _ in train}
         for p, _ in self.neighbourhood:
             if _norm(p) in train_norm:
@@ -136,12 +144,14 @@ CAPITAL_TRAIN_TEMPLATES = (
     "{s} has its capital in",
     "The government of {s} sits in its capital,",
 )
-CAPITAL_REWRITE_TEMPLATES = ("The capital city of {s} is",)
+#: evaluation templates share no content bigram with the training ones (``Fact.held_out_problems``):
+#: "The capital city of {s} is" was the rewrite prompt until it was found to share "the capital"
+CAPITAL_REWRITE_TEMPLATES = ("In {s}, the national government is based in the city of",)
 CAPITAL_PARAPHRASE_TEMPLATES = (
     "{s}, whose capital city is",
-    "Which city is the capital of {s}? It is",
-    "If you fly to the capital of {s}, you land in",
-    "The political centre and capital of {s} is",
+    "{s} is governed from the city of",
+    "Foreign embassies in {s} are located in the city of",
+    "Parliament and ministries of {s} are located in",
 )
 #: neighbourhood prompts: other countries with the rewrite template and the first paraphrase template
 CAPITAL_NEIGHBOUR_TEMPLATES = CAPITAL_REWRITE_TEMPLATES + CAPITAL_PARAPHRASE_TEMPLATES[:1]
@@ -339,6 +349,7 @@ class CounterFactLoad:
     facts: list[Fact]
     skipped: list[dict]      # {case_id, reason}
     path: str
+    next_offset: int = 0     # the offset of the first record not read (load the next ones from there)
 
 
 def counterfact_fact(rec: dict, *, n_train: int = 4, n_extra_paraphrase: int = 1) -> Fact:
@@ -359,19 +370,24 @@ def counterfact_fact(rec: dict, *, n_train: int = 4, n_extra_paraphrase: int = 1
     avail = [t for t in COUNTERFACT_RELATIONS[relation] if _norm(t) != tpl]
     rng = random.Random(f"counterfact:{rec.get('case_id')}")
     rng.shuffle(avail)
+    old, new = rec["ground_truth"], rec["target_new"]
+
+    def worded_apart(p: str, evals: list[str]) -> bool:
+        probe = Fact(id="probe", subject=subject, relation=relation, old=old, new=new, train_prompts=[p],
+                     rewrite_prompts=evals, paraphrase_prompts=[])
+        return not probe.held_out_problems()
+
     eval_prompts = [prompt] + paraphrases
-    candidates = []
-    for t in avail:
-        p = t.replace("{}", subject)
-        probe = Fact(id="probe", subject=subject, relation=relation, old="a", new="b", train_prompts=[p],
-                     rewrite_prompts=eval_prompts, paraphrase_prompts=[])
-        if not probe.held_out_problems():
-            candidates.append(p)
+    candidates = [p for p in (t.replace("{}", subject) for t in avail) if worded_apart(p, eval_prompts)]
     if not candidates:
         raise ValueError(f"no held-out training template for relation {relation!r}")
-    n_extra = n_extra_paraphrase if len(candidates) >= 3 else 0
-    extra = candidates[:n_extra]
-    train = candidates[n_extra:n_extra + n_train]
+    # an extra paraphrase only when training templates worded apart from it remain
+    extra: list[str] = []
+    for x in candidates[:n_extra_paraphrase] if len(candidates) >= 3 else []:
+        rest = [p for p in candidates if p != x and worded_apart(p, eval_prompts + extra + [x])]
+        if len(rest) >= 2:
+            extra.append(x)
+    train = [p for p in candidates if p not in extra and worded_apart(p, eval_prompts + extra)][:n_train]
     neighbourhood = []
     if rec.get("locality_prompt") and rec.get("locality_ground_truth"):
         neighbourhood.append((rec["locality_prompt"], rec["locality_ground_truth"]))
@@ -379,8 +395,8 @@ def counterfact_fact(rec: dict, *, n_train: int = 4, n_extra_paraphrase: int = 1
         id=f"counterfact:{rec.get('case_id')}",
         subject=subject,
         relation=relation,
-        old=rec["ground_truth"],
-        new=rec["target_new"],
+        old=old,
+        new=new,
         train_prompts=train,
         rewrite_prompts=[prompt],
         paraphrase_prompts=paraphrases + extra,
@@ -409,7 +425,8 @@ def load_counterfact(path: str | Path | None = None, limit: int | None = 50, off
         records = records.get("data") or records.get("records") or list(records.values())
     wanted = set(int(c) for c in case_ids) if case_ids is not None else None
     facts, skipped = [], []
-    for rec in records[offset:]:
+    next_offset = len(records)
+    for i, rec in enumerate(records[offset:], start=offset):
         if wanted is not None and int(rec.get("case_id", -1)) not in wanted:
             continue
         try:
@@ -418,5 +435,41 @@ def load_counterfact(path: str | Path | None = None, limit: int | None = 50, off
             skipped.append({"case_id": rec.get("case_id"), "reason": str(e)})
             continue
         if limit is not None and len(facts) >= limit:
+            next_offset = i + 1
             break
-    return CounterFactLoad(facts=facts, skipped=skipped, path=str(p))
+    return CounterFactLoad(facts=facts, skipped=skipped, path=str(p), next_offset=next_offset)
+
+
+def mentions(text: str, subjects: Iterable[str]) -> bool:
+    """Whether ``text`` names one of ``subjects`` as a whole word or phrase (case folded)."""
+    t = _norm(text)
+    return any(re.search(r"(?<!\w)" + re.escape(_norm(s)) + r"(?!\w)", t) for s in subjects if s.strip())
+
+
+def unrelated_facts(edited: Sequence[Fact], candidates: Iterable[Fact], n: int) -> list[Fact]:
+    """Up to ``n`` of ``candidates`` (in order) that share no subject or answer with ``edited`` and
+    are not named in the edited facts' prompts or neighbourhoods: locality replay that never trains
+    on what is scored."""
+    scored = [p for f in edited for p in f.eval_prompts() + [q for q, _ in f.neighbourhood]]
+    taken_subjects = {_norm(f.subject) for f in edited}
+    answers = {_norm(a) for f in edited for a in (f.old, f.new)}
+    out = []
+    for c in candidates:
+        if len(out) >= n:
+            break
+        if _norm(c.subject) in taken_subjects or _norm(c.old) in answers or any(mentions(p, [c.subject]) for p in scored):
+            continue
+        out.append(c)
+        taken_subjects.add(_norm(c.subject))
+    return out
+
+
+def capital_replay_facts(fact: Fact, n: int = 32, *, countries_csv: str | Path | None = None) -> list[Fact]:
+    """True capital facts of ``n`` countries unrelated to ``fact`` (its subject, answers and
+    neighbourhood excluded), in the training templates: the locality replay of an overwrite."""
+    fill = lambda ts, s: [t.format(s=s) for t in ts]  # noqa: E731
+    cands = (Fact(id=f"capital:{name}", subject=name, relation="capital", old=cap, new=f"not {cap}",
+                  train_prompts=fill(CAPITAL_TRAIN_TEMPLATES, name), rewrite_prompts=fill(CAPITAL_REWRITE_TEMPLATES, name),
+                  paraphrase_prompts=[], source="replay")
+             for name, cap, _ in load_capitals(countries_csv) if _NICE_NAME.match(name) and len(name) >= 3)
+    return unrelated_facts([fact], cands, n)

@@ -194,9 +194,11 @@ class TrainStats(LoopStats):
 
 
 def finetune(model, batches: Sequence[Sequence[Encoded]], cfg: FinetuneConfig, pad_id: int,
-             replay: Sequence[Sequence[Encoded]] | None = None, seed: int = 0) -> TrainStats:
+             replay: Sequence[Sequence[Encoded]] | None = None, seed: int = 0,
+             after_step: Callable[[int], None] | None = None) -> TrainStats:
     """Train on ``batches`` (one optimizer step each, :func:`curadebt.training.loop.train_loop`);
-    ``replay[i]`` (optional) is added to step i with weight ``replay_weight``."""
+    ``replay[i]`` (optional) is added to step i with weight ``replay_weight``; ``after_step(k)``
+    runs after step k (1-based) in train mode: a checkpoint evaluation switches to eval and back."""
     torch.manual_seed(seed)
     params = trainable_parameters(model, cfg.train_embeddings)
     opt = adamw(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
@@ -221,7 +223,8 @@ def finetune(model, batches: Sequence[Sequence[Encoded]], cfg: FinetuneConfig, p
     model.train()
     t0 = time.perf_counter()
     train_loop(enumerate(batches), loss_of, opt, clip=cfg.grad_clip if cfg.grad_clip and cfg.grad_clip > 0 else 0.0,
-               clip_params=params, stats=stats)
+               clip_params=params, stats=stats,
+               after_step=None if after_step is None else (lambda k, loss, item: after_step(k)))
     stats.seconds = time.perf_counter() - t0
     model.eval()
     opt.zero_grad(set_to_none=True)
