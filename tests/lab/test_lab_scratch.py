@@ -143,6 +143,16 @@ def test_smoke_inertia_is_deterministic(tmp_path):
     assert "rebound" in run["depths"][0]
     g = a["summary"]["gamma"]["xs@1"]["train"]
     assert g["n"] <= 2 and len(g["per_seed"]) == 2
+    # the second ratio: counter-examples per pretraining exposure, r50 / tier, for the whole epoch only
+    from curadebt.lab.scratch_report import inertia_markdown
+
+    md = inertia_markdown(a)
+    rows = [ln for ln in md.splitlines() if "r50 per pretraining exposure" in ln]
+    assert rows and all(ln.startswith("| xs@1 |") for ln in rows)
+    by = a["summary"]["r50_by_tier"]["xs@1"]["train"]
+    for t, cell in zip(by, rows[0].split("|")[3:]):
+        m = by[t]["r50_geomean"]["mean"]
+        assert cell.strip() == "n/a" if m is None else float(cell.split()[0]) == pytest.approx(m / float(t), rel=0.05)
 
 
 # ---------------------------------------------------------------------------- salience and cost helpers

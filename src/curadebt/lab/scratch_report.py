@@ -55,6 +55,9 @@ def inertia_markdown(result: dict[str, Any]) -> str:
             cells = [f"{fmt_ci(by[t]['r50_geomean'], 1)} (known {by[t]['known_share']['mean']:.2f})"
                      if by[t]["known_share"]["mean"] is not None else "n/a" for t in tiers]
             lines.append(f"| {key} | {name} r50 | " + " | ".join(cells) + " |")
+            if key.rpartition("@")[2] in ("1", "1.0"):  # the whole epoch seen: exposure = the tier
+                lines.append(f"| {key} | {name} r50 per pretraining exposure | " + " | ".join(
+                    _per_exposure(by[t]["r50_geomean"], float(t)) for t in tiers) + " |")
             places = sorted({pl for t in tiers for pl in by[t].get("by_placement", {})})
             for pl in places:
                 cells = []
@@ -259,3 +262,12 @@ def salience_plot(result: dict[str, Any], path: Path) -> Path:
     p = save_figure(fig, path)
     plt.close(fig)
     return p
+
+
+def _per_exposure(r50: dict, exposure: float) -> str:
+    """r50 / exposure: the counter-examples a correction needs per pretraining statement of the fact."""
+    if r50.get("mean") is None or not exposure:
+        return "n/a"
+    scaled = {k: (v / exposure if isinstance(v, (int, float)) and k in ("mean", "low", "high") else v)
+              for k, v in r50.items()}
+    return fmt_ci(scaled, 2, significant=True)
