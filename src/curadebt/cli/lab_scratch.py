@@ -1,4 +1,4 @@
-"""``curadebt lab inertia | salience | curate-vs-correct | lock-in | cost``: experiments on tiny models trained
+"""``curadebt lab inertia | salience | curate-vs-correct | lock-in | depth | cost``: experiments on tiny models trained
 from scratch on a synthetic world whose fact frequencies are set exactly (registered on the lab app
 by :func:`register`)."""
 from __future__ import annotations
@@ -13,6 +13,7 @@ from rich.markup import escape
 from curadebt.cli.kit import config_options
 from curadebt.lab.cost import CostConfig
 from curadebt.lab.curate_vs_correct import CvcConfig
+from curadebt.lab.depth import DepthConfig
 from curadebt.lab.inertia import InertiaConfig
 from curadebt.lab.lockin import LockinConfig
 from curadebt.lab.salience import SalienceConfig
@@ -148,6 +149,29 @@ def lock_in(
     _finish(EXPERIMENT, _checked(_seeds(config, seeds)), out, quiet)
 
 
+@config_options(DepthConfig, skip=("seeds",))
+def depth(
+    seeds: Optional[int] = typer.Option(None, help="Number of seeds (0..n-1; default: the config's, 3); each seed is "
+                                                   "a new set of people, tokenizer and model."),
+    out: Path = typer.Option(Path("lab-out/depth"), "--out", "-o",
+                             help="Output folder (partial/ keeps each finished seed; a rerun reuses them)."),
+    threads: int = typer.Option(1, help="torch threads (with --workers 1)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    *,
+    config: DepthConfig,
+):
+    """Depth without recency: pretrain once on real text, branch at several tokens per parameter, give every
+    branch the same fact injection and decay, then the same correction: r50, collateral loss, weight-noise
+    sensitivity per branch.
+
+    Example: curadebt lab depth --seeds 3 --workers 2
+    """
+    from curadebt.lab.depth import EXPERIMENT
+
+    _setup(threads)
+    _finish(EXPERIMENT, _checked(_seeds(config, seeds)), out, quiet)
+
+
 @config_options(CostConfig)
 def cost(
     inertia_json: Path = typer.Option(Path("lab-out/inertia/inertia.json"), "--inertia",
@@ -184,4 +208,5 @@ def register(app: typer.Typer) -> None:
     app.command("salience")(salience)
     app.command("curate-vs-correct")(curate_vs_correct)
     app.command("lock-in")(lock_in)
+    app.command("depth")(depth)
     app.command("cost")(cost)
