@@ -92,8 +92,13 @@ def test_tiny_sweep_checkpoints_equal_shorter_runs_and_same_bytes(tmp_path):
     assert len(long["verdicts"]) == 4 and all("coin_flip_1to1" in v for v in long["verdicts"])
     again = run_sweep(SweepJob(lm, facts, replay, SweepConfig(steps=(1, 3), **cfg), "t"), tmp_path / "c", print)
     assert json.dumps(again, sort_keys=True) == json.dumps(long, sort_keys=True)
-    # a rerun into the same folder reuses the finished trajectories (partial/)
+    # a smaller grid into the same folder reuses the finished trajectories (partial/), training nothing
     assert len(list((tmp_path / "a" / "partial").glob("*.json"))) == 8
+    said = []
+    part = run_sweep(SweepJob(lm, facts, replay, SweepConfig(steps=(1, 3), **(cfg | {"seeds": (1,)})), "t"),
+                     tmp_path / "a", said.append)
+    assert any("reusing 4 finished" in m for m in said) and not any(m.startswith("[") for m in said)
+    assert part["units"] == [u for u in long["units"] if u["seed"] == 1]
     with pytest.raises(ValueError, match="overlap"):
         run_sweep(SweepJob(lm, facts, [_fact(5, "Zorbia", old="Lima")], SweepConfig(steps=(1,), **cfg), "t"),
                   tmp_path / "d", print)

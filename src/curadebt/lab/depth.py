@@ -4,7 +4,7 @@ In ``lab inertia`` a checkpoint at 25% of the epoch has seen its head facts' exp
 the last steps before it, so depth and recency move together. Here, per seed:
 
 1. **Pretrain once** on real text (the mixed corpus of ``../shared/data`` by default, or ``--text``)
-   at a constant rate, and **branch** at several tokens-per-parameter points (5, 20, 80 non-embedding
+   at a constant rate, and **branch** at several tokens-per-parameter points (1.25, 5, 20 non-embedding
    tokens per parameter by default): the branches differ only in how long they were pretrained.
 2. **The same injection** for every branch: a window of ``window_steps`` steps mixing real text with
    the facts' statements (invented people, one city each, stated ``tier`` times, in 6 of the Zipf
@@ -61,7 +61,7 @@ DOSES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 @dataclass
 class DepthConfig:
     seeds: tuple[int, ...] = setting((0, 1, 2), help="Seeds; each a new set of people, tokenizer and model.")
-    branch_tpp: tuple[float, ...] = setting((5.0, 20.0, 80.0), help="Branch after this many pretraining tokens "
+    branch_tpp: tuple[float, ...] = setting((1.25, 5.0, 20.0), help="Branch after this many pretraining tokens "
                                                                      "per non-embedding parameter.")
     text: str | None = setting(None, help="Real text to pretrain on (.txt or .jsonl with 'text'; default: "
                                           "../shared/data/mixed/corpus.jsonl).")

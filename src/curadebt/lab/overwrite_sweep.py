@@ -204,8 +204,18 @@ def verdicts(rows: Sequence[dict], base_q: float) -> list[dict]:
     return out
 
 
+def trajectory_key(cfg: SweepConfig, model: str, facts: Sequence[Fact], replay_facts: Sequence[Fact]) -> str:
+    """What one trajectory's result depends on, not the grid (the partial file's name says which lr,
+    replay, ratio and seed): a grid that grows or shrinks reuses every trajectory already run."""
+    from curadebt.lab.jobs import settings_key
+
+    per_trajectory = {k: v for k, v in cfg.to_dict().items() if k not in ("lrs", "ratios", "seeds", "replay")}
+    return settings_key(per_trajectory | {"model": model, "facts": [f.to_dict() for f in facts],
+                                          "replay_facts": [f.id for f in replay_facts]})
+
+
 def run_sweep(job: SweepJob, out, log: Callable[[str], None]) -> dict:
-    from curadebt.lab.jobs import run_jobs, settings_key
+    from curadebt.lab.jobs import run_jobs
 
     cfg = job.config
     check_held_out(job.facts)
@@ -218,9 +228,7 @@ def run_sweep(job: SweepJob, out, log: Callable[[str], None]) -> dict:
     base_q = float(np.mean([b["q_new"] for b in base]))
     log(f"base model: q_new {base_q:.3f}, perplexity {ppl_base:.2f}")
     grid = [(lr, rp, r, s) for lr in cfg.lrs for rp in cfg.replay for r in cfg.ratios for s in cfg.seeds]
-    # ppl_path=None is left out of the key: partial results of runs made before the option existed stay valid
-    key = settings_key({k: v for k, v in cfg.to_dict().items() if not (k == "ppl_path" and v is None)} | {"model": job.lm.name, "facts": [f.to_dict() for f in job.facts],
-                                        "replay_facts": [f.id for f in job.replay_facts]})
+    key = trajectory_key(cfg, job.lm.name, job.facts, job.replay_facts)
     results, _ = run_jobs(
         grid, lambda g, sess, j: {"points": _trajectory(sess, j, *g)}, (session, job), out=out, key=key,
         name=lambda g: f"lr{g[0]:g}-{g[1]}-r{g[2]:g}-s{g[3]}", log=log,
