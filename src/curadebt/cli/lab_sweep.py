@@ -25,7 +25,7 @@ def overwrite_sweep(
         None, help="CounterFact records instead: an EasyEdit JSON file, or 'default' (../shared/data)."),
     n_facts: int = typer.Option(50, "--n-facts", help="CounterFact: usable records edited at once (file order)."),
     n_replay: int = typer.Option(32, "--n-replay", help="Unrelated facts the locality replay draws from."),
-    seeds: Optional[int] = typer.Option(None, help="Number of seeds (0..n-1; default: the config's, 10)."),
+    seeds: Optional[int] = typer.Option(None, help="Number of seeds (0..n-1; default: the config's, 3)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default lab-out/overwrite-sweep-MODEL-FACT)."),
     threads: Optional[int] = typer.Option(None, help="torch threads (default: torch's choice)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-trajectory progress lines."),
@@ -36,7 +36,7 @@ def overwrite_sweep(
     flip" and does "4:1 leave the old answer"? One constant-rate trajectory per (rate, replay, ratio,
     seed), scored at every --steps checkpoint; partial results in OUT/partial (a rerun resumes).
 
-    Example: curadebt lab overwrite-sweep --subject France --new Barcelona --seeds 10
+    Example: curadebt lab overwrite-sweep --subject France --new Barcelona --seeds 10 --lrs 1e-6,3e-6,1e-5,3e-5
     """
     from curadebt.cli.lab import _overwrite_facts, _slug
     from curadebt.lab.facts import capital_replay_facts, load_counterfact, unrelated_facts

@@ -66,7 +66,13 @@ def run_jobs(jobs: Sequence[Hashable], fn: Callable[..., dict[str, Any]], args: 
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        import os
+
+        from curadebt.engine.local import die_with_parent
+
+        # workers die with this process, even when it is killed: a stopped run leaves no job computing
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             futs = {pool.submit(_timed, fn, job, args, 1): job for job in pending}
             for f in as_completed(futs):
                 done(futs[f], *f.result())

@@ -46,10 +46,11 @@ NOT_MOVED = 0.05          # |q_new - base q_new| below this: the budget did not 
 class SweepConfig:
     """The grid: learning rates x checkpoints x replay x ratios x seeds, one trajectory per cell."""
 
-    lrs: tuple[float, ...] = setting((1e-6, 3e-6, 1e-5, 3e-5), help="Constant AdamW learning rates.")
+    lrs: tuple[float, ...] = setting((1e-6, 1e-5, 3e-5), help="Constant AdamW learning rates.")
     steps: tuple[int, ...] = setting((4, 16, 64), help="Checkpoints (optimizer steps) scored on each trajectory.")
     ratios: tuple[float, ...] = setting((1.0, 4.0), help="new:old ratios of the fine-tune.")
-    seeds: tuple[int, ...] = setting(tuple(range(10)), help="Seeds (statement order and replay draw).")
+    # the defaults: 36 trajectories, about 50 CPU minutes on SmolLM2-135M (2-core machine)
+    seeds: tuple[int, ...] = setting((0, 1, 2), help="Seeds (statement order and replay draw).")
     replay: tuple[str, ...] = setting(("none", "facts"), help="Locality replay: none, facts (true statements of "
                                                                "unrelated facts each step), or both.")
     replay_per_step: int = setting(4, help="Replayed unrelated-fact statements per step.")
