@@ -44,6 +44,11 @@ class SourceFile:
     format: str
     meta: dict[str, Any] = field(default_factory=dict)   # added to every record's meta (e.g. its split)
     source: str | None = None                            # the source of text files (--source-from)
+    # a byte range of an uncompressed JSONL file (curadebt.corpus.units): [start, end) starts at a
+    # line start, and its first line is line ``first_line`` of the file
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
 
 
 def _truncated(src: SourceFile, fh, number: int, e: Exception) -> CorpusError:
@@ -55,9 +60,9 @@ def _truncated(src: SourceFile, fh, number: int, e: Exception) -> CorpusError:
 
 def read_jsonl(src: SourceFile, b: RecordBuilder) -> Iterator[Document]:
     limit = b.config.max_record_bytes
-    number = 0
-    with open_binary(src.path, src.rel) as fh:
-        lines = iter_lines_bounded(fh, limit)
+    number = src.first_line - 1
+    with open_binary(src.path, src.rel, src.start, src.end) as fh:
+        lines = iter_lines_bounded(fh, limit, at_file_start=src.start == 0)
         while True:
             try:
                 item = next(lines, None)

@@ -94,11 +94,40 @@ class _ZstdReader(io.RawIOBase):
         super().close()
 
 
-def open_binary(path: Path, name: str) -> io.BufferedIOBase:
+class _Range(io.RawIOBase):
+    """Bytes ``[start, end)`` of an open file, read as a stream that ends at ``end``."""
+
+    def __init__(self, raw, start: int, end: int | None):
+        self._raw = raw
+        raw.seek(start)
+        self._left = None if end is None else max(0, end - start)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        want = len(b) if self._left is None else min(len(b), self._left)
+        data = self._raw.read(want) if want else b""
+        n = len(data)
+        b[:n] = data
+        if self._left is not None:
+            self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_binary(path: Path, name: str, start: int = 0, end: int | None = None) -> io.BufferedIOBase:
+    """The file's bytes (decompressed for ``.gz``/``.zst``); ``start``/``end``: a byte range of an
+    uncompressed file."""
     try:
         raw = open(path, "rb")
     except OSError as e:
         raise CorpusError(f"{name}: cannot read it ({e.strerror or e}); fix its permissions or leave it out") from e
+    if start or end is not None:
+        return io.BufferedReader(_Range(raw, start, end), buffer_size=BLOCK)
     lower = path.name.lower()
     if lower.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
@@ -107,14 +136,15 @@ def open_binary(path: Path, name: str) -> io.BufferedIOBase:
     return raw
 
 
-def iter_lines_bounded(fh: io.BufferedIOBase, limit: int) -> Iterator[tuple[bytes | None, int]]:
+def iter_lines_bounded(fh: io.BufferedIOBase, limit: int, at_file_start: bool = True) -> Iterator[tuple[bytes | None, int]]:
     """Yield (line, size) with its line end stripped; lines end at ``\n``, ``\r\n`` or ``\r``, and
-    a UTF-8 byte order mark at the start is skipped (counted in the first line's size). A line over
-    ``limit`` bytes is yielded as (None, size) without ever being held whole in memory."""
+    a UTF-8 byte order mark at the start of a file (``at_file_start``) is skipped (counted in the first
+    line's size). A line over ``limit`` bytes is yielded as (None, size) without ever being held whole
+    in memory."""
     carry = b""
     skipped = -1   # bytes of an over-long line counted so far; -1 when not in one
     extra = 0      # bytes to add to the next line's size (a byte order mark)
-    first = True
+    first = at_file_start
     while True:
         chunk = fh.read(BLOCK)
         if first:

@@ -134,19 +134,21 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     """Look, decide, apply and check, writing every file into ``out`` (a fresh staging folder)."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    looked = stages.look(paths, out, cfg.audit_config(recipe), progress)
-    seconds["look"] = time.perf_counter() - t0
-    _pause("looked")
-    t = time.perf_counter()
-    decided = stages.decide(looked, recipe, paths, progress)
-    seconds["decide"] = time.perf_counter() - t
-    _pause("decided")
-    t = time.perf_counter()
-    applied = stages.apply(paths, out, looked, decided, recipe, checkpoint=_pause)
-    seconds["apply"] = time.perf_counter() - t
-    _pause("applied")
-    t = time.perf_counter()
-    checked = stages.check(out, looked, decided, applied, progress)
+    acfg = cfg.audit_config(recipe)
+    with engine.get(acfg).session() as session:  # one set of workers for every pass and task
+        looked = stages.look(paths, out, acfg, progress, session)
+        seconds["look"] = time.perf_counter() - t0
+        _pause("looked")
+        t = time.perf_counter()
+        decided = stages.decide(looked, recipe, paths, progress)
+        seconds["decide"] = time.perf_counter() - t
+        _pause("decided")
+        t = time.perf_counter()
+        applied = stages.apply(paths, out, looked, decided, recipe, checkpoint=_pause, session=session)
+        seconds["apply"] = time.perf_counter() - t
+        _pause("applied")
+        t = time.perf_counter()
+        checked = stages.check(out, looked, decided, applied, progress, session)
     _pause("checked")
     report = _write_report(out, recipe, cfg, looked, decided, applied, checked)
     _pause("reported")

@@ -78,15 +78,17 @@ class Checked:
         return bool(self.reconciliation["ok"])
 
 
-def look(paths, out: Path, acfg: AuditConfig, progress: bool) -> Looked:
-    """The input audit into ``out/before`` with the :class:`ScanMeasure` riding along."""
+def look(paths, out: Path, acfg: AuditConfig, progress: bool, session=None) -> Looked:
+    """The input audit into ``out/before`` with the :class:`ScanMeasure` riding along (on the
+    engine's ``session``, whose workers the later passes reuse)."""
     probes = []
     if acfg.probes:
         from curadebt.measures.probe_files import load_probes
 
         probes = load_probes(acfg.probes)
     scan = ScanMeasure(probes)
-    rep = audit_into(paths, out / "before", acfg, progress=progress, measures=build_measures(acfg) + [scan])
+    rep = audit_into(paths, out / "before", acfg, progress=progress, measures=build_measures(acfg) + [scan],
+                     session=session)
     dup = rep.sections.get("duplicates")
     return Looked(audit_config=acfg, before=rep.to_json(), table=rep.sections[scan.name],
                   assignments=getattr(dup, "assignments", None), probes=probes)
@@ -119,22 +121,25 @@ def decide(looked: Looked, recipe: Recipe, paths, progress: bool) -> Decided:
 
 
 def apply(paths, out: Path, looked: Looked, decided: Decided, recipe: Recipe,
-          checkpoint: Callable[[str], None]) -> Applied:
+          checkpoint: Callable[[str], None], session=None) -> Applied:
     """Write every kept copy to its shard (atomically, checksummed), then ``ledger.parquet``."""
+    from curadebt import engine
+    from curadebt.engine.passes import PassInput
+
+    if session is None:
+        with engine.get(looked.audit_config).session() as own:
+            return apply(paths, out, looked, decided, recipe, checkpoint, own)
     work = out / WORK_DIR
     table, plan = looked.table, decided.plan
     id_key = looked.audit_config.reader.id_field or "id"
     read = int(looked.before["corpus"]["documents_read"])
     examples = dropped_examples(plan)
-    wanted = {e["ordinal"]: e for e in examples}
-
-    def preview(doc) -> None:
-        if doc.ordinal in wanted:
-            wanted[doc.ordinal]["preview"] = " ".join(doc.text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
-
-    wrote = write_output(paths, looked.audit_config.reader, table.ids, decided.offsets, decided.positions,
-                         decided.copy_index, decided.shards, out, work, recipe.output.format, id_key, read,
-                         on_doc=preview, checkpoint=checkpoint)
+    wrote = write_output(session, PassInput(paths, looked.audit_config.reader), table.ids, decided.offsets,
+                         decided.positions, decided.copy_index, decided.shards, out, work, recipe.output.format,
+                         id_key, read, wanted={e["ordinal"] for e in examples}, checkpoint=checkpoint)
+    for e in examples:
+        text = wrote["previews"].get(e["ordinal"], "")
+        e["preview"] = " ".join(text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
     locs_flat = decided.shards.locations(decided.positions)
     off = decided.offsets
     locations = [locs_flat[off[d]:off[d + 1]] for d in range(table.n)]
@@ -144,7 +149,7 @@ def apply(paths, out: Path, looked: Looked, decided: Decided, recipe: Recipe,
     return Applied(wrote=wrote, ledger=ledger, examples=examples)
 
 
-def check(out: Path, looked: Looked, decided: Decided, applied: Applied, progress: bool) -> Checked:
+def check(out: Path, looked: Looked, decided: Decided, applied: Applied, progress: bool, session=None) -> Checked:
     """Audit the output with the input's settings and balance the books; ``ok`` only when they
     balance, the output read back matches the plan and every shard has the checksum written."""
     before, plan, shards = looked.before, decided.plan, decided.shards
@@ -154,7 +159,8 @@ def check(out: Path, looked: Looked, decided: Decided, applied: Applied, progres
     after_cfg = config_replace(acfg, id_field=rd.id_field or "id", format=None, split=None, source_from=None,
                                source_field=rd.source_field or ("source" if rd.source_from else None))
     shard_paths = [str(out / n) for n in shards.names]
-    after = audit_into(shard_paths, None, after_cfg, progress=progress, require_documents=False).to_json()
+    after = audit_into(shard_paths, None, after_cfg, progress=progress, require_documents=False,
+                       session=session).to_json()
     verified = all(file_checksum(out / n) == applied.wrote["checksums"][n] for n in shards.names)
     read = int(before["corpus"]["documents_read"])
     kept, dropped = int((plan.copies > 0).sum()), int((plan.copies == 0).sum())

@@ -27,15 +27,14 @@ import io
 import json
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import xxhash
 
 from curadebt.core.errors import EXIT_INPUT, CuradebtError
-from curadebt.corpus.quarantine import Quarantine
-from curadebt.corpus.readers import ReaderConfig, ReadStats, iter_documents
+from curadebt.core.measure import Measure
 from curadebt.core.atomic import write_bytes_atomic
 
 RECORD_OVERHEAD = 48  # bytes of JSON around the text, for shard sizing only
@@ -100,19 +99,24 @@ def _record_bytes(doc, text_field: str, id_key: str, copy: int) -> bytes:
 
 
 class _Spills:
-    def __init__(self, folder: Path, n: int):
-        self.folder = folder
-        self.paths = [folder / f"spill-{i:05d}.bin" for i in range(n)]
+    """One process's spill files, one per shard it writes to (``spill-<shard>-<tag>.bin``)."""
+
+    def __init__(self, folder: Path, tag: str):
+        self.folder, self.tag = Path(folder), tag
         self.open: dict[int, io.BufferedWriter] = {}
-        self.started: set[int] = set()
+        self.started: dict[int, str] = {}     # shard -> its spill file
 
     def write(self, shard: int, position: int, data: bytes) -> None:
         fh = self.open.get(shard)
         if fh is None:
             if len(self.open) >= MAX_OPEN_SPILLS:
                 self.close()
-            fh = open(self.paths[shard], "ab" if shard in self.started else "wb", buffering=1 << 20)
-            self.started.add(shard)
+            path = self.started.get(shard)
+            if path is None:
+                path = self.started[shard] = str(self.folder / f"spill-{shard:05d}-{self.tag}.bin")
+                fh = open(path, "wb", buffering=1 << 20)
+            else:
+                fh = open(path, "ab", buffering=1 << 20)
             self.open[shard] = fh
         fh.write(_HDR.pack(position, len(data)))
         fh.write(data)
@@ -152,67 +156,172 @@ def _parquet_bytes(lines: list[bytes], name: str) -> bytes:
     return buf.getvalue()
 
 
-def write_output(paths, reader: ReaderConfig, ids: list[str], positions_off: np.ndarray, positions: np.ndarray,
-                 copy_index: np.ndarray, shards: ShardPlan, out_dir: Path, work_dir: Path, fmt: str,
-                 id_key: str, expected_read: int, on_doc=None, checkpoint=None) -> dict:
-    """Stream the input, spill every output copy to its shard, then finish the shards atomically.
+@dataclass
+class SpillState:
+    """What a spill pass did: copies written, the spill files per shard, the dropped examples'
+    text previews, and the first document that was not the one the plan expected."""
+
+    written: int = 0
+    files: dict[int, list[str]] = field(default_factory=dict)
+    previews: dict[int, str] = field(default_factory=dict)
+    changed: tuple[int, str, str] | None = None      # (ordinal, id read, id expected)
+
+
+class SpillMeasure(Measure[SpillState, SpillState]):
+    """The writer's pass as a measure, so that it runs on any engine: every kept copy of a document
+    goes, with its output position, to its shard's spill file (each process its own files). The
+    plan's arrays and the ids are files in the work folder, memory-mapped where the pass runs."""
+
+    name = "curate_spill"
+
+    def __init__(self, work: Path, ids, positions_off: np.ndarray, positions: np.ndarray, copy_index: np.ndarray,
+                 shards: ShardPlan, text_field: str, id_key: str, wanted: set[int]):
+        self.work = str(work)
+        os.makedirs(self.work, exist_ok=True)
+        for name, arr in (("positions_off", positions_off), ("positions", positions), ("copy_index", copy_index),
+                          ("shard_starts", shards.starts)):
+            np.save(os.path.join(self.work, f"{name}.npy"), np.ascontiguousarray(arr))
+        blob = [i.encode("utf-8", "surrogatepass") for i in ids]
+        np.save(os.path.join(self.work, "id_offsets.npy"),
+                np.concatenate([[0], np.cumsum([len(b) for b in blob], dtype=np.int64)]).astype(np.int64))
+        with open(os.path.join(self.work, "ids.bin"), "wb") as fh:
+            fh.write(b"".join(blob))
+        self.text_field, self.id_key, self.wanted = text_field, id_key, frozenset(wanted)
+        self._arrays: dict | None = None
+        self._spills: _Spills | None = None
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in ("_arrays", "_spills")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _arrays=None, _spills=None)
+
+    def _plan(self) -> dict:
+        if self._arrays is None:
+            load = {n: np.load(os.path.join(self.work, f"{n}.npy"), mmap_mode="r")
+                    for n in ("positions_off", "positions", "copy_index", "shard_starts", "id_offsets")}
+            load["ids"] = np.memmap(os.path.join(self.work, "ids.bin"), dtype=np.uint8, mode="r") \
+                if os.path.getsize(os.path.join(self.work, "ids.bin")) else np.empty(0, dtype=np.uint8)
+            self._arrays = load
+        return self._arrays
+
+    def empty(self) -> SpillState:
+        return SpillState()
+
+    def map(self, batch) -> SpillState:
+        return self.accumulate(SpillState(), batch)
+
+    def accumulate(self, state: SpillState, batch) -> SpillState:
+        import uuid
+
+        plan = self._plan()
+        if self._spills is None:
+            self._spills = _Spills(Path(self.work), uuid.uuid4().hex[:12])
+        off, pos_all, cidx, id_off, ids = (plan["positions_off"], plan["positions"], plan["copy_index"],
+                                           plan["id_offsets"], plan["ids"])
+        starts = plan["shard_starts"]
+        n_docs = len(off) - 1
+        for doc in batch.docs:
+            o = doc.ordinal
+            expected = bytes(ids[id_off[o]:id_off[o + 1]]).decode("utf-8", "surrogatepass") if o < n_docs else None
+            if expected != doc.id:
+                if state.changed is None or o < state.changed[0]:
+                    state.changed = (o, doc.id, expected if expected is not None else "no more documents")
+                continue
+            a, b = int(off[o]), int(off[o + 1])
+            if b > a:
+                pos = np.asarray(pos_all[a:b])
+                sh = np.searchsorted(starts, pos, side="right") - 1
+                for p, s, c in zip(pos.tolist(), sh.tolist(), np.asarray(cidx[a:b]).tolist()):
+                    self._spills.write(s, p, _record_bytes(doc, self.text_field, self.id_key, c))
+                    state.written += 1
+            if o in self.wanted:
+                state.previews[o] = doc.text
+        state.files = {s: [p] for s, p in self._spills.started.items()}
+        return state
+
+    def merge(self, a: SpillState, b: SpillState) -> SpillState:
+        files = {s: list(v) for s, v in a.files.items()}
+        for s, v in b.files.items():
+            files.setdefault(s, []).extend(v)
+        changed = min((c for c in (a.changed, b.changed) if c is not None), default=None)
+        return SpillState(a.written + b.written, files, {**a.previews, **b.previews}, changed)
+
+    def detach(self, state: SpillState, put) -> SpillState:
+        self._close()
+        return state
+
+    def finalize(self, state: SpillState) -> SpillState:
+        self._close()
+        return state
+
+    def _close(self) -> None:
+        if self._spills is not None:
+            self._spills.close()
+            self._spills = None
+
+
+def write_output(session, corpus, ids, positions_off: np.ndarray, positions: np.ndarray, copy_index: np.ndarray,
+                 shards: ShardPlan, out_dir: Path, work_dir: Path, fmt: str, id_key: str, expected_read: int,
+                 wanted: set[int] = frozenset(), checkpoint=None) -> dict:
+    """Read the input again on the engine's ``session`` (``corpus``: a
+    :class:`~curadebt.engine.passes.PassInput`), spill every output copy to its shard, then finish
+    the shards atomically (as engine tasks when there are workers).
 
     ``positions_off``/``positions``/``copy_index``: for document ``d`` its copies' output positions
     are ``positions[positions_off[d]:positions_off[d+1]]`` with copy indices ``copy_index[...]``.
-    ``on_doc(doc)`` sees every document read. Returns counts for the reconciliation, and each shard's
-    XXH3-128 as written.
+    ``wanted``: ordinals whose text comes back (``previews``). Returns counts for the
+    reconciliation, and each shard's XXH3-128 as written.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
-    spills = _Spills(work_dir, len(shards.names))
-    stats = ReadStats()
-    written = 0
-    n_docs = len(ids)
-    try:
-        for doc in iter_documents(paths, reader, Quarantine(), stats):
-            o = doc.ordinal
-            if o >= n_docs or ids[o] != doc.id:
-                raise WriterError(f"the input changed between passes: document {o} is {doc.id!r}, "
-                                  f"expected {ids[o] if o < n_docs else 'no more documents'!r}")
-            a, b = positions_off[o], positions_off[o + 1]
-            if b > a:
-                pos = positions[a:b]
-                sh = shards.shard_of(pos)
-                for p, s, c in zip(pos.tolist(), sh.tolist(), copy_index[a:b].tolist()):
-                    spills.write(s, p, _record_bytes(doc, reader.text_field, id_key, c))
-                    written += 1
-            if on_doc is not None:
-                on_doc(doc)
-    finally:
-        spills.close()
-    if stats.documents_ok != n_docs or stats.documents_read != expected_read:
+    spill = SpillMeasure(work_dir / "spill", ids, positions_off, positions, copy_index, shards,
+                         corpus.reader.text_field, id_key, wanted)
+    state: SpillState = spill.finalize(session.run_pass(corpus, [spill])[spill.name])
+    stats = corpus.stats
+    if state.changed is not None:
+        o, got, want = state.changed
+        raise WriterError(f"the input changed between passes: document {o} is {got!r}, expected {want!r}")
+    if stats.documents_ok != len(ids) or stats.documents_read != expected_read:
         raise WriterError(f"the input changed between passes: read {stats.documents_read} records "
-                          f"({stats.documents_ok} documents), expected {expected_read} ({n_docs})")
+                          f"({stats.documents_ok} documents), expected {expected_read} ({len(ids)})")
     if checkpoint is not None:
         checkpoint("spilled")
+    tasks = [(sorted(state.files.get(i, [])), int(shards.starts[i]), int(shards.ends[i]), name, str(out_dir), fmt)
+             for i, name in enumerate(shards.names)]
     checksums: dict[str, str] = {}
-    for i, name in enumerate(shards.names):
-        entries = _read_spill(spills.paths[i])
-        entries.sort(key=lambda e: e[0])
-        want = range(int(shards.starts[i]), int(shards.ends[i]))
-        if len(entries) != len(want) or any(p != w for (p, _), w in zip(entries, want)):
-            raise WriterError(f"shard {name}: positions do not match the plan ({len(entries)} records, "
-                              f"expected {len(want)})")
-        lines = [e[1] for e in entries]
-        del entries
-        if fmt == "jsonl":
-            data = b"".join(line + b"\n" for line in lines)
-        else:
-            data = _parquet_bytes(lines, name)
-        del lines
-        checksums[name] = xxhash.xxh3_128_hexdigest(data)
-        write_bytes_atomic(out_dir / name, data)
-        del data
+    if session.executor is not None:
+        sums = session.executor.get(session.executor.map(finish_shard, tasks))
+        for (_, _, _, name, _, _), checksum in zip(tasks, sums):
+            checksums[name] = checksum
+    else:
+        for i, t in enumerate(tasks):
+            checksums[t[3]] = finish_shard(*t)
+            if checkpoint is not None:
+                checkpoint(f"shard:{i}")
+    return {"documents_read": stats.documents_read, "documents_ok": stats.documents_ok,
+            "documents_quarantined": stats.documents_quarantined, "records_written": state.written,
+            "checksums": checksums, "previews": state.previews}
+
+
+def finish_shard(spills: list[str], start: int, end: int, name: str, out_dir: str, fmt: str) -> str:
+    """One shard: its records from every spill file, in position order, checked against the plan,
+    written atomically; the spill files removed. Returns the XXH3-128 of the bytes written (an
+    engine task)."""
+    entries = [e for path in spills for e in _read_spill(Path(path))]
+    entries.sort(key=lambda e: e[0])
+    want = range(start, end)
+    if len(entries) != len(want) or any(p != w for (p, _), w in zip(entries, want)):
+        raise WriterError(f"shard {name}: positions do not match the plan ({len(entries)} records, "
+                          f"expected {len(want)})")
+    lines = [e[1] for e in entries]
+    del entries
+    data = b"".join(line + b"\n" for line in lines) if fmt == "jsonl" else _parquet_bytes(lines, name)
+    del lines
+    checksum = xxhash.xxh3_128_hexdigest(data)
+    write_bytes_atomic(Path(out_dir) / name, data)
+    for path in spills:
         try:
-            os.unlink(spills.paths[i])
+            os.unlink(path)
         except FileNotFoundError:
             pass
-        if checkpoint is not None:
-            checkpoint(f"shard:{i}")
-    return {"documents_read": stats.documents_read, "documents_ok": stats.documents_ok,
-            "documents_quarantined": stats.documents_quarantined, "records_written": written,
-            "checksums": checksums}
+    return checksum

@@ -1,14 +1,15 @@
 """The one place that knows which engine runs: :func:`get` returns it, and nothing else in curadebt
 branches on an engine's name.
 
-An :class:`Engine` runs one pass of measures over batches (``run_pass``) and opens a task
-executor for steps that finalize in parallel (``executor``; None when one local process runs
-everything). Engines: ``local`` (embedded; ``workers`` processes) and ``ray`` (a local Ray instance,
+An :class:`Engine` opens a :class:`Session` for a run: its workers, started once and kept for
+every pass (``run_pass``: one pass of measures over a corpus) and every task (``executor``, for
+steps that finalize in parallel; None when one local process runs everything). Engines: ``local`` (embedded; ``workers`` processes) and ``ray`` (a local Ray instance,
 or a cluster at ``ray_address``). Adding one is a class here and an entry in :data:`ENGINES`.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -32,6 +33,63 @@ class EngineConfig:
                                                  "without it --engine ray starts a local instance.")
 
 
+class Session:
+    """An engine's workers for one run, kept for all its passes and tasks: ``run_pass`` runs one
+    pass of measures over a corpus (:class:`~curadebt.engine.passes.PassInput`) and returns the
+    merged states; ``executor`` runs tasks (None when this process does everything)."""
+
+    executor: Any = None
+
+    def run_pass(self, corpus, measures: list, advance: Callable[[], None] | None = None) -> dict:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
+            self.executor = None
+
+
+class SingleSession(Session):
+    """Everything in this process: the corpus read batch by batch, each measure accumulated."""
+
+    def run_pass(self, corpus, measures, advance=None) -> dict:
+        from curadebt.engine.local import _single
+
+        return _single(corpus.batches(), measures, (lambda _b: advance()) if advance else None)
+
+
+class WorkersSession(Session):
+    """Parallel workers that read their own units (the executor holds them); the driver feeds them
+    batches when the corpus is records in memory."""
+
+    def __init__(self, executor):
+        self.executor = executor
+
+    def run_pass(self, corpus, measures, advance=None) -> dict:
+        from curadebt.corpus.units import open_books, plan_units, source_sizes
+        from curadebt.engine.passes import PassSpec, collect_states, feed_batches, run_units
+
+        ex = self.executor
+        plan = plan_units(corpus.paths, corpus.reader)
+        spec = PassSpec(measures, corpus.tokenizer, corpus.extractor, corpus.reader, [])
+        if plan is not None and ex.begin(dataclasses.replace(spec, items=plan.items, sizes=source_sizes(plan))):
+            open_books(plan, corpus.stats)
+            run_units(ex.channel, plan, corpus.stats, corpus.quarantine, advance)
+        else:  # records in memory, nothing to read, or workers that do not see the files
+            batches = corpus.batches()
+            first = next(batches, None)
+            if first is None:
+                return {m.name: m.empty() for m in measures}
+            ex.begin(spec)
+            feed_batches(ex.channel, _chain(first, batches), (lambda _b: advance()) if advance else None)
+        return collect_states(ex.channel, measures, detach=True, on_states=ex.on_states)
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
 @dataclass
 class Engine:
     workers: int = 1
@@ -43,36 +101,30 @@ class Engine:
         if int(self.workers) < 1:
             raise EngineChoiceError(f"workers must be >= 1, got {self.workers}")
 
-    def run_pass(self, batches, measures: list, on_batch: Callable | None = None, executor: Any = None) -> dict:
+    def _session(self) -> Session:
         raise NotImplementedError
 
-    def _executor(self):
-        return None
-
     @contextlib.contextmanager
-    def executor(self) -> Iterator[Any]:
-        ex = self._executor()
+    def session(self) -> Iterator[Session]:
+        """The run's workers, started once, closed (their spill files removed) at the end."""
+        s = self._session()
         try:
-            yield ex
+            yield s
         finally:
-            if ex is not None:
-                ex.close()
+            s.close()
 
 
 class LocalEngine(Engine):
     name = "local"
 
-    def run_pass(self, batches, measures, on_batch=None, executor=None) -> dict:
-        from curadebt.engine.local import run_measures
-
-        return run_measures(batches, measures, on_batch, workers=self.workers, executor=executor)
-
-    def _executor(self):
+    def _session(self) -> Session:
         if self.workers <= 1:
-            return None
+            return SingleSession()
         from curadebt.engine.local import LocalExecutor
 
-        return LocalExecutor(self.workers)
+        ex = LocalExecutor(self.workers)
+        ex.channel  # noqa: B018 - start the workers now: they import while this process plans
+        return WorkersSession(ex)
 
 
 class RayEngine(Engine):
@@ -84,16 +136,10 @@ class RayEngine(Engine):
 
         require_ray()
 
-    def run_pass(self, batches, measures, on_batch=None, executor=None) -> dict:
-        from curadebt.engine.ray_engine import run_measures_ray
-
-        return run_measures_ray(batches, measures, on_batch, workers=max(1, self.workers), address=self.address,
-                                executor=executor)
-
-    def _executor(self):
+    def _session(self) -> Session:
         from curadebt.engine.ray_engine import RayExecutor
 
-        return RayExecutor(max(1, self.workers), address=self.address)
+        return WorkersSession(RayExecutor(max(1, self.workers), address=self.address))
 
 
 ENGINES: dict[str, type[Engine]] = {"local": LocalEngine, "ray": RayEngine}

@@ -1,17 +1,20 @@
-"""The local engine: embedded, no server. One process by default; ``workers > 1`` feeds batches to
-worker processes that each accumulate their own state, and the states are merged at the end.
+"""The local engine: embedded, no server. One process by default; with ``workers > 1`` a run
+starts that many worker processes once (:class:`LocalWorkers`) and they do all its work: each pass
+(they read their own units of the corpus and accumulate their own states, merged at the end:
+:mod:`curadebt.engine.passes`) and the tasks of steps that need more than one pass (the
+near-duplicate grouping, :mod:`curadebt.measures.lsh`), with blocks spilled to files
+(:class:`LocalExecutor`).
 
 Measures never know which engine runs them. Documents carry their ordinal, so a merged result
-does not depend on which worker saw which batch.
-
-:class:`LocalExecutor` runs the tasks of steps that need more than one pass (the near-duplicate
-grouping, :mod:`curadebt.measures.lsh`) in a pool of processes, with blocks spilled to files.
+does not depend on which worker saw which unit.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
 import queue
+from collections import deque
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from curadebt.core.errors import EXIT_INTERNAL, CuradebtError
@@ -67,98 +70,108 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _worker(measures, tokenizer, extractor, inbox, outbox, spill_dir=None, parent_pid=None) -> None:
-    if parent_pid is not None:
-        die_with_parent(parent_pid)
-    try:
-        states = {m.name: m.empty() for m in measures}
-        while (docs := inbox.get()) is not None:
-            batch = Batch(docs, tokenizer, extractor)
-            for m in measures:
-                states[m.name] = m.accumulate(states[m.name], batch)
-        if spill_dir is not None:  # bulky parts stay here, in the spill folder (Measure.detach)
-            put = _FilePut(spill_dir)
-            states = {m.name: m.detach(states[m.name], put) for m in measures}
-        outbox.put(("ok", states))
-    except BaseException as e:  # report, never hang the parent
-        import traceback
-
-        outbox.put(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
-
-
 class EngineError(CuradebtError, RuntimeError):
     exit_code = EXIT_INTERNAL
     label = "engine error"
 
 
-def _check_alive(procs) -> None:
-    dead = [p for p in procs if p.exitcode not in (None, 0)]
-    if dead:
-        raise EngineError(f"worker process exited with code {dead[0].exitcode} (out of memory? see stderr); "
-                          "re-run with --workers 1 to see the error in this process")
+def _serve(index: int, inbox, outbox, spill_dir: str, parent_pid: int) -> None:
+    """A worker process: calls of its :class:`~curadebt.engine.passes.PassWorker` and tasks, in the
+    order they come, until ``None``."""
+    die_with_parent(parent_pid)
+    from curadebt.engine.passes import PassWorker, _error
+
+    worker = PassWorker()
+    put = _FilePut(spill_dir)
+    while (msg := inbox.get()) is not None:
+        method, args = msg
+        if method == "task":
+            number, fn, fargs, num_returns, prefix = args
+            try:
+                reply = ("task", number, _run_task(fn, fargs, num_returns, prefix))
+            except BaseException as e:  # noqa: BLE001 - reported, raised by the driver
+                reply = _error(number, e)
+        elif method == "end":  # the states go through a file: a pipe is slow for hundreds of MB
+            reply = worker.end(put if args[0] else None)
+            if reply[0] == "states":
+                reply = ("states", put(reply[1]))
+        else:
+            reply = getattr(worker, method)(*args)
+        outbox.put((index, reply))
 
 
-def _put(q, item, procs) -> None:
-    """Put with a liveness check, so a crashed worker never leaves the reader blocked forever."""
-    while True:
-        try:
-            q.put(item, timeout=1.0)
-            return
-        except queue.Full:
-            _check_alive(procs)
+class LocalWorkers:
+    """``n`` spawned worker processes that live for a whole run: every pass and every task of it
+    (starting a process, with its imports and compiled code, costs about a second). They exit with
+    :meth:`close`, or when this process dies. The :class:`~curadebt.engine.passes.Workers` channel."""
 
+    def __init__(self, n: int, spill_dir: str):
+        ctx = mp.get_context("spawn")  # safe with the progress thread in the parent
+        self.n = max(1, int(n))
+        self.inboxes = [ctx.Queue() for _ in range(self.n)]
+        self.outbox = ctx.Queue()
+        self.procs = [ctx.Process(target=_serve, args=(i, self.inboxes[i], self.outbox, spill_dir, os.getpid()),
+                                  daemon=True) for i in range(self.n)]
+        for p in self.procs:
+            p.start()
 
-def _get(q, procs):
-    while True:
-        try:
-            return q.get(timeout=1.0)
-        except queue.Empty:
-            _check_alive(procs)
-            if all(p.exitcode == 0 for p in procs) and q.empty():
-                raise EngineError("workers exited without returning their state")
+    def call(self, w: int, method: str, *args) -> None:
+        self.inboxes[w].put((method, args))
+
+    def reply(self) -> tuple[int, tuple]:
+        while True:
+            try:
+                w, reply = self.outbox.get(timeout=1.0)
+            except queue.Empty:
+                dead = [p for p in self.procs if p.exitcode is not None]
+                if dead:
+                    raise EngineError(f"a worker process died (exit code {dead[0].exitcode}; out of memory? see "
+                                      "stderr); re-run with --workers 1 to see the error in this process")
+                continue
+            if reply[0] == "states" and isinstance(reply[1], Ref):
+                path = reply[1].key
+                reply = ("states", _load(path))
+                os.unlink(path)
+            return w, reply
+
+    def close(self) -> None:
+        for p, box in zip(self.procs, self.inboxes):
+            if p.is_alive():
+                box.put(None)
+        for p in self.procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
 
 
 def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Callable[[Batch], None] | None = None,
                  workers: int = 1, executor: "LocalExecutor | None" = None) -> dict[str, object]:
-    """Run one pass of ``measures`` over ``batches``; returns {measure name: merged state}. With
-    ``executor`` (and ``workers > 1``), measures may leave bulky parts of their states in its spill
-    folder (:meth:`Measure.detach`) for a ``finalize_on`` with that executor."""
-    if workers <= 1:
+    """One pass of ``measures`` over ``batches`` fed by this process; returns {measure name: merged
+    state}. With ``executor`` (its workers do the pass), measures may leave bulky parts of their
+    states in its spill folder (:meth:`Measure.detach`) for a ``finalize_on`` with it."""
+    if workers <= 1 and executor is None:
         return _single(batches, measures, on_batch)
-    ctx = mp.get_context("spawn")  # safe with the progress thread in the parent
-    inbox, outbox = ctx.Queue(maxsize=2 * workers), ctx.Queue()
-    procs = []
-    it = iter(batches)
+    from curadebt.engine.passes import PassSpec, collect_states, feed_batches
+
+    own = executor is None
+    ex = executor if executor is not None else LocalExecutor(workers)
     try:
+        it = iter(batches)
         first = next(it, None)
-        tok = first._tokenizer if first is not None else None
-        ext = first._entity_extractor if first is not None else None
-        spill = executor.dir if executor is not None else None
-        procs = [ctx.Process(target=_worker, args=(measures, tok, ext, inbox, outbox, spill, os.getpid()), daemon=True)
-                 for _ in range(workers)]
-        for p in procs:
-            p.start()
-        batch = first
-        while batch is not None:
-            _put(inbox, batch.docs, procs)
-            if on_batch is not None:
-                on_batch(batch)
-            batch = next(it, None)
-        for _ in procs:
-            _put(inbox, None, procs)
-        parts = []
-        for _ in procs:
-            kind, payload = _get(outbox, procs)
-            if kind == "error":
-                raise EngineError(f"a worker failed: {payload}")
-            parts.append(payload)
+        if first is None:
+            return {m.name: m.empty() for m in measures}
+        spec = PassSpec(measures, first._tokenizer, first._entity_extractor, None, [])
+        ex.begin(spec)
+        feed_batches(ex.channel, _chain(first, it), on_batch)
+        return collect_states(ex.channel, measures, detach=not own)
     finally:
-        for p in procs:
-            p.join(timeout=10)
-            if p.is_alive():
-                p.kill()
-    # Worker finishing order varies; states merge order-independently (the Measure contract).
-    return merge_states(measures, parts)
+        if own:
+            ex.close()
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,26 +268,61 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@dataclass
+class _TaskFuture:
+    number: int
+    done: bool = False
+    paths: list | None = None
+    error: tuple | None = None
+
+
 class LocalExecutor(Executor):
-    """Tasks in ``workers`` spawned processes; blocks are pickle files in a private spill folder
-    (under ``TMPDIR``), removed by :meth:`close`, or by the next run if this one was killed. A
-    worker that dies (e.g. out of memory) raises :class:`EngineError` instead of hanging; workers
-    exit when this process dies."""
+    """A run's worker processes (:class:`LocalWorkers`, started on first use) doing its passes
+    (:meth:`run_units`) and its tasks; blocks are pickle files in a private spill folder (under
+    ``TMPDIR``), removed by :meth:`close`, or by the next run if this one was killed. A worker that
+    dies (e.g. out of memory) raises :class:`EngineError` instead of hanging; workers exit when this
+    process dies."""
 
     name = "local"
 
     def __init__(self, workers: int = 2):
         import tempfile
+        import threading
 
         self.workers = max(1, int(workers))
         remove_stale_spills()
         self.dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
-        self._pool = None
+        self._pool: LocalWorkers | None = None
         self._n = 0
+        # tasks may be mapped from several driver threads at once (measures finalize side by side):
+        # one thread at a time pumps the channel (hands out queued tasks, takes a reply) for all
+        self._pump = threading.Lock()
+        self._books = threading.Lock()
+        self._queued: deque = deque()
+        self._futures: dict[int, _TaskFuture] = {}
+        self._load: list[int] = []
+
+    @property
+    def channel(self) -> LocalWorkers:
+        if self._pool is None:
+            self._pool = LocalWorkers(self.workers, self.dir)
+            self._load = [0] * self._pool.n
+        return self._pool
+
+    def begin(self, spec) -> bool:
+        """Every worker starts a pass with ``spec`` (a :class:`~curadebt.engine.passes.PassSpec`);
+        False when one cannot read the corpus's files."""
+        from curadebt.engine.passes import begin_pass
+
+        return begin_pass(self.channel, spec)
+
+    def on_states(self, w: int, reply: tuple) -> None:
+        """A worker's states came back (their detached blocks are files already)."""
 
     def _name(self) -> str:
-        self._n += 1
-        return os.path.join(self.dir, f"b{self._n}")
+        with self._books:
+            self._n += 1
+            return os.path.join(self.dir, f"b{self._n}")
 
     def put(self, value) -> Ref:
         path = self._name() + ".pkl"
@@ -287,20 +335,48 @@ class LocalExecutor(Executor):
         return [self.get(r) for r in refs]
 
     def map(self, fn, tasks, num_returns: int = 1) -> list:
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
+        from curadebt.engine.passes import _raise
 
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                             initializer=die_with_parent, initargs=(os.getpid(),))
-        futures = [self._pool.submit(_run_task, fn, args, num_returns, self._name()) for args in tasks]
-        try:
-            paths = [f.result() for f in futures]
-        except BrokenProcessPool as e:
-            raise EngineError("a worker process died (out of memory? see stderr); "
-                              "re-run with --workers 1 to see the error in this process") from e
-        refs = [[Ref(p) for p in ps] for ps in paths]
+        self.channel  # noqa: B018 - start the workers
+        futures = []
+        for args in tasks:
+            with self._books:
+                self._n += 1
+                fut = self._futures[self._n] = _TaskFuture(self._n)
+                self._queued.append((fut.number, fn, args, num_returns, os.path.join(self.dir, f"b{self._n}")))
+            futures.append(fut)
+        for fut in futures:
+            self._wait(fut)
+        errors = [f.error for f in futures if f.error is not None]
+        if errors:
+            _raise(errors[0])
+        refs = [[Ref(p) for p in f.paths] for f in futures]
         return [r[0] for r in refs] if num_returns == 1 else refs
+
+    def _wait(self, fut: "_TaskFuture") -> None:
+        from curadebt.engine.passes import PER_WORKER
+
+        pool = self.channel
+        while not fut.done:
+            with self._pump:
+                if fut.done:
+                    return
+                with self._books:
+                    while self._queued:
+                        w = min(range(pool.n), key=lambda i: (self._load[i], i))
+                        if self._load[w] >= PER_WORKER:
+                            break
+                        pool.call(w, "task", *self._queued.popleft())
+                        self._load[w] += 1
+                w, reply = pool.reply()
+                with self._books:
+                    self._load[w] -= 1
+                    done = self._futures.pop(reply[1])
+                    if reply[0] == "error":
+                        done.error = reply
+                    else:
+                        done.paths = reply[2]
+                    done.done = True
 
     def free(self, refs) -> None:
         if isinstance(refs, Ref):
@@ -318,6 +394,6 @@ class LocalExecutor(Executor):
         import shutil
 
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
         shutil.rmtree(self.dir, ignore_errors=True)

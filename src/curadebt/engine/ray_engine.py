@@ -1,35 +1,31 @@
-"""The Ray engine: the same measures, accumulated by Ray actors, merged on the driver.
+"""The Ray engine: the same passes and tasks as the local engine, on Ray actors.
 
-The driver streams the corpus with curadebt's own readers (so quarantine, ordinals and
-``read = audited + quarantined`` are identical to a local run) and hands batches to a pool of
-actors round-robin, with a bounded number in flight. Each actor accumulates its own state; the
-states are merged at the end. Because measures merge order-independently, results equal the
-single-process run.
+A run starts ``--workers`` actors (one CPU each) and keeps them for all its passes and tasks. In a
+pass each actor reads its own units of the corpus (:mod:`curadebt.engine.passes`; the driver only
+plans and schedules them, so quarantine, ordinals and ``read = audited + quarantined`` equal a
+sequential read) and accumulates its own states, merged on the driver at the end. Because
+measures merge order-independently, results equal the single-process run. Actors read the corpus
+from its path, so on a cluster the corpus must be on a file system every node sees; where an actor
+cannot see a file (another size, or none), the driver reads the corpus and feeds them batches.
 
     --engine ray                       start a local Ray instance (``--workers`` CPUs)
     --engine ray --ray-address auto    join an existing cluster (or ray://host:10001)
 
 :class:`RayExecutor` runs the tasks of steps that need more than one pass (the near-duplicate
-grouping, :mod:`curadebt.measures.lsh`) as Ray tasks; their blocks go worker to worker through the
-object store. The MinHash signatures the actors computed are handed over the same way
-(:meth:`Measure.detach`), so they never reach the driver.
+grouping, :mod:`curadebt.measures.lsh`; the n-gram merges) on the same actors; their blocks go
+worker to worker through the object store. The MinHash signatures the actors computed are handed
+over the same way (:meth:`Measure.detach`), so they never reach the driver.
 
-Why actors and a driver-side reader, not Ray Data: the reader must assign every record its global
+Why actors and curadebt's readers, not Ray Data: the reader must assign every record its global
 ordinal, quarantine bad records with their reason and count ``read = audited + quarantined``
 exactly (cp1252 fallbacks, oversize records, missing ids), which Ray Data's readers do not do;
 and a measure's state is an arbitrary mergeable Python object, which an actor simply keeps, where
-Ray Data would need rows converted to Arrow and back. The grouping is a hash shuffle written
-against :mod:`curadebt.engine.api`, so the very same code runs on the local engine.
+Ray Data would need rows converted to Arrow and back.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
-
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
-from curadebt.core.measure import Measure
-from curadebt.corpus.batch import Batch
 from curadebt.engine.api import Executor
-from curadebt.engine.local import merge_states
 
 RAY_MISSING = ("the Ray engine needs Ray: pip install -e '.[ray]' (from a clone) (or pip install 'ray[data]'), "
                "or use --engine local")
@@ -71,13 +67,14 @@ class _ActorBlock:
         self.actor, self.k = actor, k
 
 
-class _Accumulator:
-    def __init__(self, measures, tokenizer, extractor, index: int = 0):
-        self.measures = measures
-        self.tokenizer = tokenizer
-        self.extractor = extractor
+class _Worker:
+    """A Ray actor: a :class:`~curadebt.engine.passes.PassWorker` for the passes, and tasks."""
+
+    def __init__(self, index: int):
+        from curadebt.engine.passes import PassWorker
+
         self.index = index
-        self.states = {m.name: m.empty() for m in measures}
+        self.worker = PassWorker()
         self.blocks: list = []
 
     def _keep(self, value) -> _ActorBlock:
@@ -87,75 +84,58 @@ class _Accumulator:
     def block(self, k: int):
         return self.blocks[k]
 
-    def add(self, docs) -> int:
-        batch = Batch(docs, self.tokenizer, self.extractor)
-        for m in self.measures:
-            self.states[m.name] = m.accumulate(self.states[m.name], batch)
-        return len(docs)
-
-    def result(self, detach: bool = False) -> bytes:
-        """Pickled (states, number of detached blocks). Detached blocks are fetched with
-        :meth:`block` by the driver, so their refs are owned by the driver and outlive this actor.
-        Pickled, because numpy arrays that come out of Ray's object store are read-only views, and
-        a measure may merge in place (as it may on the local engine)."""
+    def call(self, method: str, *args):
+        """A PassWorker method. The states of ``end`` come back pickled: numpy arrays out of Ray's
+        object store are read-only views, and a measure may merge in place."""
         import pickle
 
-        if detach:
-            states = {m.name: m.detach(self.states[m.name], self._keep) for m in self.measures}
-            return pickle.dumps((states, len(self.blocks)), protocol=5)
-        return pickle.dumps((self.states, 0), protocol=5)
+        if method == "end":
+            self.blocks = []
+            reply = self.worker.end(self._keep if args[0] else None)
+            if reply[0] == "states":
+                return ("states", pickle.dumps(reply[1], protocol=5), len(self.blocks))
+            return reply
+        return getattr(self.worker, method)(*args)
+
+    def task(self, fn, num_returns: int, shape: list, *flat):
+        return _ray_task(fn, num_returns, shape, *flat)
 
 
-def run_measures_ray(batches: Iterable[Batch], measures: list[Measure], on_batch: Callable[[Batch], None] | None = None,
-                     workers: int = 2, address: str | None = None,
-                     executor: "RayExecutor | None" = None) -> dict[str, object]:
-    """One pass of ``measures`` on Ray actors. With ``executor``, measures may leave bulky parts
-    of their states in the object store (:meth:`Measure.detach`): each actor returns them by a
-    separate call, so the driver owns the refs (the data stays in the object store) and the actors
-    can go (they hold a CPU each, which the executor's tasks need)."""
-    ray = ensure_ray(address, num_cpus=None if address else max(1, workers))
-    Actor = ray.remote(num_cpus=1)(_Accumulator)
-    it = iter(batches)
-    first = next(it, None)
-    if first is None:
-        return {m.name: m.empty() for m in measures}
-    actors = [Actor.remote(measures, first._tokenizer, first._entity_extractor, i) for i in range(max(1, workers))]
-    in_flight: list = []
-    max_in_flight = 2 * len(actors)
-    batch, i = first, 0
-    while batch is not None:
-        in_flight.append(actors[i % len(actors)].add.remote(batch.docs))
-        i += 1
-        if len(in_flight) >= max_in_flight:
-            done, in_flight = ray.wait(in_flight, num_returns=1)
-            ray.get(done)
-        if on_batch is not None:
-            on_batch(batch)
-        batch = next(it, None)
-    ray.get(in_flight)
-    import pickle
+class RayWorkers:
+    """The :class:`~curadebt.engine.passes.Workers` channel over ``n`` actors (one CPU each)."""
 
-    results = [pickle.loads(r) for r in ray.get([a.result.remote(executor is not None) for a in actors])]
-    if executor is not None:  # detached blocks: object refs owned by the driver, data in the object store
-        table = {(i, k): actors[i].block.remote(k) for i, (_, nb) in enumerate(results) for k in range(nb)}
-        if table:
-            ray.wait(list(table.values()), num_returns=len(table), fetch_local=False)
-        executor.add_blocks(table)
-    for a in actors:
-        ray.kill(a)
-    return merge_states(measures, [r[0] for r in results])
+    def __init__(self, ray, n: int):
+        self.ray, self.n = ray, n
+        Actor = ray.remote(num_cpus=1)(_Worker)
+        self.actors = [Actor.remote(i) for i in range(n)]
+        self.pending: dict = {}          # object ref -> worker
+
+    def call(self, w: int, method: str, *args) -> None:
+        self.pending[self.actors[w].call.remote(method, *args)] = w
+
+    def reply(self) -> tuple[int, tuple]:
+        import pickle
+
+        done, _ = self.ray.wait(list(self.pending), num_returns=1)
+        w = self.pending.pop(done[0])
+        reply = self.ray.get(done[0])
+        if reply[0] == "states":
+            reply = ("states", pickle.loads(reply[1]), reply[2])
+        return w, reply
+
+    def close(self) -> None:
+        for a in self.actors:
+            self.ray.kill(a)
 
 
 # ---------------------------------------------------------------------------------------------
-# tasks over blocks (curadebt.engine.api): Ray tasks, blocks in the object store
+# tasks over blocks (curadebt.engine.api): on the actors, blocks in the object store
 # ---------------------------------------------------------------------------------------------
 
 def _flatten_refs(args: list, object_ref: type) -> tuple[list[int], list]:
     """Lists of object refs spread into top-level arguments (``shape``: each argument's list length,
-    -1 for a plain argument). Ray resolves top-level refs before it schedules a task, so a task
-    never waits inside a worker for its inputs; waiting there (``ray.get`` in the task) frees the
-    CPU, Ray starts more workers for the queued tasks, and on a small machine the imports of those
-    extra workers took 20 s of a 30 s audit."""
+    -1 for a plain argument). Ray resolves top-level refs before it runs a call, so a task never
+    waits inside a worker for its inputs."""
     shape, flat = [], []
     for a in args:
         if isinstance(a, list) and a and isinstance(a[0], object_ref):
@@ -183,20 +163,34 @@ def _ray_task(fn, num_returns, shape, *flat):
 
 
 class RayExecutor(Executor):
-    """Tasks as Ray tasks (one CPU each); blocks live in the object store. Task results are owned
-    by the driver, so they outlive the worker that made them; blocks move worker to worker."""
+    """A run's actors (one CPU each, started at once and kept for every pass and task: a Ray worker
+    process costs seconds to start). Passes go through :attr:`channel`; tasks run on the actor with
+    the fewest calls in flight, their blocks in the object store, owned by the driver (so they
+    outlive the call that made them) and moved worker to worker."""
 
     name = "ray"
 
     def __init__(self, workers: int = 2, address: str | None = None):
+        import threading
+
         self.ray = ensure_ray(address, num_cpus=None if address else max(1, workers))
         self.workers = max(1, int(workers))
-        self._remote: dict[int, object] = {}
+        self.channel = RayWorkers(self.ray, self.workers)
         self._blocks: dict = {}
+        self._in_flight: list[list] = [[] for _ in range(self.workers)]
+        self._lock = threading.Lock()
 
-    def add_blocks(self, table: dict) -> None:
-        """Object refs for the blocks the scan actors detached ({(actor, k): ref})."""
-        self._blocks.update(table)
+    def begin(self, spec) -> bool:
+        from curadebt.engine.passes import begin_pass
+
+        self._blocks = {}
+        return begin_pass(self.channel, spec)
+
+    def on_states(self, w: int, reply: tuple) -> None:
+        """An actor's states came back: object refs for the blocks it detached (fetched from the
+        actor once, then owned by the driver)."""
+        for k in range(reply[2]):
+            self._blocks[(w, k)] = self.channel.actors[w].block.remote(k)
 
     def _sub(self, arg):
         if isinstance(arg, _ActorBlock):
@@ -207,6 +201,7 @@ class RayExecutor(Executor):
 
     def close(self) -> None:
         self._blocks = {}
+        self.channel.close()
 
     def put(self, value):
         return self.ray.put(value)
@@ -216,12 +211,27 @@ class RayExecutor(Executor):
             return self.ray.get([self._sub(r) for r in refs])
         return self.ray.get(self._sub(refs))
 
+    def _actor(self) -> int:
+        """The actor with the fewest calls in flight (the lowest index on a tie)."""
+        with self._lock:
+            for refs in self._in_flight:
+                if refs:
+                    ready, _ = self.ray.wait(refs, num_returns=len(refs), timeout=0, fetch_local=False)
+                    done = set(ready)
+                    refs[:] = [r for r in refs if r not in done]
+            return min(range(self.workers), key=lambda i: (len(self._in_flight[i]), i))
+
     def map(self, fn, tasks, num_returns: int = 1) -> list:
-        remote = self._remote.get(num_returns)
-        if remote is None:
-            remote = self._remote[num_returns] = self.ray.remote(num_cpus=1, num_returns=num_returns)(_ray_task)
-        calls = [_flatten_refs([self._sub(a) for a in args], self.ray.ObjectRef) for args in tasks]
-        return [remote.remote(fn, num_returns, shape, *flat) for shape, flat in calls]
+        out = []
+        for args in tasks:
+            shape, flat = _flatten_refs([self._sub(a) for a in args], self.ray.ObjectRef)
+            w = self._actor()
+            call = self.channel.actors[w].task.options(num_returns=num_returns)
+            refs = call.remote(fn, num_returns, shape, *flat)
+            with self._lock:
+                self._in_flight[w].append(refs if num_returns == 1 else refs[0])
+            out.append(refs)
+        return out
 
     def free(self, refs) -> None:
         # Blocks are reference-counted: they go when the step drops its refs.

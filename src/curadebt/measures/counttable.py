@@ -37,6 +37,17 @@ def index_capacity(slots: int) -> int:
     return slots * 3 // 4
 
 
+@numba.njit(cache=True, nogil=True)
+def gather_pieces(buf, src, lens, out) -> None:
+    """``out`` = the concatenation of ``buf[src[i]:src[i] + lens[i]]`` (pieces of positive length)."""
+    o = 0
+    for i in range(len(src)):
+        s = src[i]
+        for j in range(lens[i]):
+            out[o + j] = buf[s + j]
+        o += lens[i]
+
+
 # murmur3's fmix64 on one value: minhash's array finaliser, compiled for scalars
 _fmix64 = numba.njit(cache=True, nogil=True, inline="always")(mix64)
 

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from curadebt.measures.lsh import best_matches, gather_blocks, lsh_cluster_on
+from curadebt.measures.lsh import ONE_TASK_ROWS, best_matches, gather_blocks, lsh_cluster_on, lsh_one_task
 from curadebt.measures.minhash import lsh_cluster
 
 EXAMPLE_IDS = 5
@@ -166,9 +166,14 @@ def _near(state: Any, r: _Rows, num_perm: int, bands: int, threshold: float, see
         sim_c, partner_c = best_matches(len(cand), lsh.verified_pairs, lsh.estimates)
         root_c = cand[lsh.roots]
     elif len(cand) >= 2:
-        blocks, starts = _signature_blocks(executor, state, r.order, cand, num_perm)
-        lsh = lsh_cluster_on(executor, blocks, starts, bands, threshold, seed, bucket_window)
-        executor.free(blocks)
+        if len(cand) <= ONE_TASK_ROWS:
+            chunks, chunk_rows = _candidate_chunks(state, r.order, cand)
+            lsh = lsh_one_task(executor, chunks, chunk_rows, len(cand), num_perm, bands, threshold, seed,
+                               bucket_window)
+        else:
+            blocks, starts = _signature_blocks(executor, state, r.order, cand, num_perm)
+            lsh = lsh_cluster_on(executor, blocks, starts, bands, threshold, seed, bucket_window)
+            executor.free(blocks)
         n_candidates, n_verified = lsh.candidate_pairs, lsh.verified_pairs
         pair_ords = pair_sim = None  # not collected on one machine
         sim_c, partner_c = lsh.best_similarity, lsh.best_partner
@@ -214,17 +219,22 @@ def cluster_state(state: Any, num_perm: int, bands: int, threshold: float, seed:
                     verified_pairs=near.verified_pairs)
 
 
-def _signature_blocks(executor, state: Any, order: np.ndarray, cand: np.ndarray, num_perm: int):
-    """Signature blocks of the candidate rows, gathered by the executor from the state's chunks
-    (arrays, or refs left in the engine's store by ``detach``)."""
+def _candidate_chunks(state: Any, order: np.ndarray, cand: np.ndarray) -> tuple[list, list[np.ndarray]]:
+    """The state's signature chunks (arrays, or refs left in the engine's store by ``detach``) and,
+    per chunk, the candidate row of each of its rows (-1: not a candidate)."""
     n = len(order)
     cand_row = np.full(n, -1, dtype=np.int64)   # sorted row -> candidate row
     cand_row[cand] = np.arange(len(cand), dtype=np.int64)
     sorted_of = np.empty(n, dtype=np.int64)     # concatenation position -> sorted row
     sorted_of[order] = np.arange(n, dtype=np.int64)
     bounds = np.concatenate([[0], np.cumsum([len(o) for o in state.ordinals])]).astype(np.int64)
-    chunk_rows = [cand_row[sorted_of[bounds[c]:bounds[c + 1]]] for c in range(len(state.ordinals))]
-    return gather_blocks(executor, state.signatures, chunk_rows, len(cand), num_perm)
+    return state.signatures, [cand_row[sorted_of[bounds[c]:bounds[c + 1]]] for c in range(len(state.ordinals))]
+
+
+def _signature_blocks(executor, state: Any, order: np.ndarray, cand: np.ndarray, num_perm: int):
+    """Signature blocks of the candidate rows, gathered by the executor from the state's chunks."""
+    chunks, chunk_rows = _candidate_chunks(state, order, cand)
+    return gather_blocks(executor, chunks, chunk_rows, len(cand), num_perm)
 
 
 def _signatures(state: Any, order: np.ndarray, rows: np.ndarray) -> np.ndarray:

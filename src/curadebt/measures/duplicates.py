@@ -53,7 +53,7 @@ from curadebt.measures.ngramcount import ragged_gather
 from curadebt.corpus.batch import Batch
 from curadebt.text.normalize import exact_key  # noqa: F401  (the definition _exact_key must equal)
 from curadebt.measures import scorekit as sk
-from curadebt.measures.registry import MeasureSpec, register
+from curadebt.measures.registry import FollowupContext, MeasureSpec, register
 from curadebt.report import htmlkit as hk, plots
 
 DEFAULT_NUM_PERM = 128
@@ -319,10 +319,32 @@ def render_duplicates(sec: dict, ctx: hk.RenderContext) -> str:
     return "".join(out)
 
 
+#: characters of a cluster representative's text shown in the report
+PREVIEW_CHARS = 160
+
+
+def fill_previews(ctx: FollowupContext, result: DuplicatesResult) -> None:
+    """The start of each largest cluster's representative text, read from the corpus as far as the
+    last of them (the pass keeps no text)."""
+    from curadebt.corpus.quarantine import Quarantine
+    from curadebt.corpus.readers import ReadStats, iter_documents
+
+    wanted = {c.representative_ordinal: c for c in result.largest_clusters}
+    if not wanted:
+        return
+    last = max(wanted)
+    for doc in iter_documents(ctx.paths, ctx.config.reader, Quarantine(), ReadStats()):
+        c = wanted.get(doc.ordinal)
+        if c is not None:
+            c.preview = " ".join(doc.text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
+        if doc.ordinal >= last:
+            break
+
+
 def _build(cfg) -> DuplicatesMeasure:
     params = {k: getattr(cfg, k) for k in ("num_perm", "bands", "shingle_size", "threshold") if getattr(cfg, k) is not None}
     return DuplicatesMeasure(seed=cfg.seed, **params)
 
 
 register(MeasureSpec(name="duplicates", title="Duplicates", position=20, debt_position=10, build=_build,
-                     score=score_duplicates, render=render_duplicates))
+                     complete=fill_previews, score=score_duplicates, render=render_duplicates))

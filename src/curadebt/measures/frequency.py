@@ -117,33 +117,93 @@ class FrequencyMeasure(Measure[dict, FrequencyResult]):
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
+        if isinstance(a, DetachedCounters) or isinstance(b, DetachedCounters):
+            return DetachedCounters.of(a).joined(DetachedCounters.of(b))
         out = {}
         for n in a:
-            x, y = a[n], b[n]
-            if type(x) is not type(y):  # one side counted another tokenizer's tokens: string keys
-                x = x.to_bounded() if isinstance(x, HashedNgramCounter) else x
-                y = y.to_bounded() if isinstance(y, HashedNgramCounter) else y
-            out[n] = x.merge(y)
+            out[n] = _merge_counters(a[n], b[n])
+        return out
+
+    def detach(self, state: dict, put) -> "DetachedCounters":
+        """On an engine: each n's counter stays in the engine's store (they are large); the
+        merge of the workers' counters and the statistics then run as one task per n."""
+        return DetachedCounters({n: [put(c)] for n, c in state.items()})
+
+    def finalize_on(self, state, executor) -> FrequencyResult:
+        if not isinstance(state, DetachedCounters):
+            return self.finalize(state)
+        ns = sorted(state.parts)
+        stats = executor.get(executor.map(_ngram_task, [(n, state.parts[n], self.budget, self.top_k) for n in ns]))
+        out = FrequencyResult(tokens=stats[0][1])
+        for n, (st, _) in zip(ns, stats):
+            out.ngrams[str(n)] = st
         return out
 
     def finalize(self, state: dict) -> FrequencyResult:
+        if isinstance(state, DetachedCounters):
+            raise RuntimeError("the counters are in an engine's store (detached): finalize with "
+                               "finalize_on(state, executor) of that engine")
         out = FrequencyResult(tokens=state[1].total)
         for n, counter in state.items():
-            if isinstance(counter, HashedNgramCounter):
-                arr = counter.sorted_counts()
-                top = counter.top(self.top_k)
-            else:
-                items = top_items(counter.counts, len(counter.counts))
-                arr = np.fromiter((c for _, c in items), dtype=np.int64, count=len(items))
-                top = items[: self.top_k]
-            total = counter.total
-            coverage = {str(k): (float(arr[:k].sum()) / total if total else 0.0) for k in COVERAGE_RANKS}
-            out.ngrams[str(n)] = NgramStats(
-                n=n, total=total, distinct=len(arr), exact=counter.exact, error_bound=counter.error,
-                zipf_slope=zipf_slope(arr), gini=gini(arr), normalized_entropy=normalized_entropy(arr),
-                top_coverage=coverage, top=top, rank_frequency=rank_frequency(arr),
-            )
+            out.ngrams[str(n)] = ngram_stats(n, counter, self.top_k)
         return out
+
+
+def _merge_counters(x, y):
+    if type(x) is not type(y):  # one side counted another tokenizer's tokens: string keys
+        x = x.to_bounded() if isinstance(x, HashedNgramCounter) else x
+        y = y.to_bounded() if isinstance(y, HashedNgramCounter) else y
+    return x.merge(y)
+
+
+def ngram_stats(n: int, counter, top_k: int) -> NgramStats:
+    """The statistics of one n's counts."""
+    if isinstance(counter, HashedNgramCounter):
+        arr = counter.sorted_counts()
+        top = counter.top(top_k)
+    else:
+        items = top_items(counter.counts, len(counter.counts))
+        arr = np.fromiter((c for _, c in items), dtype=np.int64, count=len(items))
+        top = items[:top_k]
+    total = counter.total
+    coverage = {str(k): (float(arr[:k].sum()) / total if total else 0.0) for k in COVERAGE_RANKS}
+    return NgramStats(
+        n=n, total=total, distinct=len(arr), exact=counter.exact, error_bound=counter.error,
+        zipf_slope=zipf_slope(arr), gini=gini(arr), normalized_entropy=normalized_entropy(arr),
+        top_coverage=coverage, top=top, rank_frequency=rank_frequency(arr),
+    )
+
+
+@dataclass
+class DetachedCounters:
+    """A frequency state whose counters are in an engine's store: per n, the refs of the workers'
+    counters, merged (in this order) by :func:`_ngram_task`."""
+
+    parts: dict[int, list]
+
+    @staticmethod
+    def of(state) -> "DetachedCounters":
+        if isinstance(state, DetachedCounters):
+            return state
+        if all(c.total == 0 and len(c) == 0 for c in state.values()):  # empty(): nothing to keep
+            return DetachedCounters({n: [] for n in state})
+        raise RuntimeError("cannot merge a detached frequency state with counters held here")
+
+    def joined(self, other: "DetachedCounters") -> "DetachedCounters":
+        ns = sorted(set(self.parts) | set(other.parts))
+        return DetachedCounters({n: self.parts.get(n, []) + other.parts.get(n, []) for n in ns})
+
+
+def _ngram_task(n: int, counters: list, budget: int, top_k: int) -> tuple[NgramStats, int]:
+    """An engine task: merge the workers' counters of one n, in order, onto an empty one (as the
+    driver would merge the states), and compute its statistics (and the total, which for n = 1 is
+    the token count)."""
+    merged = HashedNgramCounter(budget)
+    if counters and isinstance(counters[0], HashedNgramCounter):
+        merged, counters = counters[0], counters[1:]  # empty.merge(c) has c's counts, totals and texts
+    for c in counters:
+        merged = _merge_counters(merged, c)
+    return ngram_stats(n, merged, top_k), merged.total
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,6 +41,11 @@ from curadebt.measures.radix import unique_values
 
 #: Rows per signature block (a block of 128-slot signatures is 512 bytes a row).
 BLOCK_ROWS = 65_536
+#: Up to this many rows (about 1 GB of 128-slot signatures) the grouping is one task
+#: (:func:`lsh_one_task`): the staged tasks' blocks, written and read at every stage, cost more than
+#: they save on one machine at that size, and the one task leaves the other workers free for the
+#: other measures' work.
+ONE_TASK_ROWS = 2_000_000
 
 
 @dataclass
@@ -184,7 +189,30 @@ def _assemble_task(parts: list, start: int, size: int, num_perm: int):
     return block
 
 
+def _one_task(chunks: list, chunk_rows: list, m: int, num_perm: int, bands: int, threshold: float, seed: int,
+              window: int) -> EngineLshResult:
+    """The whole grouping in one task: the signatures gathered from the chunks into rows
+    ``0..m-1``, then :func:`~curadebt.measures.minhash.lsh_cluster`."""
+    from curadebt.measures.minhash import lsh_cluster
+
+    sigs = np.empty((m, num_perm), dtype=np.uint32)
+    for chunk, rows in zip(chunks, chunk_rows):
+        keep = rows >= 0
+        sigs[rows[keep]] = chunk[keep]
+    lsh = lsh_cluster(sigs, bands, threshold, seed, window)
+    sim, partner = best_matches(m, lsh.verified_pairs, lsh.estimates)
+    return EngineLshResult(lsh.roots, lsh.candidate_pairs, len(lsh.verified_pairs), sim, partner)
+
+
 # -- driver --------------------------------------------------------------------------------------
+
+def lsh_one_task(ex, chunks: list, chunk_rows: list[np.ndarray], m: int, num_perm: int, bands: int,
+                 threshold: float, seed: int = 0, window: int = BUCKET_WINDOW) -> EngineLshResult:
+    """The grouping of rows ``0..m-1`` as one task on executor ``ex`` (the chunks as in
+    :func:`gather_blocks`); the same result as the staged :func:`lsh_cluster_on`."""
+    refs = [ex.put(c) if isinstance(c, np.ndarray) else c for c in chunks]
+    return ex.get(ex.map(_one_task, [(refs, chunk_rows, m, num_perm, bands, threshold, seed, window)]))[0]
+
 
 def gather_blocks(ex, chunks: list, chunk_rows: list[np.ndarray], m: int, num_perm: int):
     """Signature blocks for rows ``0..m-1`` from signature chunks wherever they are stored:
@@ -263,4 +291,5 @@ def lsh_cluster_on(ex, sig_blocks: list, starts: np.ndarray, bands: int, thresho
     return EngineLshResult(parent, n_candidates, int(n_verified), best_sim, best_partner)
 
 
-__all__ = ["EngineLshResult", "lsh_cluster_on", "gather_blocks", "block_starts", "best_matches", "BLOCK_ROWS"]
+__all__ = ["EngineLshResult", "lsh_cluster_on", "lsh_one_task", "gather_blocks", "block_starts", "best_matches",
+           "BLOCK_ROWS", "ONE_TASK_ROWS"]

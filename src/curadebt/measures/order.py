@@ -335,13 +335,8 @@ def render_order(sec: dict, ctx: hk.RenderContext) -> str:
 # ---------------------------------------------------------------------------------------------
 # the follow-up pass: the corpus prefix against the whole corpus's mixture and entities
 
-#: characters of a cluster representative's text shown in the report
-PREVIEW_CHARS = 160
-
-
 def order_pass(ctx: FollowupContext) -> OrderResult:
-    """Read the start of the corpus again (only as far as the largest window, and as far as the
-    largest duplicate clusters' representatives, whose text previews it records)."""
+    """Read the start of the corpus again, only as far as the largest window."""
     from curadebt.corpus.quarantine import Quarantine
     from curadebt.corpus.readers import ReadStats, iter_batches
 
@@ -353,27 +348,9 @@ def order_pass(ctx: FollowupContext) -> OrderResult:
         overall_entities = {e.entity: e.mentions for e in sal.entities}
         entity_mentions = sal.entity_mentions
     batches = iter_batches(ctx.paths, ctx.config.reader, Quarantine(), ReadStats(), ctx.tokenizer, ctx.extractor)
-    dup = sections.get("duplicates")
-    wanted = {c.representative_ordinal: c for c in dup.largest_clusters} if dup is not None else {}
-    batches = _with_previews(batches, wanted)
-    result = order_measure(batches, ctx.tokens, overall_sources, overall_entities, entity_mentions,
-                           fractions=tuple(ctx.config.order_fractions))
-    if any(not c.preview for c in wanted.values()):  # the order windows ended first: read on (no tokenising)
-        for batch in batches:
-            if all(c.preview for c in wanted.values()) or batch.first_ordinal > max(wanted):
-                break
-    return result
-
-
-def _with_previews(batches, wanted: dict):
-    for batch in batches:
-        for d in batch.docs:
-            c = wanted.get(d.ordinal)
-            if c is not None:
-                c.preview = " ".join(d.text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
-        yield batch
-
+    return order_measure(batches, ctx.tokens, overall_sources, overall_entities, entity_mentions,
+                         fractions=tuple(ctx.config.order_fractions))
 
 
 register(MeasureSpec(name="order", title="Training order", position=50, debt_position=40, followup=order_pass,
-                     requires=("mixture",), score=score_order, render=render_order))
+                     requires=("mixture",), uses=("salience",), score=score_order, render=render_order))

@@ -14,7 +14,9 @@ returns, report.json gets its section, the debt score its dimension, the page it
 from another package registers the same way from a module named in the ``curadebt.measures``
 entry-point group. A *follow-up* measure (``followup`` instead of ``build``) runs after the
 streaming pass on what the other measures found (training order reads the corpus prefix with the
-whole-corpus mixture at hand); it runs when the sections in ``requires`` exist.
+whole-corpus mixture at hand); it runs when the sections in ``requires`` exist, once they (and
+those in ``uses``, when they are run) are final. A measure's ``complete`` hook amends its own result
+with the corpus at hand, once it is final (duplicates: the text previews of the largest clusters).
 """
 from __future__ import annotations
 
@@ -49,6 +51,8 @@ class MeasureSpec:
     build: Callable[[Any], "Measure | None"] | None = None     # AuditConfig -> measure (None: skip)
     followup: Callable[[FollowupContext], Any] | None = None   # instead of build: after the pass
     requires: tuple[str, ...] = ()                             # sections a follow-up needs
+    uses: tuple[str, ...] = ()                                 # sections it reads when they exist
+    complete: Callable[[FollowupContext, Any], None] | None = None  # amends its result, corpus at hand
     score: Callable[[dict, dict, Any], tuple[dict, list]] | None = None  # its debt dimension
     render: Callable[[dict, Any], str] | None = None           # its report section
     position: int = 100                                        # order of sections in the report

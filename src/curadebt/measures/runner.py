@@ -2,6 +2,7 @@
 then the debt score and the report (report.json, report.html, quarantine.jsonl)."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,8 @@ from curadebt.core.errors import EXIT_RECONCILIATION, CuradebtError
 from curadebt.version import __version__
 from curadebt.core.measure import Measure, to_jsonable
 from curadebt.corpus.quarantine import Quarantine
-from curadebt.corpus.readers import EmptyCorpusError, ReadStats, iter_batches, no_documents_message
+from curadebt.corpus.readers import EmptyCorpusError, ReadStats, no_documents_message
+from curadebt.engine.passes import PassInput
 from curadebt.progress import byte_progress, corpus_size_bytes
 from curadebt.text.entities import get_extractor
 from curadebt.text.tokenize import get_tokenizer
@@ -67,14 +69,6 @@ def build_measures(cfg: AuditConfig) -> list[Measure]:
     """The streaming measures this config runs: every registered measure whose ``build`` gives one."""
     built = (spec.build(cfg) for spec in registry.specs() if spec.build is not None)
     return [m for m in built if m is not None]
-
-
-def run_followups(paths, cfg: AuditConfig, tokenizer, extractor, sections: dict, tokens: int, progress: bool) -> None:
-    """The follow-up measures (training order), in registry order, each when its inputs exist."""
-    for spec in registry.specs():
-        if spec.followup is not None and all(name in sections for name in spec.requires):
-            ctx = registry.FollowupContext(paths, cfg, tokenizer, extractor, sections, tokens, progress)
-            sections[spec.name] = spec.followup(ctx)
 
 
 def corpus_section(stats: ReadStats, quarantine: Quarantine, tokens: int, cfg: AuditConfig) -> dict:
@@ -129,32 +123,34 @@ def input_paths(paths) -> list:
 
 
 def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool = False,
-               measures: list[Measure] | None = None, require_documents: bool = True) -> AuditReport:
+               measures: list[Measure] | None = None, require_documents: bool = True,
+               session: engine.Session | None = None) -> AuditReport:
     """The audit itself, writing its files straight into ``out_dir`` (a folder the caller owns,
-    e.g. a staging folder) when given."""
+    e.g. a staging folder) when given. ``session``: the engine's workers when the caller keeps them
+    for several passes (curate does); else the audit opens its own."""
+    if session is None:
+        with engine.get(cfg).session() as own:
+            return audit_into(paths, out_dir, cfg, progress=progress, measures=measures,
+                              require_documents=require_documents, session=own)
     t0 = time.perf_counter()
     tokenizer = get_tokenizer(cfg.tokenizer)
     extractor = get_extractor(cfg.entity_extractor)
     measures = measures if measures is not None else build_measures(cfg)
     quarantine = Quarantine(out_dir / "quarantine.jsonl" if out_dir else None)
-    stats = ReadStats()
+    corpus = PassInput(paths, cfg.reader, tokenizer, extractor, quarantine)
+    stats = corpus.stats
 
-    eng = engine.get(cfg)
-    with eng.executor() as executor:
-        with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
-            batches = iter_batches(paths, cfg.reader, quarantine, stats, tokenizer, extractor)
-            states = eng.run_pass(batches, measures, executor=executor,
-                              on_batch=lambda b: advance(stats.bytes_read, stats.documents_read))
-        quarantine.close()
-        if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
-            raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
-                                      f"quarantined {stats.documents_quarantined}")
-        if require_documents and stats.documents_ok == 0:
-            raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.reader.text_field))
-        sections = {m.name: m.finalize_on(states[m.name], executor) for m in measures}
-
+    with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
+        states = session.run_pass(corpus, measures, lambda: advance(stats.bytes_read, stats.documents_read))
+    quarantine.close()
+    if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
+        raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
+                                  f"quarantined {stats.documents_quarantined}")
+    if require_documents and stats.documents_ok == 0:
+        raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.reader.text_field))
+    ctx = registry.FollowupContext(paths, cfg, tokenizer, extractor, {}, 0, progress)
+    sections = finalize_all(measures, states, session.executor, ctx)
     tokens = total_tokens(sections)
-    run_followups(paths, cfg, tokenizer, extractor, sections, tokens, progress)
     report = AuditReport(cfg, corpus_section(stats, quarantine, tokens, cfg), sections)
     from curadebt.measures.debt import compute_debt
 
@@ -163,6 +159,62 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     if out_dir is not None:
         report.write(out_dir)
     return report
+
+
+def finalize_all(measures: list[Measure], states: dict, executor, ctx: registry.FollowupContext) -> dict:
+    """Every measure's result, then each measure's ``complete`` hook, and the follow-up measures
+    (in registry order) once their inputs are final. On an engine these steps run side by side,
+    each in a driver thread as soon as what it needs is final, their tasks sharing the workers, so
+    one step's tasks fill the cores another's leave idle; results do not depend on it (every task
+    is a function of its inputs, and every step writes only its own result)."""
+    specs = {s.name: s for s in registry.specs()}
+    built = {m.name for m in measures}
+    followups = [s for s in registry.specs()
+                 if s.followup is not None and s.name not in built and all(r in built for r in s.requires)]
+    sections: dict = {}
+
+    def finalize(m: Measure):
+        result = m.finalize_on(states[m.name], executor)
+        spec = specs.get(m.name)
+        if spec is not None and spec.complete is not None:
+            spec.complete(ctx, result)
+        return result
+
+    def follow(spec, inputs: dict):
+        fctx = dataclasses.replace(ctx, sections=inputs, tokens=total_tokens(inputs))
+        if executor is not None and _readable_by_workers(ctx.paths):  # a worker reads (and tokenises)
+            return executor.get(executor.map(_followup_task, [(spec.name, fctx)]))[0]
+        return spec.followup(fctx)
+
+    if executor is None or len(measures) + len(followups) < 2:
+        for m in measures:
+            sections[m.name] = finalize(m)
+        for spec in followups:
+            sections[spec.name] = follow(spec, sections)
+        return sections
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(measures) + len(followups), thread_name_prefix="curadebt-finalize") as pool:
+        futures = {m.name: pool.submit(finalize, m) for m in measures}
+
+        def after_inputs(spec):
+            inputs = {k: futures[k].result() for k in spec.requires + spec.uses if k in futures}
+            return follow(spec, inputs)
+
+        for spec in followups:
+            futures[spec.name] = pool.submit(after_inputs, spec)
+        return {name: f.result() for name, f in futures.items()}
+
+
+def _followup_task(name: str, ctx: registry.FollowupContext):
+    """An engine task: the follow-up measure ``name`` (as registered in the worker)."""
+    return next(s for s in registry.specs() if s.name == name).followup(ctx)
+
+
+def _readable_by_workers(paths) -> bool:
+    from curadebt.corpus.sources import MemorySource
+
+    return not any(isinstance(p, MemorySource) for p in input_paths(paths))
 
 
 def total_tokens(sections: dict) -> int:
