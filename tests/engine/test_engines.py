@@ -87,8 +87,13 @@ def test_lsh_grouping_in_worker_processes(planted_sigs):
     assert not spill.exists()  # spill folder removed
 
 
+@pytest.mark.parametrize("staged", [False, True])
 @pytest.mark.parametrize("detached", [False, True])
-def test_duplicates_measure_on_an_executor_equals_finalize(detached):
+def test_duplicates_measure_on_an_executor_equals_finalize(detached, staged, monkeypatch):
+    # staged: the grouping as the staged tasks (above ONE_TASK_ROWS rows), else as one task
+    import curadebt.measures.dupclusters as dc
+
+    monkeypatch.setattr(dc, "ONE_TASK_ROWS", 0 if staged else 10**9)
     texts = [" ".join(d) for d in _planted(1)]
     m = DuplicatesMeasure(seed=3)
     ex = SerialExecutor()

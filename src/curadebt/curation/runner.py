@@ -32,6 +32,7 @@ a killed run. Wall-clock timings are returned, never written.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -135,20 +136,27 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     acfg = cfg.audit_config(recipe)
-    with engine.get(acfg).session() as session:  # one set of workers for every pass and task
-        looked = stages.look(paths, out, acfg, progress, session)
-        seconds["look"] = time.perf_counter() - t0
-        _pause("looked")
-        t = time.perf_counter()
-        decided = stages.decide(looked, recipe, paths, progress)
-        seconds["decide"] = time.perf_counter() - t
-        _pause("decided")
-        t = time.perf_counter()
-        applied = stages.apply(paths, out, looked, decided, recipe, checkpoint=_pause, session=session)
-        seconds["apply"] = time.perf_counter() - t
-        _pause("applied")
-        t = time.perf_counter()
-        checked = stages.check(out, looked, decided, applied, progress, session)
+    looked = None
+    try:
+        with engine.get(acfg).session() as session:  # one set of workers for every pass and task
+            looked = stages.look(paths, out, acfg, progress, session)
+            seconds["look"] = time.perf_counter() - t0
+            _pause("looked")
+            t = time.perf_counter()
+            decided = stages.decide(looked, recipe, paths, progress)
+            seconds["decide"] = time.perf_counter() - t
+            _pause("decided")
+            t = time.perf_counter()
+            applied = stages.apply(paths, out, looked, decided, recipe, checkpoint=_pause, session=session)
+            seconds["apply"] = time.perf_counter() - t
+            _pause("applied")
+            t = time.perf_counter()
+            checked = stages.check(out, looked, decided, applied, progress, session)
+        looked.finish()
+    finally:  # the page is drawn into ``out``: it is done before anyone removes or commits ``out``
+        if looked is not None:
+            with contextlib.suppress(Exception):
+                looked.finish()
     _pause("checked")
     report = _write_report(out, recipe, cfg, looked, decided, applied, checked)
     _pause("reported")

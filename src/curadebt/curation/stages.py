@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -25,9 +26,11 @@ from curadebt.curation.recipe import Recipe
 from curadebt.curation.scan import DocTable, ScanMeasure
 from curadebt.curation.writer import ShardPlan, plan_shards, write_output
 from curadebt.measures.config import AuditConfig
-from curadebt.measures.runner import audit_into, build_measures
+from curadebt.measures.runner import audit_into, build_measures, write_report_html
 
 WORK_DIR = ".curadebt-work"
+#: a thread that waits on a worker drawing the input report's page while this process decides
+_BACKGROUND = ThreadPoolExecutor(1, thread_name_prefix="curadebt-curate")
 #: characters of text shown per dropped document in the report and the summary
 PREVIEW_CHARS = 160
 #: dropped documents shown per op
@@ -36,13 +39,21 @@ EXAMPLES_PER_OP = 5
 
 @dataclass
 class Looked:
-    """What the input audit found: its report (dict), the per-document table, the probes."""
+    """What the input audit found: its report (dict), the per-document table, the probes, and
+    ``before/report.html`` being drawn in the background (:meth:`finish`)."""
 
     audit_config: AuditConfig
     before: dict[str, Any]
     table: DocTable
     assignments: Any              # the duplicates measure's cluster assignments (None without it)
     probes: list
+    html: Any = None              # a Future: before/report.html
+
+    def finish(self) -> None:
+        """Wait for ``before/report.html`` (raises what drawing it raised)."""
+        if self.html is not None:
+            self.html.result()
+            self.html = None
 
 
 @dataclass
@@ -88,10 +99,17 @@ def look(paths, out: Path, acfg: AuditConfig, progress: bool, session=None) -> L
         probes = load_probes(acfg.probes)
     scan = ScanMeasure(probes)
     rep = audit_into(paths, out / "before", acfg, progress=progress, measures=build_measures(acfg) + [scan],
-                     session=session)
+                     session=session, html=False)
     dup = rep.sections.get("duplicates")
+    # the page's plots take seconds: drawn by a worker while this process decides
+    ex = session.executor if session is not None else None
+    html = None
+    if ex is not None:
+        html = _BACKGROUND.submit(lambda: ex.get(ex.map(write_report_html, [(rep.to_json(), str(out / "before"))])))
+    else:  # one process: drawing it beside the decisions would only share the same core
+        rep.write_html(out / "before")
     return Looked(audit_config=acfg, before=rep.to_json(), table=rep.sections[scan.name],
-                  assignments=getattr(dup, "assignments", None), probes=probes)
+                  assignments=getattr(dup, "assignments", None), probes=probes, html=html)
 
 
 def decide(looked: Looked, recipe: Recipe, paths, progress: bool) -> Decided:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -59,7 +60,6 @@ def die_with_parent(parent_pid: int) -> None:
             if os.getppid() != parent_pid:  # the parent died before the call
                 os._exit(1)
             return
-    import threading
     import time
 
     def watch() -> None:
@@ -97,7 +97,7 @@ def _serve(index: int, inbox, outbox, spill_dir: str, parent_pid: int) -> None:
                 reply = ("states", put(reply[1]))
         else:
             reply = getattr(worker, method)(*args)
-        outbox.put((index, reply))
+        outbox.put((index, "task" if method == "task" else "pass", reply))
 
 
 class LocalWorkers:
@@ -114,14 +114,42 @@ class LocalWorkers:
                                   daemon=True) for i in range(self.n)]
         for p in self.procs:
             p.start()
+        self._filed = threading.Condition()
+        self._replies: dict[str, deque] = {"pass": deque(), "task": deque()}
+        self._reading = False
 
     def call(self, w: int, method: str, *args) -> None:
         self.inboxes[w].put((method, args))
 
-    def reply(self) -> tuple[int, tuple]:
+    def reply(self, kind: str = "pass") -> tuple[int, tuple]:
+        """The next reply of a pass (``kind`` "pass") or of a task ("task"): a pass and tasks may
+        be waited on from different threads (curate draws a page on a worker during a pass), so one
+        thread at a time reads the queue and files each reply under its kind."""
+        with self._filed:
+            while True:
+                if self._replies[kind]:
+                    return self._replies[kind].popleft()
+                if not self._reading:
+                    self._reading = True
+                    break
+                self._filed.wait()
+        try:
+            w, got, reply = self._next()
+        finally:
+            with self._filed:
+                self._reading = False
+                self._filed.notify_all()
+        if got == kind:
+            return w, reply
+        with self._filed:
+            self._replies[got].append((w, reply))
+            self._filed.notify_all()
+        return self.reply(kind)
+
+    def _next(self) -> tuple[int, str, tuple]:
         while True:
             try:
-                w, reply = self.outbox.get(timeout=1.0)
+                w, kind, reply = self.outbox.get(timeout=1.0)
             except queue.Empty:
                 dead = [p for p in self.procs if p.exitcode is not None]
                 if dead:
@@ -132,7 +160,7 @@ class LocalWorkers:
                 path = reply[1].key
                 reply = ("states", _load(path))
                 os.unlink(path)
-            return w, reply
+            return w, kind, reply
 
     def close(self) -> None:
         for p, box in zip(self.procs, self.inboxes):
@@ -287,7 +315,6 @@ class LocalExecutor(Executor):
 
     def __init__(self, workers: int = 2):
         import tempfile
-        import threading
 
         self.workers = max(1, int(workers))
         remove_stale_spills()
@@ -368,7 +395,7 @@ class LocalExecutor(Executor):
                             break
                         pool.call(w, "task", *self._queued.popleft())
                         self._load[w] += 1
-                w, reply = pool.reply()
+                w, reply = pool.reply("task")
                 with self._books:
                     self._load[w] -= 1
                     done = self._futures.pop(reply[1])

@@ -59,7 +59,7 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None):
 
 
 class _ActorBlock:
-    """A block an actor set aside in :meth:`Measure.detach`; the driver swaps it for an object ref."""
+    """A block an actor set aside in :meth:`Measure.detach`: the driver swaps it for its object ref."""
 
     __slots__ = ("actor", "k")
 
@@ -75,25 +75,26 @@ class _Worker:
 
         self.index = index
         self.worker = PassWorker()
-        self.blocks: list = []
-
-    def _keep(self, value) -> _ActorBlock:
-        self.blocks.append(value)
-        return _ActorBlock(self.index, len(self.blocks) - 1)
-
-    def block(self, k: int):
-        return self.blocks[k]
 
     def call(self, method: str, *args):
-        """A PassWorker method. The states of ``end`` come back pickled: numpy arrays out of Ray's
-        object store are read-only views, and a measure may merge in place."""
+        """A PassWorker method. At ``end`` the detached blocks go to the object store from here, at
+        once (owned by this actor, which lives as long as the run's session), their refs beside the
+        states; the states come back pickled: numpy arrays out of Ray's object store are read-only
+        views, and a measure may merge in place."""
         import pickle
 
         if method == "end":
-            self.blocks = []
-            reply = self.worker.end(self._keep if args[0] else None)
+            import ray
+
+            refs: list = []
+
+            def put(value) -> _ActorBlock:
+                refs.append(ray.put(value))
+                return _ActorBlock(self.index, len(refs) - 1)
+
+            reply = self.worker.end(put if args[0] else None)
             if reply[0] == "states":
-                return ("states", pickle.dumps(reply[1], protocol=5), len(self.blocks))
+                return ("states", pickle.dumps(reply[1], protocol=5), refs)
             return reply
         return getattr(self.worker, method)(*args)
 
@@ -183,14 +184,12 @@ class RayExecutor(Executor):
     def begin(self, spec) -> bool:
         from curadebt.engine.passes import begin_pass
 
-        self._blocks = {}
         return begin_pass(self.channel, spec)
 
     def on_states(self, w: int, reply: tuple) -> None:
-        """An actor's states came back: object refs for the blocks it detached (fetched from the
-        actor once, then owned by the driver)."""
-        for k in range(reply[2]):
-            self._blocks[(w, k)] = self.channel.actors[w].block.remote(k)
+        """An actor's states came back, with the refs of the blocks it detached."""
+        for k, ref in enumerate(reply[2]):
+            self._blocks[(w, k)] = ref
 
     def _sub(self, arg):
         if isinstance(arg, _ActorBlock):

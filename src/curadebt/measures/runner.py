@@ -53,16 +53,30 @@ class AuditReport:
         out["debt"] = to_jsonable(self.debt)
         return out
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        from curadebt.core.atomic import write_json_atomic, write_text_atomic
+    def write(self, out_dir: str | Path, html: bool = True) -> dict[str, Path]:
+        """report.json, and report.html unless ``html`` is False (see :meth:`write_html`)."""
+        from curadebt.core.atomic import write_json_atomic
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        data = self.to_json()
         paths = {"json": out_dir / "report.json", "html": out_dir / "report.html"}
-        write_json_atomic(paths["json"], data)
-        write_text_atomic(paths["html"], registry.render_report(data))
+        write_json_atomic(paths["json"], self.to_json())
+        if html:
+            self.write_html(out_dir)
         return paths
+
+    def write_html(self, out_dir: str | Path) -> Path:
+        """report.html (its plots take a second or two: curate has it drawn while it decides)."""
+        return write_report_html(self.to_json(), out_dir)
+
+
+def write_report_html(data: dict, out_dir: str | Path) -> Path:
+    """An audit's report.html from its report.json dict (an engine task too)."""
+    from curadebt.core.atomic import write_text_atomic
+
+    path = Path(out_dir) / "report.html"
+    write_text_atomic(path, registry.render_report(data))
+    return path
 
 
 def build_measures(cfg: AuditConfig) -> list[Measure]:
@@ -124,14 +138,15 @@ def input_paths(paths) -> list:
 
 def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool = False,
                measures: list[Measure] | None = None, require_documents: bool = True,
-               session: engine.Session | None = None) -> AuditReport:
+               session: engine.Session | None = None, html: bool = True) -> AuditReport:
     """The audit itself, writing its files straight into ``out_dir`` (a folder the caller owns,
-    e.g. a staging folder) when given. ``session``: the engine's workers when the caller keeps them
-    for several passes (curate does); else the audit opens its own."""
+    e.g. a staging folder) when given (report.html only with ``html``). ``session``: the engine's
+    workers when the caller keeps them for several passes (curate does); else the audit opens its
+    own."""
     if session is None:
         with engine.get(cfg).session() as own:
             return audit_into(paths, out_dir, cfg, progress=progress, measures=measures,
-                              require_documents=require_documents, session=own)
+                              require_documents=require_documents, session=own, html=html)
     t0 = time.perf_counter()
     tokenizer = get_tokenizer(cfg.tokenizer)
     extractor = get_extractor(cfg.entity_extractor)
@@ -157,7 +172,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     report.debt = compute_debt(report.to_json())
     report.seconds = time.perf_counter() - t0
     if out_dir is not None:
-        report.write(out_dir)
+        report.write(out_dir, html=html)
     return report
 
 
