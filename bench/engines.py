@@ -125,26 +125,39 @@ ONE_CONFIG = {"read"}  # tasks that do not depend on the engine
 TASKS = ("read", "audit", "curate", "lsh")
 
 
-def run_child(task: str, engine: str, workers: int, path: Path, work: Path, extra: dict,
-              repeat: int = 1) -> dict | None:
-    """The configuration run ``repeat`` times, each in a fresh process: the run of median seconds
-    (with every run's seconds in ``runs``)."""
+def run_child(task: str, engine: str, workers: int, path: Path, work: Path, extra: dict) -> dict | None:
+    """One run of a configuration in a fresh process."""
     env = {**os.environ, "CURADEBT_NO_PROGRESS": "1"}
     script = work / "_engines_child.py"
     script.write_text(CHILD)
-    runs = []
+    res = subprocess.run([sys.executable, str(script), task, engine, str(workers), str(path), str(work),
+                          json.dumps(extra)], capture_output=True, text=True, env=env)
+    if res.returncode:
+        print(f"{task} {engine} x{workers} failed:\n{res.stderr[-3000:]}")
+        return None
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def run_configs(task: str, configs: list, path: Path, work: Path, extra: dict, repeat: int) -> list:
+    """Every configuration ``repeat`` times, the configurations interleaved (so a slow minute of a
+    shared machine does not fall on one of them); per configuration the run of median seconds, with
+    every run's seconds in ``runs``."""
+    runs: dict = {c: [] for c in configs}
     for _ in range(repeat):
-        res = subprocess.run([sys.executable, str(script), task, engine, str(workers), str(path), str(work),
-                              json.dumps(extra)], capture_output=True, text=True, env=env)
-        if res.returncode:
-            print(f"{task} {engine} x{workers} failed:\n{res.stderr[-3000:]}")
-            return None
-        runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
-    runs.sort(key=lambda r: r["seconds"])
-    med = dict(runs[len(runs) // 2])
-    if repeat > 1:
-        med["runs"] = [round(r["seconds"], 2) for r in runs]
-    return med
+        for c in configs:
+            r = run_child(task, c[0], c[1], path, work, extra)
+            if r is not None:
+                runs[c].append(r)
+    rows = []
+    for (e, w), rs in runs.items():
+        if not rs:
+            continue
+        rs.sort(key=lambda r: r["seconds"])
+        med = dict(rs[len(rs) // 2])
+        if repeat > 1:
+            med["runs"] = [round(r["seconds"], 2) for r in rs]
+        rows.append((f"{e} x{w}", med))
+    return rows
 
 
 def main() -> None:
@@ -153,7 +166,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=None, help="use this JSONL corpus (with a 'source' field) instead")
     ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {','.join(TASKS)}")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per configuration; the median is shown (default 1)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per configuration, interleaved; the median is shown "
+                                                           "(default 1)")
     ap.add_argument("--count-budget", type=int, default=None,
                     help="distinct n-grams counted exactly per n (default: curadebt's); beyond it the frequency "
                          "summary is a Misra-Gries sketch whose counts depend on how worker states merged "
@@ -168,8 +182,7 @@ def main() -> None:
     all_same = True
     for task in args.tasks.split(","):
         configs = CONFIGS[:1] if task in ONE_CONFIG else CONFIGS
-        rows = [(f"{e} x{w}", run_child(task, e, w, path, args.out, extra, args.repeat)) for e, w in configs]
-        rows = [(n, r) for n, r in rows if r is not None]
+        rows = run_configs(task, configs, path, args.out, extra, args.repeat)
         if not rows:
             continue
         base = rows[0][1]["seconds"] if rows[0][0] == "local x1" else None

@@ -48,7 +48,7 @@ from curadebt.curation.ledger import LEDGER_FILE
 from curadebt.curation.plan import OpSummary
 from curadebt.curation.recipe import Recipe, default_recipe, load_recipe
 from curadebt.curation.report import curate_html, curate_section
-from curadebt.measures.runner import ReconciliationError, input_paths
+from curadebt.measures.runner import WORKER_PRELOAD, ReconciliationError, input_paths
 
 PAUSE_ENV = "CURADEBT_CURATE_PAUSE_AT"   # test hook: pause (sleep) at a named checkpoint
 
@@ -138,7 +138,8 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
     acfg = cfg.audit_config(recipe)
     looked = None
     try:
-        with engine.get(acfg).session() as session:  # one set of workers for every pass and task
+        # one set of workers for every pass and task
+        with engine.get(acfg).session(preload=WORKER_PRELOAD) as session:
             looked = stages.look(paths, out, acfg, progress, session)
             seconds["look"] = time.perf_counter() - t0
             _pause("looked")

@@ -26,7 +26,7 @@ from curadebt.curation.recipe import Recipe
 from curadebt.curation.scan import DocTable, ScanMeasure
 from curadebt.curation.writer import ShardPlan, plan_shards, write_output
 from curadebt.measures.config import AuditConfig
-from curadebt.measures.runner import audit_into, build_measures, write_report_html
+from curadebt.measures.runner import WORKER_PRELOAD, audit_into, build_measures, write_report_html
 
 WORK_DIR = ".curadebt-work"
 #: a thread that waits on a worker drawing the input report's page while this process decides
@@ -145,7 +145,7 @@ def apply(paths, out: Path, looked: Looked, decided: Decided, recipe: Recipe,
     from curadebt.engine.passes import PassInput
 
     if session is None:
-        with engine.get(looked.audit_config).session() as own:
+        with engine.get(looked.audit_config).session(preload=WORKER_PRELOAD) as own:
             return apply(paths, out, looked, decided, recipe, checkpoint, own)
     work = out / WORK_DIR
     table, plan = looked.table, decided.plan

@@ -101,13 +101,15 @@ class Engine:
         if int(self.workers) < 1:
             raise EngineChoiceError(f"workers must be >= 1, got {self.workers}")
 
-    def _session(self) -> Session:
+    def _session(self, preload: tuple[str, ...]) -> Session:
         raise NotImplementedError
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """The run's workers, started once, closed (their spill files removed) at the end."""
-        s = self._session()
+    def session(self, preload: tuple[str, ...] = ()) -> Iterator[Session]:
+        """The run's workers, started once, closed (their spill files removed) at the end.
+        ``preload``: modules a worker imports before its first pass (where the engine can share
+        them among its workers)."""
+        s = self._session(tuple(preload))
         try:
             yield s
         finally:
@@ -117,12 +119,12 @@ class Engine:
 class LocalEngine(Engine):
     name = "local"
 
-    def _session(self) -> Session:
+    def _session(self, preload: tuple[str, ...]) -> Session:
         if self.workers <= 1:
             return SingleSession()
         from curadebt.engine.local import LocalExecutor
 
-        ex = LocalExecutor(self.workers)
+        ex = LocalExecutor(self.workers, preload)
         ex.channel  # noqa: B018 - start the workers now: they import while this process plans
         return WorkersSession(ex)
 
@@ -136,7 +138,7 @@ class RayEngine(Engine):
 
         require_ray()
 
-    def _session(self) -> Session:
+    def _session(self, preload: tuple[str, ...]) -> Session:
         from curadebt.engine.ray_engine import RayExecutor
 
         return WorkersSession(RayExecutor(max(1, self.workers), address=self.address))

@@ -44,12 +44,13 @@ def _single(batches: Iterable[Batch], measures: list[Measure], on_batch) -> dict
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """Make this worker process exit when its parent dies, even by SIGKILL (so a killed run never
-    leaves workers holding memory): Linux's PR_SET_PDEATHSIG, else a watchdog thread."""
+    """Make this worker process exit when the run's process ``parent_pid`` dies, even by SIGKILL (so
+    a killed run never leaves workers holding memory): Linux's PR_SET_PDEATHSIG when it is this
+    process's parent, else (a worker forked by a fork server, or not Linux) a watchdog thread."""
     import signal
     import sys
 
-    if sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and os.getppid() == parent_pid:
         import ctypes
 
         try:
@@ -63,10 +64,12 @@ def die_with_parent(parent_pid: int) -> None:
     import time
 
     def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(1.0)
+        while _alive(parent_pid):
+            time.sleep(0.5)
         os._exit(1)
 
+    if not _alive(parent_pid):
+        os._exit(1)
     threading.Thread(target=watch, daemon=True).start()
 
 
@@ -100,13 +103,26 @@ def _serve(index: int, inbox, outbox, spill_dir: str, parent_pid: int) -> None:
         outbox.put((index, "task" if method == "task" else "pass", reply))
 
 
+def _context(preload: tuple[str, ...]):
+    """Where workers come from: a fork server (Linux, macOS) that imported ``preload`` once, so a
+    worker starts with the modules and compiled functions a pass needs (a spawned worker spends about
+    a second of CPU loading them: numba's registries, the measures); it is started cleanly, once per
+    process, and never forks a process with threads. Else spawn."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    if preload:
+        ctx.set_forkserver_preload(["curadebt.engine.passes", *preload])  # the first run's list stays
+    return ctx
+
+
 class LocalWorkers:
     """``n`` spawned worker processes that live for a whole run: every pass and every task of it
     (starting a process, with its imports and compiled code, costs about a second). They exit with
     :meth:`close`, or when this process dies. The :class:`~curadebt.engine.passes.Workers` channel."""
 
-    def __init__(self, n: int, spill_dir: str):
-        ctx = mp.get_context("spawn")  # safe with the progress thread in the parent
+    def __init__(self, n: int, spill_dir: str, preload: tuple[str, ...] = ()):
+        ctx = _context(preload)
         self.n = max(1, int(n))
         self.inboxes = [ctx.Queue() for _ in range(self.n)]
         self.outbox = ctx.Queue()
@@ -313,10 +329,11 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, preload: tuple[str, ...] = ()):
         import tempfile
 
         self.workers = max(1, int(workers))
+        self.preload = tuple(preload)
         remove_stale_spills()
         self.dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
         self._pool: LocalWorkers | None = None
@@ -332,7 +349,7 @@ class LocalExecutor(Executor):
     @property
     def channel(self) -> LocalWorkers:
         if self._pool is None:
-            self._pool = LocalWorkers(self.workers, self.dir)
+            self._pool = LocalWorkers(self.workers, self.dir, self.preload)
             self._load = [0] * self._pool.n
         return self._pool
 

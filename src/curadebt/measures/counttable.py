@@ -48,6 +48,36 @@ def gather_pieces(buf, src, lens, out) -> None:
         o += lens[i]
 
 
+@numba.njit(cache=True, nogil=True)
+def join_tokens(buf, starts, lengths, t0, n):
+    """The texts of the n-grams starting at tokens ``t0``: their n tokens (``buf[starts[t]:starts[t]
+    + lengths[t]]``) joined by single spaces, as ``(text_start, text_len, arena)``."""
+    k = len(t0)
+    text_start = np.empty(k, dtype=np.int64)
+    text_len = np.empty(k, dtype=np.int64)
+    total = 0
+    for i in range(k):
+        ln = n - 1
+        for j in range(n):
+            ln += lengths[t0[i] + j]
+        text_start[i] = total
+        text_len[i] = ln
+        total += ln
+    arena = np.empty(total, dtype=np.uint8)
+    o = 0
+    for i in range(k):
+        for j in range(n):
+            if j:
+                arena[o] = 32
+                o += 1
+            t = t0[i] + j
+            s = starts[t]
+            for b in range(lengths[t]):
+                arena[o + b] = buf[s + b]
+            o += lengths[t]
+    return text_start, text_len, arena
+
+
 # murmur3's fmix64 on one value: minhash's array finaliser, compiled for scalars
 _fmix64 = numba.njit(cache=True, nogil=True, inline="always")(mix64)
 

@@ -201,8 +201,8 @@ def _ngram_task(n: int, counters: list, budget: int, top_k: int) -> tuple[NgramS
     merged = HashedNgramCounter(budget)
     if counters and isinstance(counters[0], HashedNgramCounter):
         merged, counters = counters[0], counters[1:]  # empty.merge(c) has c's counts, totals and texts
-    for c in counters:
-        merged = _merge_counters(merged, c)
+    for c in counters:  # the task holds ``merged`` alone: merged in place
+        merged = merged.absorb(c) if type(merged) is type(c) else _merge_counters(merged, c)
     return ngram_stats(n, merged, top_k), merged.total
 
 

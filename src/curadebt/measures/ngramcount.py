@@ -46,40 +46,10 @@ def ragged_gather(buf: np.ndarray, src: np.ndarray, lens: np.ndarray) -> np.ndar
 def ngram_texts(data: bytes, starts: np.ndarray, lengths: np.ndarray, t0: np.ndarray,
                 n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The texts of the n-grams beginning at tokens ``t0`` (their n tokens joined by single spaces) as
-    ``(text_start, text_len, arena)``: text i is ``arena[text_start[i]:text_start[i] + text_len[i]]``."""
-    buf = np.frombuffer(data + b" ", dtype=np.uint8)
-    k = len(t0)
-    tok_s = [starts[t0 + i] for i in range(n)]
-    tok_l = [lengths[t0 + i] for i in range(n)]
-    text_len = tok_l[0].copy() if n > 1 else tok_l[0]
-    whole = np.ones(k, dtype=bool)  # the n-gram's tokens stand in the text separated by single spaces
-    for i in range(1, n):
-        text_len += tok_l[i] + 1
-        gap = tok_s[i - 1] + tok_l[i - 1]
-        whole &= tok_s[i] == gap + 1
-        whole &= buf[gap] == 32
-    text_start = np.empty(k, dtype=np.int64)
-    if k == 0:
-        return text_start, text_len, np.empty(0, dtype=np.uint8)
-    if whole.all():  # every n-gram is one piece of the text
-        text_start[0] = 0
-        np.cumsum(text_len[:-1], out=text_start[1:])
-        arena = ragged_gather(buf, tok_s[0], text_len)
-    else:
-        # one piece of the text for each whole n-gram, then 2n - 1 (token, space, token, ...) for the others
-        w, rest = np.flatnonzero(whole), np.flatnonzero(~whole)
-        wl, rl = text_len[w], text_len[rest]
-        pos_w = np.cumsum(wl)
-        text_start[w] = pos_w - wl
-        text_start[rest] = (pos_w[-1] if len(w) else 0) + np.cumsum(rl) - rl
-        src = np.empty((len(rest), 2 * n - 1), dtype=np.int64)
-        ln = np.ones((len(rest), 2 * n - 1), dtype=np.int64)
-        src[:, 1::2] = len(data)
-        for i in range(n):
-            src[:, 2 * i] = tok_s[i][rest]
-            ln[:, 2 * i] = tok_l[i][rest]
-        arena = np.concatenate([ragged_gather(buf, tok_s[0][w], wl), ragged_gather(buf, src.ravel(), ln.ravel())])
-    return text_start, text_len, arena
+    ``(text_start, text_len, arena)``: text i is ``arena[text_start[i]:text_start[i] + text_len[i]]``
+    (one compiled loop: 3-4x the speed of gathering the pieces with numpy)."""
+    return counttable.join_tokens(np.frombuffer(data, dtype=np.uint8), starts, lengths,
+                                  np.ascontiguousarray(t0, dtype=np.int64), int(n))
 
 
 _HELD: list = [None]  # the last batch's spans as held, shared by the counters of n = 1, 2, 3
@@ -263,20 +233,30 @@ class HashedNgramCounter:
     def merge(self, other: "HashedNgramCounter") -> "HashedNgramCounter":
         """The counts of both (neither changes, apart from copying their pending texts)."""
         self._materialise()
-        other._materialise()
-        out = HashedNgramCounter(self.budget, self.slack, self.total + other.total, self.error + other.error,
-                                 self.n or other.n, self.rows, arena=self.arena.copy())
+        out = HashedNgramCounter(self.budget, self.slack, self.total, self.error, self.n, self.rows,
+                                 arena=self.arena.copy())
         for a in _ROW_ARRAYS:
             setattr(out, a, _grown(getattr(self, a), self.rows, self.rows + other.rows))
-        out._make_room(other.rows)
-        before = out.rows
-        out.rows, new = counttable.add_counts(other.keys, other.counts, *out._index, out._keys, out._counts, out.rows)
-        out._text_start[before:out.rows] = other.text_start[new] + len(out.arena)
-        out._text_len[before:out.rows] = other.text_len[new]
-        out.arena = np.concatenate([out.arena, other.arena])
-        out._maybe_prune()
-        out._maybe_shrink_arena()
-        return out
+        return out.absorb(other)
+
+    def absorb(self, other: "HashedNgramCounter") -> "HashedNgramCounter":
+        """Add ``other``'s counts to this counter, in place (``merge`` without copying this one:
+        for a counter nobody else holds, as an engine task's); returns it."""
+        self._materialise()
+        other._materialise()
+        self.total += other.total
+        self.error += other.error
+        self.n = self.n or other.n
+        self._make_room(other.rows)
+        before = self.rows
+        self.rows, new = counttable.add_counts(other.keys, other.counts, *self._index, self._keys, self._counts,
+                                               self.rows)
+        self._text_start[before:self.rows] = other.text_start[new] + len(self.arena)
+        self._text_len[before:self.rows] = other.text_len[new]
+        self.arena = np.concatenate([self.arena, other.arena])
+        self._maybe_prune()
+        self._maybe_shrink_arena()
+        return self
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ from curadebt.text.entities import get_extractor
 from curadebt.text.tokenize import get_tokenizer
 
 SCHEMA_VERSION = 1
+#: what an engine's workers load before a pass: the measures and their compiled functions
+WORKER_PRELOAD = ("curadebt.measures.warmup",)
 
 
 @dataclass
@@ -144,7 +146,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     workers when the caller keeps them for several passes (curate does); else the audit opens its
     own."""
     if session is None:
-        with engine.get(cfg).session() as own:
+        with engine.get(cfg).session(preload=WORKER_PRELOAD) as own:
             return audit_into(paths, out_dir, cfg, progress=progress, measures=measures,
                               require_documents=require_documents, session=own, html=html)
     t0 = time.perf_counter()
