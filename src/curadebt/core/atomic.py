@@ -6,14 +6,15 @@ the destination. The same input always gives the same bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Iterator
 
-__all__ = ["dumps_json", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+__all__ = ["dumps_json", "open_atomic", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
 
 
 def _strict(obj: Any) -> Any:
@@ -50,12 +51,22 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     Parent folders are created. The file gets the usual permissions (0666 minus the umask), not the
     0600 of a temp file. Returns the path.
     """
+    with open_atomic(path) as f:
+        f.write(data)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def open_atomic(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """A binary file that becomes ``path`` when the block ends without an error (temp file in the
+    same folder, fsync, os.replace; parent folders created, usual permissions), for writers that
+    stream a file too large to hold as one ``bytes``. On an error nothing changes at ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)
@@ -69,7 +80,6 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
             pass
         raise
     _fsync_dir(path.parent)
-    return path
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -53,6 +53,13 @@ class Measure(ABC, Generic[S, R]):
         keep the refs; ``finalize_on`` then gets them back through its executor. Default: nothing."""
         return state
 
+    def spill(self, state: S, put) -> S:
+        """Called by an engine after every batch, in the process that accumulates ``state``: a
+        measure whose state grows with the documents may move finished bulky parts into the
+        engine's store (``put(value) -> ref``, as :meth:`detach`) once they pass its own budget, so
+        memory stays bounded; the state must stay accumulable. Default: nothing."""
+        return state
+
     def finalize_on(self, state: S, executor) -> R:
         """``finalize`` with an engine's :class:`~curadebt.engine.api.Executor` at hand (None when
         one process runs everything), for measures whose finalize is itself worth distributing.

@@ -31,11 +31,11 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from curadebt.core.atomic import write_bytes_atomic
+from curadebt.core.atomic import open_atomic
 
 LEDGER_FILE = "ledger.parquet"
 
@@ -53,57 +53,102 @@ def _schema():
     ])
 
 
-def build_ledger(table, plan, locations: list[list[str]], quarantined: list[dict[str, Any]]):
-    """The ledger as a pyarrow Table (see the module docstring)."""
+#: rows written at a time (the Parquet row group): memory stays at one chunk's rows
+LEDGER_CHUNK = 50_000
+
+
+def write_ledger(path: str | Path, table, plan, locate: Callable[[int, int], list[list[str]]],
+                 quarantined: list[dict[str, Any]]) -> int:
+    """Write ``ledger.parquet`` (see the module docstring) atomically, :data:`LEDGER_CHUNK` rows at a
+    time; ``locate(lo, hi)``: the output locations of documents ``lo..hi-1``. Returns the rows."""
     import pyarrow as pa
-
-    n = table.n
-    ids = table.ids
-    fin = plan.final()
-    hist = plan.history()
-    copies = plan.copies
-    src = [table.source_name(i) for i in range(n)]
-    decision = ["kept" if c > 0 else "dropped" for c in copies.tolist()]
-    dup_of = [ids[r] if r >= 0 and fin["op"][i] in ("exact_dedup", "near_dedup", "semantic_dedup") else None
-              for i, r in enumerate(fin["ref"].tolist())]
-    cluster = [ids[c] if c >= 0 else None for c in plan.cluster.tolist()]
-    kinds = [k or "unique" for k in plan.cluster_kind]
-    history = [[{"op": op, "action": act, "copies": c, "reason": r, "ref": ids[ref] if ref >= 0 else None}
-                for op, act, c, r, ref in h] for h in hist]
-    reasons = []
-    for i in range(n):
-        if fin["op"][i]:
-            reasons.append(fin["reason"][i])
-        else:
-            reasons.append("kept: no operation changed it")
-    q = len(quarantined)
-    cols = {
-        "row": np.arange(n + q, dtype=np.int64),
-        "ordinal": np.concatenate([np.arange(n, dtype=np.int64), np.full(q, -1, dtype=np.int64)]),
-        "id": ids + [r.get("location", "") for r in quarantined],
-        "source": src + [None] * q,
-        "tokens": np.concatenate([table.tokens, np.zeros(q, dtype=np.int64)]),
-        "bytes": np.concatenate([table.nbytes, np.zeros(q, dtype=np.int64)]),
-        "text_xxh3_64": np.concatenate([table.text_hash, np.zeros(q, dtype=np.uint64)]),
-        "decision": decision + ["quarantined"] * q,
-        "copies": np.concatenate([copies.astype(np.int32), np.zeros(q, dtype=np.int32)]),
-        "op": fin["op"] + ["quarantine"] * q,
-        "reason": reasons + [f"{r.get('reason', '')}: {r.get('detail', '')}".rstrip(": ") for r in quarantined],
-        "duplicate_of": dup_of + [None] * q,
-        "cluster": cluster + [None] * q,
-        "cluster_kind": kinds + [""] * q,
-        "history": history + [[] for _ in range(q)],
-        "output": locations + [[] for _ in range(q)],
-    }
-    return pa.Table.from_pydict(cols, schema=_schema())
-
-
-def write_ledger(path: str | Path, ledger) -> Path:
     import pyarrow.parquet as pq
 
-    buf = io.BytesIO()
-    pq.write_table(ledger, buf, compression="zstd", row_group_size=50_000)
-    return write_bytes_atomic(path, buf.getvalue())
+    n, q = table.n, len(quarantined)
+    fin = plan.final()
+    events = _events_by_document(plan)
+    with open_atomic(path) as fh, pq.ParquetWriter(fh, _schema(), compression="zstd") as writer:
+        for lo in range(0, n + q, LEDGER_CHUNK):
+            hi = min(n + q, lo + LEDGER_CHUNK)
+            docs = _document_rows(table, plan, fin, events, locate, lo, min(hi, n)) if lo < n else None
+            rows = _quarantine_rows(quarantined[max(lo, n) - n:hi - n], n + max(0, lo - n)) if hi > n else None
+            cols = docs if rows is None else rows if docs is None else {k: _cat(docs[k], rows[k]) for k in docs}
+            writer.write_table(pa.Table.from_pydict(cols, schema=_schema()), row_group_size=LEDGER_CHUNK)
+    return n + q
+
+
+def _cat(a, b):
+    return np.concatenate([a, b]) if isinstance(a, np.ndarray) else a + b
+
+
+def _events_by_document(plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (event, position) of the plan sorted by document, in op order within a document:
+    ``(ordinal, event index, position in the event)``."""
+    ords = [ev.ordinals for ev in plan.events]
+    if not ords:
+        z = np.empty(0, dtype=np.int64)
+        return z, z, z
+    which = np.concatenate([np.full(len(o), i, dtype=np.int64) for i, o in enumerate(ords)])
+    pos = np.concatenate([np.arange(len(o), dtype=np.int64) for o in ords])
+    ords = np.concatenate(ords)
+    order = np.argsort(ords, kind="stable")
+    return ords[order], which[order], pos[order]
+
+
+def _document_rows(table, plan, fin, events, locate, lo: int, hi: int) -> dict:
+    ids = table.ids
+    ref, cl = fin["ref"][lo:hi].tolist(), plan.cluster[lo:hi].tolist()
+    copies = plan.copies[lo:hi]
+    ops = fin["op"][lo:hi]
+    ev_ord, ev_which, ev_pos = events
+    a, b = np.searchsorted(ev_ord, [lo, hi])
+    history: list[list[dict]] = [[] for _ in range(hi - lo)]
+    for o, w, p in zip(ev_ord[a:b].tolist(), ev_which[a:b].tolist(), ev_pos[a:b].tolist()):
+        ev = plan.events[w]
+        r = int(ev.refs[p])
+        history[o - lo].append({"op": ev.op, "action": ev.actions[p], "copies": int(ev.copies[p]),
+                                "reason": ev.reasons[p], "ref": ids[r] if r >= 0 else None})
+    return {
+        "row": np.arange(lo, hi, dtype=np.int64),
+        "ordinal": np.arange(lo, hi, dtype=np.int64),
+        "id": [ids[i] for i in range(lo, hi)],
+        "source": [table.source_name(i) for i in range(lo, hi)],
+        "tokens": table.tokens[lo:hi],
+        "bytes": table.nbytes[lo:hi],
+        "text_xxh3_64": table.text_hash[lo:hi],
+        "decision": ["kept" if c > 0 else "dropped" for c in copies.tolist()],
+        "copies": copies.astype(np.int32),
+        "op": ops,
+        "reason": [fin["reason"][i] if fin["op"][i] else "kept: no operation changed it" for i in range(lo, hi)],
+        "duplicate_of": [ids[r] if r >= 0 and op in ("exact_dedup", "near_dedup", "semantic_dedup") else None
+                         for r, op in zip(ref, ops)],
+        "cluster": [ids[c] if c >= 0 else None for c in cl],
+        "cluster_kind": [k or "unique" for k in plan.cluster_kind[lo:hi]],
+        "history": history,
+        "output": locate(lo, hi),
+    }
+
+
+def _quarantine_rows(quarantined: list[dict[str, Any]], first_row: int) -> dict:
+    q = len(quarantined)
+    return {
+        "row": np.arange(first_row, first_row + q, dtype=np.int64),
+        "ordinal": np.full(q, -1, dtype=np.int64),
+        "id": [r.get("location", "") for r in quarantined],
+        "source": [None] * q,
+        "tokens": np.zeros(q, dtype=np.int64),
+        "bytes": np.zeros(q, dtype=np.int64),
+        "text_xxh3_64": np.zeros(q, dtype=np.uint64),
+        "decision": ["quarantined"] * q,
+        "copies": np.zeros(q, dtype=np.int32),
+        "op": ["quarantine"] * q,
+        "reason": [f"{r.get('reason', '')}: {r.get('detail', '')}".rstrip(": ") for r in quarantined],
+        "duplicate_of": [None] * q,
+        "cluster": [None] * q,
+        "cluster_kind": [""] * q,
+        "history": [[] for _ in range(q)],
+        "output": [[] for _ in range(q)],
+    }
 
 
 def read_quarantine(path: Path) -> list[dict[str, Any]]:

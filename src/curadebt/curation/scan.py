@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 import xxhash
 
+from curadebt.core.ids import Ids
 from curadebt.core.measure import Measure
 from curadebt.corpus.batch import Batch
 from curadebt.measures.ngramcount import ragged_gather
@@ -150,7 +151,7 @@ class ScanChunk:
     """Features of one batch (consecutive ordinals)."""
 
     ordinals: np.ndarray
-    ids: list[str]
+    ids: Ids
     sources: list[str | None]
     tokens: np.ndarray
     nbytes: np.ndarray
@@ -193,7 +194,7 @@ class DocTable:
         self.n = sum(len(c.ordinals) for c in chunks)
         if not chunks:
             z64, z32 = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
-            self.ordinals, self.ids, self.tokens, self.nbytes = z64, [], z64, z64
+            self.ordinals, self.ids, self.tokens, self.nbytes = z64, Ids(), z64, z64
             self.text_hash = np.empty(0, dtype=np.uint64)
             self.source_names: list[str | None] = []
             self.source = np.empty(0, dtype=np.int32)
@@ -207,7 +208,7 @@ class DocTable:
         self.ordinals = np.concatenate([c.ordinals for c in chunks])
         if not np.array_equal(self.ordinals, np.arange(self.n)):
             raise RuntimeError("scan: document ordinals are not 0..n-1 (a batch was lost or repeated)")
-        self.ids = [i for c in chunks for i in c.ids]
+        self.ids = Ids.concat([c.ids for c in chunks])
         srcs = [s for c in chunks for s in c.sources]
         names = sorted({s for s in srcs if s is not None})
         self.source_names = names + ([None] if any(s is None for s in srcs) else [])
@@ -328,7 +329,7 @@ class ScanMeasure(Measure[ScanState, DocTable]):
             pr_off.append(len(pr_probe))
         state.chunks.append(ScanChunk(
             ordinals=np.fromiter((d.ordinal for d in docs), dtype=np.int64, count=n),
-            ids=[d.id for d in docs], sources=[d.source for d in docs],
+            ids=Ids.of(d.id for d in docs), sources=[d.source for d in docs],
             tokens=np.asarray(batch.token_counts, dtype=np.int64),
             nbytes=np.fromiter((len(t) for t in encoded), dtype=np.int64, count=n),
             text_hash=np.fromiter((_h64(t) for t in encoded), dtype=np.uint64, count=n),

@@ -19,7 +19,7 @@ import numpy as np
 from curadebt.core.config import replace as config_replace
 from curadebt.corpus.outdir import file_checksum
 from curadebt.curation.context import OpContext
-from curadebt.curation.ledger import LEDGER_FILE, build_ledger, read_quarantine, write_ledger
+from curadebt.curation.ledger import LEDGER_FILE, read_quarantine, write_ledger
 from curadebt.curation.ops.order import order as output_order, ordered_items
 from curadebt.curation.plan import Plan
 from curadebt.curation.recipe import Recipe
@@ -70,10 +70,10 @@ class Decided:
 
 @dataclass
 class Applied:
-    """What the writer wrote: per-shard checksums and counts, the ledger, dropped examples."""
+    """What the writer wrote: per-shard checksums and counts, the ledger's rows, dropped examples."""
 
     wrote: dict[str, Any]
-    ledger: Any                   # pyarrow Table, one row per input record
+    ledger_rows: int              # ledger.parquet: one row per input record
     examples: list[dict[str, Any]]
 
 
@@ -158,13 +158,15 @@ def apply(paths, out: Path, looked: Looked, decided: Decided, recipe: Recipe,
     for e in examples:
         text = wrote["previews"].get(e["ordinal"], "")
         e["preview"] = " ".join(text[:PREVIEW_CHARS * 2].split())[:PREVIEW_CHARS]
-    locs_flat = decided.shards.locations(decided.positions)
     off = decided.offsets
-    locations = [locs_flat[off[d]:off[d + 1]] for d in range(table.n)]
-    ledger = build_ledger(table, plan, locations, read_quarantine(out / "before" / "quarantine.jsonl"))
-    write_ledger(out / LEDGER_FILE, ledger)
+
+    def locate(lo: int, hi: int) -> list[list[str]]:  # where the copies of documents lo..hi-1 went
+        flat = decided.shards.locations(decided.positions[off[lo]:off[hi]])
+        return [flat[off[d] - off[lo]:off[d + 1] - off[lo]] for d in range(lo, hi)]
+
+    rows = write_ledger(out / LEDGER_FILE, table, plan, locate, read_quarantine(out / "before" / "quarantine.jsonl"))
     shutil.rmtree(work, ignore_errors=True)
-    return Applied(wrote=wrote, ledger=ledger, examples=examples)
+    return Applied(wrote=wrote, ledger_rows=rows, examples=examples)
 
 
 def check(out: Path, looked: Looked, decided: Decided, applied: Applied, progress: bool, session=None) -> Checked:
@@ -184,7 +186,7 @@ def check(out: Path, looked: Looked, decided: Decided, applied: Applied, progres
     kept, dropped = int((plan.copies > 0).sum()), int((plan.copies == 0).sum())
     recon = {
         "read": read, "kept": kept, "dropped": dropped, "quarantined": int(before["corpus"]["documents_quarantined"]),
-        "ledger_rows": int(applied.ledger.num_rows),
+        "ledger_rows": int(applied.ledger_rows),
         "output_documents": int(plan.copies.sum()), "records_written": int(applied.wrote["records_written"]),
         "output_read_back": int(after["corpus"]["documents_read"]),
         "tokens_before": int(before["corpus"]["tokens"]), "tokens_after": int(after["corpus"]["tokens"]),

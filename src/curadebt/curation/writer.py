@@ -34,6 +34,7 @@ import numpy as np
 import xxhash
 
 from curadebt.core.errors import EXIT_INPUT, CuradebtError
+from curadebt.core.ids import Ids
 from curadebt.core.measure import Measure
 from curadebt.core.atomic import write_bytes_atomic
 
@@ -181,11 +182,10 @@ class SpillMeasure(Measure[SpillState, SpillState]):
         for name, arr in (("positions_off", positions_off), ("positions", positions), ("copy_index", copy_index),
                           ("shard_starts", shards.starts)):
             np.save(os.path.join(self.work, f"{name}.npy"), np.ascontiguousarray(arr))
-        blob = [i.encode("utf-8", "surrogatepass") for i in ids]
-        np.save(os.path.join(self.work, "id_offsets.npy"),
-                np.concatenate([[0], np.cumsum([len(b) for b in blob], dtype=np.int64)]).astype(np.int64))
+        ids = Ids.of(ids)
+        np.save(os.path.join(self.work, "id_offsets.npy"), ids.offsets)
         with open(os.path.join(self.work, "ids.bin"), "wb") as fh:
-            fh.write(b"".join(blob))
+            fh.write(ids.data.tobytes())
         self.text_field, self.id_key, self.wanted = text_field, id_key, frozenset(wanted)
         self._arrays: dict | None = None
         self._spills: _Spills | None = None

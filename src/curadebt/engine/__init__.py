@@ -36,9 +36,16 @@ class EngineConfig:
 class Session:
     """An engine's workers for one run, kept for all its passes and tasks: ``run_pass`` runs one
     pass of measures over a corpus (:class:`~curadebt.engine.passes.PassInput`) and returns the
-    merged states; ``executor`` runs tasks (None when this process does everything)."""
+    merged states; ``executor`` runs tasks on the workers (None when this process does
+    everything); ``store`` is where measures spilled or detached their bulky parts (the executor,
+    or this process's spill files; None while nothing was spilled), and so what their finalize
+    needs."""
 
     executor: Any = None
+
+    @property
+    def store(self) -> Any:
+        return self.executor
 
     def run_pass(self, corpus, measures: list, advance: Callable[[], None] | None = None) -> dict:
         raise NotImplementedError
@@ -50,12 +57,32 @@ class Session:
 
 
 class SingleSession(Session):
-    """Everything in this process: the corpus read batch by batch, each measure accumulated."""
+    """Everything in this process: the corpus read batch by batch, each measure accumulated; what
+    a measure spills goes to files of this process (:class:`~curadebt.engine.local.FileStore`)."""
+
+    def __init__(self):
+        self._store = None
+
+    @property
+    def store(self) -> Any:
+        return self._store
+
+    def _put(self, value):
+        if self._store is None:
+            from curadebt.engine.local import FileStore
+
+            self._store = FileStore()
+        return self._store.put(value)
 
     def run_pass(self, corpus, measures, advance=None) -> dict:
         from curadebt.engine.local import _single
 
-        return _single(corpus.batches(), measures, (lambda _b: advance()) if advance else None)
+        return _single(corpus.batches(), measures, (lambda _b: advance()) if advance else None, put=self._put)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 class WorkersSession(Session):

@@ -10,6 +10,7 @@ does not depend on which worker saw which unit.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
@@ -33,11 +34,13 @@ def merge_states(measures: list[Measure], parts: list[dict]) -> dict:
     return out
 
 
-def _single(batches: Iterable[Batch], measures: list[Measure], on_batch) -> dict:
+def _single(batches: Iterable[Batch], measures: list[Measure], on_batch, put=None) -> dict:
+    """One pass in this process; with ``put``, measures spill bulky parts there (:meth:`Measure.spill`)."""
     states = {m.name: m.empty() for m in measures}
     for batch in batches:
         for m in measures:
-            states[m.name] = m.accumulate(states[m.name], batch)
+            state = m.accumulate(states[m.name], batch)
+            states[m.name] = m.spill(state, put) if put is not None else state
         if on_batch is not None:
             on_batch(batch)
     return states
@@ -84,8 +87,8 @@ def _serve(index: int, inbox, outbox, spill_dir: str, parent_pid: int) -> None:
     die_with_parent(parent_pid)
     from curadebt.engine.passes import PassWorker, _error
 
-    worker = PassWorker()
     put = _FilePut(spill_dir)
+    worker = PassWorker(put)
     while (msg := inbox.get()) is not None:
         method, args = msg
         if method == "task":
@@ -95,7 +98,7 @@ def _serve(index: int, inbox, outbox, spill_dir: str, parent_pid: int) -> None:
             except BaseException as e:  # noqa: BLE001 - reported, raised by the driver
                 reply = _error(number, e)
         elif method == "end":  # the states go through a file: a pipe is slow for hundreds of MB
-            reply = worker.end(put if args[0] else None)
+            reply = worker.end(args[0])
             if reply[0] == "states":
                 reply = ("states", put(reply[1]))
         else:
@@ -256,9 +259,12 @@ class _FilePut:
         self.prefix = uuid.uuid4().hex[:12]
         self.n = 0
 
-    def __call__(self, value) -> Ref:
+    def name(self) -> str:
         self.n += 1
-        path = os.path.join(self.folder, f"w{self.prefix}-{self.n}.pkl")
+        return os.path.join(self.folder, f"w{self.prefix}-{self.n}")
+
+    def __call__(self, value) -> Ref:
+        path = self.name() + ".pkl"
         _dump(path, value)
         return Ref(path)
 
@@ -310,6 +316,47 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+class FileStore(Executor):
+    """This process's store for what measures spill (one process, no workers): blocks are pickle
+    files in a private spill folder, tasks run here, one after another, reading their blocks from
+    the files; removed by :meth:`close` (or by the next run if this one was killed)."""
+
+    name = "files"
+
+    def __init__(self):
+        import tempfile
+
+        remove_stale_spills()
+        self.workers = 1
+        self.dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
+        self._put = _FilePut(self.dir)
+
+    def put(self, value) -> Ref:
+        return self._put(value)
+
+    def get(self, refs):
+        if isinstance(refs, Ref):
+            return _load(refs.key)
+        return [self.get(r) for r in refs]
+
+    def map(self, fn, tasks, num_returns: int = 1) -> list:
+        refs = [[Ref(p) for p in _run_task(fn, args, num_returns, self._put.name())] for args in tasks]
+        return [r[0] for r in refs] if num_returns == 1 else refs
+
+    def free(self, refs) -> None:
+        for r in refs if isinstance(refs, (list, tuple)) else [refs]:
+            if isinstance(r, (list, tuple)):
+                self.free(r)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(r.key)
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @dataclass

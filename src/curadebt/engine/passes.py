@@ -68,10 +68,11 @@ class PassWorker:
     """A worker's side of a pass: read units, hold them until placed, accumulate measure states.
     Every method returns a reply tuple, never raises (an error is a reply the driver raises)."""
 
-    def __init__(self) -> None:
+    def __init__(self, put: Callable | None = None) -> None:
         self.spec: PassSpec | None = None
         self.states: dict[str, Any] = {}
         self.held: dict[int, list] = {}
+        self.put = put          # the engine's store, where measures spill (Measure.spill) and detach
 
     def begin(self, spec: PassSpec) -> tuple:
         """Start a pass; ``("unreadable", why)`` when this worker does not see the corpus's files as
@@ -117,10 +118,11 @@ class PassWorker:
         except BaseException as e:  # noqa: BLE001
             return _error(-1, e)
 
-    def end(self, put: Callable | None = None) -> tuple:
-        """The states (with ``put``: bulky parts detached into the engine's store)."""
+    def end(self, detach: bool = True) -> tuple:
+        """The states (with ``detach``: bulky parts moved into the engine's store)."""
         try:
             measures = self.spec.measures if self.spec else []
+            put = self.put if detach else None
             states = {m.name: (m.detach(self.states[m.name], put) if put else self.states[m.name]) for m in measures}
             self.spec, self.states, self.held = None, {}, {}
             return ("states", states)
@@ -144,7 +146,8 @@ class PassWorker:
         spec = self.spec
         batch = Batch(docs, spec.tokenizer, spec.extractor)
         for m in spec.measures:
-            self.states[m.name] = m.accumulate(self.states[m.name], batch)
+            state = m.accumulate(self.states[m.name], batch)
+            self.states[m.name] = m.spill(state, self.put) if self.put is not None else state
         return len(docs)
 
 

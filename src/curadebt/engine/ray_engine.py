@@ -68,33 +68,34 @@ class _ActorBlock:
 
 
 class _Worker:
-    """A Ray actor: a :class:`~curadebt.engine.passes.PassWorker` for the passes, and tasks."""
+    """A Ray actor: a :class:`~curadebt.engine.passes.PassWorker` for the passes, and tasks. What the
+    measures spill or detach goes to the object store from here (owned by this actor, which lives
+    as long as the run's session); the refs of a pass come back with its states."""
 
     def __init__(self, index: int):
         from curadebt.engine.passes import PassWorker
 
         self.index = index
-        self.worker = PassWorker()
+        self.refs: list = []
+        self.worker = PassWorker(self._put)
+
+    def _put(self, value) -> _ActorBlock:
+        import ray
+
+        self.refs.append(ray.put(value))
+        return _ActorBlock(self.index, len(self.refs) - 1)
 
     def call(self, method: str, *args):
-        """A PassWorker method. At ``end`` the detached blocks go to the object store from here, at
-        once (owned by this actor, which lives as long as the run's session), their refs beside the
-        states; the states come back pickled: numpy arrays out of Ray's object store are read-only
-        views, and a measure may merge in place."""
+        """A PassWorker method. The states of ``end`` come back pickled (numpy arrays out of Ray's
+        object store are read-only views, and a measure may merge in place), the refs beside them."""
         import pickle
 
+        if method == "begin":
+            self.refs = []
         if method == "end":
-            import ray
-
-            refs: list = []
-
-            def put(value) -> _ActorBlock:
-                refs.append(ray.put(value))
-                return _ActorBlock(self.index, len(refs) - 1)
-
-            reply = self.worker.end(put if args[0] else None)
+            reply = self.worker.end(args[0])
             if reply[0] == "states":
-                return ("states", pickle.dumps(reply[1], protocol=5), refs)
+                return ("states", pickle.dumps(reply[1], protocol=5), self.refs)
             return reply
         return getattr(self.worker, method)(*args)
 

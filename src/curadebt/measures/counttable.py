@@ -38,17 +38,6 @@ def index_capacity(slots: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def gather_pieces(buf, src, lens, out) -> None:
-    """``out`` = the concatenation of ``buf[src[i]:src[i] + lens[i]]`` (pieces of positive length)."""
-    o = 0
-    for i in range(len(src)):
-        s = src[i]
-        for j in range(lens[i]):
-            out[o + j] = buf[s + j]
-        o += lens[i]
-
-
-@numba.njit(cache=True, nogil=True)
 def join_tokens(buf, starts, lengths, t0, n):
     """The texts of the n-grams starting at tokens ``t0``: their n tokens (``buf[starts[t]:starts[t]
     + lengths[t]]``) joined by single spaces, as ``(text_start, text_len, arena)``."""

@@ -9,7 +9,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from curadebt.measures.lsh import ONE_TASK_ROWS, best_matches, gather_blocks, lsh_cluster_on, lsh_one_task
+from curadebt.core.ids import Ids
+
+from curadebt.measures.lsh import ONE_TASK_BYTES, best_matches, gather_blocks, lsh_cluster_on, lsh_one_task
 from curadebt.measures.minhash import lsh_cluster
 
 EXAMPLE_IDS = 5
@@ -49,7 +51,7 @@ class ClusterAssignments:
     """
 
     ordinals: np.ndarray
-    ids: list[str]
+    ids: Ids
     representative: np.ndarray
     exact_of: np.ndarray
     kind: np.ndarray
@@ -107,7 +109,7 @@ class _Rows:
 
     order: np.ndarray                # sorted row -> position in the state's concatenation
     ordinals: np.ndarray
-    ids: list[str]
+    ids: Ids
     has_shingles: np.ndarray
     first: np.ndarray                # per distinct key: its first row
     counts: np.ndarray               # per distinct key: its rows
@@ -121,13 +123,13 @@ def _rows(state: Any) -> _Rows:
     n = len(ordinals)
     keys = np.concatenate(state.keys) if n else np.empty(0, dtype=np.uint64)
     has = np.concatenate(state.has_shingles) if n else np.empty(0, dtype=bool)
-    ids_all = [i for chunk in state.ids for i in chunk]
+    ids_all = Ids.concat(state.ids) if state.ids else Ids()
     order = np.lexsort((keys, ordinals))  # by ordinal (keys only break ties of malformed input)
     ordinals, keys, has = ordinals[order], keys[order], has[order]
     # exact: the first row (lowest ordinal) with each key represents it
     _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
     exact_rep = first[inverse] if n else np.arange(n, dtype=np.int64)
-    return _Rows(order=order, ordinals=ordinals, ids=[ids_all[i] for i in order], has_shingles=has, first=first,
+    return _Rows(order=order, ordinals=ordinals, ids=ids_all.take(order), has_shingles=has, first=first,
                  counts=counts, inverse=inverse, exact_rep=exact_rep, is_copy=exact_rep != np.arange(n))
 
 
@@ -156,17 +158,18 @@ def _near(state: Any, r: _Rows, num_perm: int, bands: int, threshold: float, see
     pair_sim: np.ndarray | None = np.empty(0)
     n_candidates = n_verified = 0
     root_c = cand
-    if len(cand) >= 2 and executor is None:
-        if not all(isinstance(s, np.ndarray) for s in state.signatures):
-            raise RuntimeError("the signatures are in an engine's store (detached): finalize with "
-                               "finalize_on(state, executor) of that engine")
+    in_memory = all(isinstance(s, np.ndarray) for s in state.signatures)
+    if len(cand) >= 2 and in_memory:
         lsh = lsh_cluster(_signatures(state, r.order, cand), bands, threshold, seed, bucket_window)
         n_candidates, n_verified = lsh.candidate_pairs, len(lsh.verified_pairs)
         pair_ords, pair_sim = r.ordinals[cand[lsh.verified_pairs]], lsh.estimates
         sim_c, partner_c = best_matches(len(cand), lsh.verified_pairs, lsh.estimates)
         root_c = cand[lsh.roots]
     elif len(cand) >= 2:
-        if len(cand) <= ONE_TASK_ROWS:
+        if executor is None:
+            raise RuntimeError("the signatures are in an engine's store (detached): finalize with "
+                               "finalize_on(state, executor) of that engine")
+        if len(cand) * num_perm * 4 <= ONE_TASK_BYTES:
             chunks, chunk_rows = _candidate_chunks(state, r.order, cand)
             lsh = lsh_one_task(executor, chunks, chunk_rows, len(cand), num_perm, bands, threshold, seed,
                                bucket_window)

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xxhash
 
+from curadebt.core.ids import Ids
 from curadebt.core.measure import Measure
 from curadebt.measures.dupclusters import (KIND_EXACT, KIND_NAMES, KIND_NEAR, KIND_REPRESENTATIVE,  # noqa: F401
                                           KIND_UNIQUE, ClusterAssignments, DuplicateCluster, cluster_state,
@@ -56,6 +57,9 @@ from curadebt.measures import scorekit as sk
 from curadebt.measures.registry import FollowupContext, MeasureSpec, register
 from curadebt.report import htmlkit as hk, plots
 
+#: signatures a state keeps in memory before :meth:`DuplicatesMeasure.spill` moves them to the
+#: engine's store (about 65k documents of 128 slots, a block of the staged grouping)
+SPILL_BYTES = 32 << 20
 DEFAULT_NUM_PERM = 128
 DEFAULT_BANDS = 32
 DEFAULT_SHINGLE_SIZE = 3
@@ -109,8 +113,15 @@ class DuplicatesState:
     ordinals: list[np.ndarray] = field(default_factory=list)    # int64
     keys: list[np.ndarray] = field(default_factory=list)        # uint64 exact keys
     has_shingles: list[np.ndarray] = field(default_factory=list)  # bool
-    signatures: list[np.ndarray] = field(default_factory=list)  # (n, num_perm) uint32
-    ids: list[list[str]] = field(default_factory=list)
+    signatures: list = field(default_factory=list)              # (n, num_perm) uint32, or a ref in a store
+    ids: list[Ids] = field(default_factory=list)
+
+    def first_held(self) -> int:
+        """The first of the chunks at the end whose signatures are in memory (not yet in a store)."""
+        k = len(self.signatures)
+        while k and isinstance(self.signatures[k - 1], np.ndarray):
+            k -= 1
+        return k
 
     def __len__(self) -> int:
         return sum(len(o) for o in self.ordinals)
@@ -184,17 +195,27 @@ class DuplicatesMeasure(Measure[DuplicatesState, DuplicatesResult]):
         state.keys.append(keys)
         state.has_shingles.append(has)
         state.signatures.append(sig)
-        state.ids.append([d.id for d in docs])
+        state.ids.append(Ids.of(d.id for d in docs))
         return state
+
+    def spill(self, state: DuplicatesState, put) -> DuplicatesState:
+        """Past :data:`SPILL_BYTES` of signatures in memory, they go to the engine's store as one
+        block (with their per-document arrays made one chunk, so chunks and blocks stay aligned)."""
+        if sum(s.nbytes for s in state.signatures[state.first_held():]) < SPILL_BYTES:
+            return state
+        return self.detach(state, put)
 
     def detach(self, state: DuplicatesState, put) -> DuplicatesState:
         """On an engine: the worker's signatures (512 bytes a document) stay in the engine's
         store; only their ref travels, with the small per-document arrays."""
-        if not state.ordinals or not all(isinstance(s, np.ndarray) for s in state.signatures):
+        k = state.first_held()
+        if k == len(state.signatures):
             return state
-        return DuplicatesState([np.concatenate(state.ordinals)], [np.concatenate(state.keys)],
-                               [np.concatenate(state.has_shingles)], [put(np.concatenate(state.signatures))],
-                               [[i for chunk in state.ids for i in chunk]])
+        return DuplicatesState(state.ordinals[:k] + [np.concatenate(state.ordinals[k:])],
+                               state.keys[:k] + [np.concatenate(state.keys[k:])],
+                               state.has_shingles[:k] + [np.concatenate(state.has_shingles[k:])],
+                               state.signatures[:k] + [put(np.concatenate(state.signatures[k:]))],
+                               state.ids[:k] + [Ids.concat(state.ids[k:])])
 
     def merge(self, a: DuplicatesState, b: DuplicatesState) -> DuplicatesState:
         return DuplicatesState(a.ordinals + b.ordinals, a.keys + b.keys, a.has_shingles + b.has_shingles,

@@ -41,11 +41,11 @@ from curadebt.measures.radix import unique_values
 
 #: Rows per signature block (a block of 128-slot signatures is 512 bytes a row).
 BLOCK_ROWS = 65_536
-#: Up to this many rows (about 1 GB of 128-slot signatures) the grouping is one task
-#: (:func:`lsh_one_task`): the staged tasks' blocks, written and read at every stage, cost more than
-#: they save on one machine at that size, and the one task leaves the other workers free for the
-#: other measures' work.
-ONE_TASK_ROWS = 2_000_000
+#: Up to this many bytes of signatures (about 500k documents of 128 slots) the grouping is one
+#: task (:func:`lsh_one_task`): the staged tasks' blocks, written and read at every stage, cost more
+#: than they save at that size, and the one task leaves the other workers free for the other
+#: measures' work; beyond it the stages keep every task's memory to a block.
+ONE_TASK_BYTES = 256 << 20
 
 
 @dataclass
@@ -292,4 +292,4 @@ def lsh_cluster_on(ex, sig_blocks: list, starts: np.ndarray, bands: int, thresho
 
 
 __all__ = ["EngineLshResult", "lsh_cluster_on", "lsh_one_task", "gather_blocks", "block_starts", "best_matches",
-           "BLOCK_ROWS", "ONE_TASK_ROWS"]
+           "BLOCK_ROWS", "ONE_TASK_BYTES"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from curadebt.core.ragged import gather
 from curadebt.measures import counttable
 from curadebt.measures.minhash import LEN_MULT, sequence_multipliers
 from curadebt.measures.sketch import BoundedCounter
@@ -30,17 +31,8 @@ from curadebt.measures.sketch import BoundedCounter
 
 
 def ragged_gather(buf: np.ndarray, src: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Concatenation of ``buf[src[i]:src[i] + lens[i]]`` for every i (one compiled copy loop: 5-10x
-    the speed of building the index of every output byte with numpy)."""
-    keep = lens > 0
-    if not keep.all():
-        src, lens = src[keep], lens[keep]
-    total = int(lens.sum())
-    out = np.empty(total, dtype=buf.dtype)
-    if total:
-        counttable.gather_pieces(buf, np.ascontiguousarray(src, dtype=np.int64),
-                                 np.ascontiguousarray(lens, dtype=np.int64), out)
-    return out
+    """Concatenation of ``buf[src[i]:src[i] + lens[i]]`` for every i (:func:`curadebt.core.ragged.gather`)."""
+    return gather(buf, src, lens)
 
 
 def ngram_texts(data: bytes, starts: np.ndarray, lengths: np.ndarray, t0: np.ndarray,

@@ -166,7 +166,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     if require_documents and stats.documents_ok == 0:
         raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.reader.text_field))
     ctx = registry.FollowupContext(paths, cfg, tokenizer, extractor, {}, 0, progress)
-    sections = finalize_all(measures, states, session.executor, ctx)
+    sections = finalize_all(measures, states, session, ctx)
     tokens = total_tokens(sections)
     report = AuditReport(cfg, corpus_section(stats, quarantine, tokens, cfg), sections)
     from curadebt.measures.debt import compute_debt
@@ -178,12 +178,13 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     return report
 
 
-def finalize_all(measures: list[Measure], states: dict, executor, ctx: registry.FollowupContext) -> dict:
+def finalize_all(measures: list[Measure], states: dict, session, ctx: registry.FollowupContext) -> dict:
     """Every measure's result, then each measure's ``complete`` hook, and the follow-up measures
     (in registry order) once their inputs are final. On an engine these steps run side by side,
     each in a driver thread as soon as what it needs is final, their tasks sharing the workers, so
     one step's tasks fill the cores another's leave idle; results do not depend on it (every task
     is a function of its inputs, and every step writes only its own result)."""
+    executor, store = session.executor, session.store
     specs = {s.name: s for s in registry.specs()}
     built = {m.name for m in measures}
     followups = [s for s in registry.specs()
@@ -191,7 +192,7 @@ def finalize_all(measures: list[Measure], states: dict, executor, ctx: registry.
     sections: dict = {}
 
     def finalize(m: Measure):
-        result = m.finalize_on(states[m.name], executor)
+        result = m.finalize_on(states[m.name], store)
         spec = specs.get(m.name)
         if spec is not None and spec.complete is not None:
             spec.complete(ctx, result)
