@@ -429,3 +429,34 @@ def test_lsh_cluster_finds_planted_pairs_only():
     res = lsh_cluster(MinHasher(128, 3, 0).signatures(docs), 32, 0.5)
     assert sorted(map(tuple, res.verified_pairs.tolist())) == [(i, 200 + i) for i in range(50)]
     assert res.candidate_pairs >= len(res.verified_pairs)
+
+
+def test_spilled_signatures_and_the_staged_grouping_give_the_one_process_result(monkeypatch):
+    """One process past its memory budget: signatures spilled to files during the pass, grouped by
+    the staged tasks from them; the same clusters as all in memory."""
+    import json as _json
+
+    import curadebt
+    import curadebt.measures.dupclusters as dc
+    import curadebt.measures.duplicates as dup
+    from curadebt.core.measure import to_jsonable
+
+    rng = np.random.default_rng(5)
+    vocab = [f"w{i}" for i in range(2000)]
+    base = [" ".join(rng.choice(vocab, 40)) for _ in range(300)]
+    texts = base + [t.replace(t.split()[3], "edited", 1) for t in base[:120]] + base[:30]
+    records = [{"id": f"d{i}", "text": t} for i, t in enumerate(texts)]
+    ref = curadebt.audit(records).sections["duplicates"]
+    import os
+    import tempfile
+
+    monkeypatch.setattr(dup, "SPILL_BYTES", 20 * 128 * 4)   # a block every ~20 documents
+    monkeypatch.setattr(dc, "ONE_TASK_BYTES", 0)            # and the staged grouping
+    mine = f"curadebt-spill-{os.getpid()}-"
+    before = {n for n in os.listdir(tempfile.gettempdir()) if n.startswith(mine)}
+    got = curadebt.audit(records).sections["duplicates"]
+    assert {n for n in os.listdir(tempfile.gettempdir()) if n.startswith(mine)} == before  # spill files removed
+    assert _json.dumps(to_jsonable(got), sort_keys=True) == _json.dumps(to_jsonable(ref), sort_keys=True)
+    assert ref.near_duplicate_documents >= 100 and ref.exact_duplicate_documents == 30
+    for f in ("representative", "exact_of", "kind", "cluster", "best_partner"):
+        assert np.array_equal(getattr(got.assignments, f), getattr(ref.assignments, f)), f
