@@ -59,3 +59,12 @@ def test_tiny_depth_run_is_deterministic(tmp_path):
         assert br["perturbation_sensitivity"] == br["perturbation_sensitivity"]  # not NaN
     assert [r["tokens_per_param"] for r in a["rows"]] == [0.5, 1.0]
     assert (tmp_path / "a" / "partial" / "seed0.json").exists()
+
+
+def test_pooled_r50_is_a_geometric_mean_with_a_seed_bootstrap_on_the_log_scale():
+    from curadebt.lab.depth import pooled_r50
+
+    r = pooled_r50([[2, 8], [4], []])
+    assert abs(r["mean"] - 4.0) < 1e-9 and r["facts"] == 3 and r["n"] == 2
+    assert 0 < r["low"] <= r["mean"] <= r["high"]          # never below 0, as a t-interval on means was
+    assert pooled_r50([[]])["facts"] == 0 and abs(pooled_r50([[5]])["low"] - 5) < 1e-9

@@ -345,9 +345,24 @@ def run_seed(seed: int, cfg: DepthConfig, log: Callable[[str], None]) -> dict:
 # ---------------------------------------------------------------------------- summary
 
 
-def _geomean_r50(recs: Sequence[dict], name: str) -> float:
-    known = [r[name]["r50"] for r in recs if r[name]["known"]]
-    return float(np.exp(np.mean(np.log(known)))) if known else float("nan")
+def pooled_r50(per_seed: Sequence[Sequence[float]], n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Geometric mean r50 over the known facts of every seed pooled, with a 95% cluster bootstrap
+    (seeds resampled with their facts): r50 is a count of counter-examples, skewed and positive, so
+    the interval is taken on the log scale (a t-interval on raw means went below 0 with 3 seeds)."""
+    logs = [np.log(np.asarray(v, dtype=float)) for v in per_seed if len(v)]
+    n = sum(len(v) for v in logs)
+    if not n:
+        return {"mean": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0, "facts": 0}
+    point = float(np.exp(np.mean(np.concatenate(logs))))
+    if len(logs) < 2:
+        return {"mean": point, "low": point, "high": point, "n": 1, "facts": n}
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        pick = rng.integers(0, len(logs), size=len(logs))
+        draws.append(np.mean(np.concatenate([logs[i] for i in pick])))
+    lo, hi = np.exp(np.percentile(draws, [2.5, 97.5]))
+    return {"mean": point, "low": float(lo), "high": float(hi), "n": len(logs), "facts": n}
 
 
 def summarize(runs: Sequence[dict], cfg: DepthConfig) -> list[dict]:
@@ -361,8 +376,8 @@ def summarize(runs: Sequence[dict], cfg: DepthConfig) -> list[dict]:
             row[f"known_{name}"] = mean_ci([np.mean([f[name]["known"] for f in b["facts"]]) for b in bs],
                                            bounds=(0, 1)).to_dict()
             for tier in cfg.tiers:
-                row[f"r50_{name}_tier{tier}"] = mean_ci(
-                    [_geomean_r50([f for f in b["facts"] if f["tier"] == tier], name) for b in bs]).to_dict()
+                row[f"r50_{name}_tier{tier}"] = pooled_r50(
+                    [[f[name]["r50"] for f in b["facts"] if f["tier"] == tier and f[name]["known"]] for b in bs])
             row[f"censored_high_{name}"] = sum(f[name]["known"] and f[name]["r50_status"] == "above_range"
                                                for b in bs for f in b["facts"])
         rows.append(row)
@@ -396,14 +411,16 @@ def depth_markdown(result: dict) -> str:
     tiers = cfg["tiers"]
     lines = [f"{len(cfg['seeds'])} seed(s), model {cfg['train']['size']}; branches pretrained on real text, then the "
              f"same {cfg['window_steps']}-step injection and {cfg['decay_steps']}-step decay; correction with 1:1 "
-             "replay. Mean over seeds [95% t-CI].", "",
+             "replay. Mean over seeds [95% t-CI]; r50: geometric mean over the known facts of all seeds "
+             "[95% seed bootstrap], with the facts it rests on.", "",
              "| tokens per param | pretraining steps | held-out loss | known (injected) | known (held-out) | "
              + " | ".join(f"r50 tier {t} (injected)" for t in tiers) + " | never flipped | collateral loss | "
              "perturbation Δloss |", "|---|---|---|---|---|" + "---|" * len(tiers) + "---|---|---|"]
     for r in result["rows"]:
         lines.append(f"| {r['tokens_per_param']:g} | {r['pretrain_steps']} | {fmt_ci(r['heldout_loss_before_correction'], 3)} | "
                      f"{fmt_ci(r['known_injected'])} | {fmt_ci(r['known_heldout'])} | "
-                     + " | ".join(fmt_ci(r[f'r50_injected_tier{t}'], 1) for t in tiers)
+                     + " | ".join(f"{fmt_ci(r[f'r50_injected_tier{t}'], 1)} ({r[f'r50_injected_tier{t}']['facts']})"
+                                  for t in tiers)
                      + f" | {r['censored_high_injected']} | {fmt_ci(r['collateral'], 3)} | "
                      f"{fmt_ci(r['perturbation_sensitivity'], 2, significant=True)} |")
     return "\n".join(lines) + "\n"
@@ -430,8 +447,11 @@ def depth_plot(result: dict, path: Path) -> None:
         ax.errorbar(x, [c["mean"] for c in ci], yerr=[[c["mean"] - c["low"] for c in ci], [c["high"] - c["mean"] for c in ci]],
                     marker="o", capsize=3)
         ax.set_ylabel(label, fontsize=8)
+    axes[0].set_yscale("log")
     for ax in axes:
         ax.set_xscale("log")
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.minorticks_off()
         ax.set_xlabel("pretraining tokens per parameter at the branch")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
