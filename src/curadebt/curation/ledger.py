@@ -28,7 +28,6 @@ output         list<string>            where its copies are: ``data/part-00000.j
 """
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any, Callable

@@ -3,13 +3,15 @@ branches on an engine's name.
 
 An :class:`Engine` opens a :class:`Session` for a run: its workers, started once and kept for
 every pass (``run_pass``: one pass of measures over a corpus) and every task (``executor``, for
-steps that finalize in parallel; None when one local process runs everything). Engines: ``local`` (embedded; ``workers`` processes) and ``ray`` (a local Ray instance,
-or a cluster at ``ray_address``). Adding one is a class here and an entry in :data:`ENGINES`.
+steps that finalize in parallel; None when one local process runs everything). Engines: ``local``
+(embedded; ``workers`` processes) and ``ray`` (a local Ray instance, or a cluster at
+``ray_address``). Adding one is a class here and an entry in :data:`ENGINES`.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -108,13 +110,8 @@ class WorkersSession(Session):
             if first is None:
                 return {m.name: m.empty() for m in measures}
             ex.begin(spec)
-            feed_batches(ex.channel, _chain(first, batches), (lambda _b: advance()) if advance else None)
+            feed_batches(ex.channel, itertools.chain([first], batches), (lambda _b: advance()) if advance else None)
         return collect_states(ex.channel, measures, detach=True, on_states=ex.on_states)
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 @dataclass

@@ -11,6 +11,7 @@ does not depend on which worker saw which unit.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing as mp
 import os
 import queue
@@ -209,16 +210,11 @@ def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Ca
             return {m.name: m.empty() for m in measures}
         spec = PassSpec(measures, first._tokenizer, first._entity_extractor, None, [])
         ex.begin(spec)
-        feed_batches(ex.channel, _chain(first, it), on_batch)
+        feed_batches(ex.channel, itertools.chain([first], it), on_batch)
         return collect_states(ex.channel, measures, detach=not own)
     finally:
         if own:
             ex.close()
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 # ---------------------------------------------------------------------------------------------
