@@ -11,7 +11,7 @@ import numpy as np
 
 from curadebt.corpus.batch import Batch
 from curadebt.core.document import Document
-from curadebt.curation.scan import _NO_HASH, _STOP, ScanMeasure, _context_hash, word_hash
+from curadebt.curation.scan import _NO_HASH, _STOP, ScanMeasure, _context_hash, sketch_csr, word_hash
 from curadebt.text.tokenize import word_tokenize
 
 
@@ -44,7 +44,8 @@ def _check(texts: list[str], k: int, batch_size: int = 97):
         assert c.cap_off.tolist() == cap_off
         assert c.cap_hash.tolist() == cap_hash
         assert c.cap_cnt.tolist() == cap_cnt
-        assert np.array_equal(c.ctx, ctx)
+        off, hashes = sketch_csr(ctx)
+        assert np.array_equal(c.ctx_off, off) and np.array_equal(c.ctx_hash, hashes)
         assert c.tokens.tolist() == [len(word_tokenize(t)) for t in texts[s:s + batch_size]]
 
 

@@ -18,7 +18,8 @@ It keeps, per document, only compact numbers, never text:
 - probe support: for each probe answer the document supports (subject and answer co-occur, the
   probes measure's own matching rules), its sentence count (CSR).
 
-Memory is about ``100 + 12 x entities + 8 x capitalised words + 4 x context_k`` bytes per document.
+Memory is about ``100 + 12 x entities + 8 x capitalised words + 4 x context words`` bytes per
+document (the sketch keeps only the slots a document fills: at most ``context_k``).
 """
 from __future__ import annotations
 
@@ -146,6 +147,15 @@ def context_sketch(words: WordSpans, n_docs: int, k: int) -> np.ndarray:
     return ctx
 
 
+def sketch_csr(ctx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A ``(n, k)`` context sketch without its padding, as CSR ``(offsets, hashes)`` (a short
+    document holds a few of its ``k`` slots: 16 bytes instead of 96 for a two-word one)."""
+    real = ctx != _NO_HASH
+    off = np.zeros(len(ctx) + 1, dtype=np.int64)
+    np.cumsum(real.sum(axis=1), out=off[1:])
+    return off, ctx[real]
+
+
 @dataclass
 class ScanChunk:
     """Features of one batch (consecutive ordinals)."""
@@ -165,7 +175,8 @@ class ScanChunk:
     cap_off: np.ndarray
     cap_hash: np.ndarray
     cap_cnt: np.ndarray
-    ctx: np.ndarray
+    ctx_off: np.ndarray
+    ctx_hash: np.ndarray
     pr_off: np.ndarray
     pr_probe: np.ndarray
     pr_answer: np.ndarray
@@ -201,7 +212,7 @@ class DocTable:
             self.ent_off, self.ent_hash, self.ent_cnt = np.zeros(1, np.int64), np.empty(0, np.uint64), z32
             self.pair_off, self.pair_hash, self.pair_cnt = np.zeros(1, np.int64), np.empty(0, np.uint64), z32
             self.cap_off, self.cap_hash, self.cap_cnt = np.zeros(1, np.int64), z32, z32
-            self.ctx = np.empty((0, context_k), dtype=np.uint32)
+            self.ctx_off, self.ctx_hash = np.zeros(1, np.int64), z32
             self.pr_off = np.zeros(1, np.int64)
             self.pr_probe, self.pr_answer, self.pr_sent = np.empty(0, np.int32), np.empty(0, np.int16), np.empty(0, np.int32)
             return
@@ -223,7 +234,7 @@ class DocTable:
                                                                      [[c.pair_hash, c.pair_cnt] for c in chunks])
         self.cap_off, (self.cap_hash, self.cap_cnt) = _concat_csr([c.cap_off for c in chunks],
                                                                   [[c.cap_hash, c.cap_cnt] for c in chunks])
-        self.ctx = np.concatenate([c.ctx for c in chunks])
+        self.ctx_off, (self.ctx_hash,) = _concat_csr([c.ctx_off for c in chunks], [[c.ctx_hash] for c in chunks])
         self.pr_off, (self.pr_probe, self.pr_answer, self.pr_sent) = _concat_csr(
             [c.pr_off for c in chunks], [[c.pr_probe, c.pr_answer, c.pr_sent] for c in chunks])
 
@@ -263,7 +274,8 @@ class DocTable:
         """Diversity features of a document: its other entities and its context sketch."""
         e0, e1 = self.ent_off[ordinal], self.ent_off[ordinal + 1]
         ents = [int(h) for h in self.ent_hash[e0:e1] if int(h) not in exclude]
-        ctx = [int(h) | (1 << 32) for h in self.ctx[ordinal] if h != _NO_HASH]  # disjoint from entity keys' use
+        c0, c1 = self.ctx_off[ordinal], self.ctx_off[ordinal + 1]
+        ctx = [int(h) | (1 << 32) for h in self.ctx_hash[c0:c1]]  # disjoint from entity keys' use
         return ents + ctx
 
     def probe_support(self, ordinal: int) -> list[tuple[int, int, int]]:
@@ -305,7 +317,7 @@ class ScanMeasure(Measure[ScanState, DocTable]):
         # word features from the batch's shared word spans (the default word tokens whatever the
         # audit tokenizer, as the salience measure uses them)
         cap_off, cap_hash, cap_cnt = capitalised_features(batch.words, n)
-        ctx = context_sketch(batch.words, n, k)
+        ctx_off, ctx_hash = sketch_csr(context_sketch(batch.words, n, k))
         encoded = [d.text.encode("utf-8", "surrogatepass") for d in docs]
         ent_off, ent_hash, ent_cnt = [0], [], []
         pair_off, pair_keys, pair_cnt = [0], [], []
@@ -337,7 +349,7 @@ class ScanMeasure(Measure[ScanState, DocTable]):
             ent_cnt=np.asarray(ent_cnt, dtype=np.uint32),
             pair_off=np.asarray(pair_off, dtype=np.int64), pair_hash=np.asarray(pair_keys, dtype=np.uint64),
             pair_cnt=np.asarray(pair_cnt, dtype=np.uint32),
-            cap_off=cap_off, cap_hash=cap_hash, cap_cnt=cap_cnt, ctx=ctx,
+            cap_off=cap_off, cap_hash=cap_hash, cap_cnt=cap_cnt, ctx_off=ctx_off, ctx_hash=ctx_hash,
             pr_off=np.asarray(pr_off, dtype=np.int64), pr_probe=np.asarray(pr_probe, dtype=np.int32),
             pr_answer=np.asarray(pr_answer, dtype=np.int16), pr_sent=np.asarray(pr_sent, dtype=np.int32)))
         return state
