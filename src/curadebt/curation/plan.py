@@ -67,6 +67,12 @@ class Plan:
         #: belong to the first phase of the output order; None = one phase
         self.first_phase: np.ndarray | None = None
 
+    def release(self) -> None:
+        """Drop the per-document decisions, keeping ``copies`` and the op summaries (what the books
+        and the report need once the ledger is written)."""
+        self.events, self.table = [], None
+        self.cluster = self.cluster_kind = self.first_phase = None
+
     # -- randomness ------------------------------------------------------------------------
     def rng(self, op_index: int, name: str, salt: str = "") -> np.random.Generator:
         """A generator that depends only on (seed, op position, op name, salt)."""

@@ -150,6 +150,8 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
             t = time.perf_counter()
             applied = stages.apply(paths, out, looked, decided, recipe, checkpoint=_pause, session=session)
             seconds["apply"] = time.perf_counter() - t
+            looked.release()
+            decided.release()
             _pause("applied")
             t = time.perf_counter()
             checked = stages.check(out, looked, decided, applied, progress, session)

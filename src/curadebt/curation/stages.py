@@ -55,10 +55,16 @@ class Looked:
             self.html.result()
             self.html = None
 
+    def release(self) -> None:
+        """Let go of the per-document features once the output is written: the output's audit
+        then has their memory (on 10M short documents, over a GB)."""
+        self.table = self.assignments = None
+
 
 @dataclass
 class Decided:
-    """Every decision (the plan) and where each output copy goes."""
+    """Every decision (the plan) and where each output copy goes (:meth:`release`: all but the
+    counts, once the output is written)."""
 
     plan: Plan
     order: np.ndarray             # ordinal of each output item, in output order
@@ -66,6 +72,10 @@ class Decided:
     copy_index: np.ndarray
     offsets: np.ndarray           # document d's copies are positions[offsets[d]:offsets[d + 1]]
     shards: ShardPlan
+
+    def release(self) -> None:
+        self.plan.release()
+        self.order = self.positions = self.copy_index = self.offsets = None
 
 
 @dataclass
