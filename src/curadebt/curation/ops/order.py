@@ -66,25 +66,65 @@ def output_items(copies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _dominant_entity(table, ordinals: np.ndarray) -> np.ndarray:
     """Hash of each document's most mentioned entity (ties: smallest hash); 0 when none."""
-    out = np.zeros(len(ordinals), dtype=np.uint64)
     off, h, c = table.ent_off, table.ent_hash, table.ent_cnt
-    for i, d in enumerate(ordinals.tolist()):
-        a, b = off[d], off[d + 1]
-        if b > a:
-            cc = c[a:b].astype(np.int64)
-            hh = h[a:b]
-            best = np.lexsort((hh, -cc))[0]
-            out[i] = hh[best]
+    starts, ends = off[ordinals], off[ordinals + 1]
+    n_ent = ends - starts
+    out = np.zeros(len(ordinals), dtype=np.uint64)
+    has = np.flatnonzero(n_ent > 0)
+    if not len(has):
+        return out
+    # every entity entry of those documents, then the first per document by (count desc, hash asc)
+    from curadebt.core.ragged import gather
+
+    idx = gather(np.arange(len(h), dtype=np.int64), starts[has], n_ent[has])
+    doc = np.repeat(np.arange(len(has), dtype=np.int64), n_ent[has])
+    best = np.lexsort((h[idx], -c[idx].astype(np.int64), doc))
+    first = np.ones(len(best), dtype=bool)
+    first[1:] = doc[best][1:] != doc[best][:-1]
+    out[has] = h[idx[best[first]]]
     return out
 
 
 def diverse_order(table, copies: np.ndarray, cluster: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Diversity-first output order (the intermediates are let go as soon as they are used: on 10M
+    items each is 80 MB)."""
     ords, cidx = output_items(copies)
     n_items = len(ords)
     if n_items == 0:
         return ords, cidx
-    kept_docs = np.flatnonzero(copies > 0)
-    # group key per document: ("c", cluster) / ("e", entity hash) / ("d", ordinal), as one uint64 + kind
+    item_src, item_kind, item_key = _group_keys(table, copies, cluster, ords)
+    prio = rng.random(n_items)
+    # groups: (source, kind, key); rank items within a group by (copy index, priority)
+    order = np.lexsort((prio, cidx, item_key, item_kind, item_src))
+    del prio
+    g_src, g_kind, g_key = item_src[order], item_kind[order], item_key[order]
+    del item_kind, item_key
+    new_group = np.ones(n_items, dtype=bool)
+    new_group[1:] = (g_src[1:] != g_src[:-1]) | (g_kind[1:] != g_kind[:-1]) | (g_key[1:] != g_key[:-1])
+    del g_src, g_kind, g_key
+    gid = np.cumsum(new_group) - 1
+    g_start = np.flatnonzero(new_group)
+    del new_group
+    g_size = np.diff(np.concatenate([g_start, [n_items]]))
+    rank = np.arange(n_items) - g_start[gid]
+    offset = rng.random(len(g_start))
+    within = np.empty(n_items, dtype=np.float64)
+    within[order] = (rank + offset[gid]) / g_size[gid]
+    del rank, gid, g_start, g_size, order
+    # order inside each source by the spread key, then merge sources by token progress
+    tie = rng.random(n_items)
+    s_order = np.lexsort((tie, within, item_src))
+    del tie, within
+    s_of = item_src[s_order]
+    del item_src
+    final = _by_token_progress(table.tokens[ords[s_order]].astype(np.float64), s_of)
+    idx = s_order[final]
+    return ords[idx], cidx[idx]
+
+
+def _group_keys(table, copies: np.ndarray, cluster: np.ndarray, ords: np.ndarray):
+    """Per output item: its source, and its group (kind, key): its duplicate cluster ("c", kind 0),
+    else its dominant entity ("e", 1), else itself ("d", 2)."""
     kind = np.full(len(copies), 2, dtype=np.int64)
     key = np.arange(len(copies), dtype=np.uint64)
     if len(cluster):
@@ -95,52 +135,39 @@ def diverse_order(table, copies: np.ndarray, cluster: np.ndarray, rng: np.random
         in_multi = valid & (counts[np.where(valid, cl, 0)] >= 2)
         kind[in_multi] = 0
         key[in_multi] = cl[in_multi].astype(np.uint64)
+        del cl, valid, counts, in_multi
+    kept_docs = np.flatnonzero(copies > 0)
     ent = np.zeros(len(copies), dtype=np.uint64)
     ent[kept_docs] = _dominant_entity(table, kept_docs)
     use_ent = (kind == 2) & (ent != 0)
     kind[use_ent] = 1
     key[use_ent] = ent[use_ent]
-    src = table.source.astype(np.int64)
+    return table.source.astype(np.int64)[ords], kind[ords], key[ords]
 
-    item_src = src[ords]
-    item_kind = kind[ords]
-    item_key = key[ords]
-    prio = rng.random(n_items)
-    # groups: (source, kind, key); rank items within a group by (copy index, priority)
-    order = np.lexsort((prio, cidx, item_key, item_kind, item_src))
-    g_src, g_kind, g_key = item_src[order], item_kind[order], item_key[order]
-    new_group = np.ones(n_items, dtype=bool)
-    new_group[1:] = (g_src[1:] != g_src[:-1]) | (g_kind[1:] != g_kind[:-1]) | (g_key[1:] != g_key[:-1])
-    gid = np.cumsum(new_group) - 1
-    g_start = np.flatnonzero(new_group)
-    g_size = np.diff(np.concatenate([g_start, [n_items]]))
-    rank = np.arange(n_items) - g_start[gid]
-    offset = rng.random(len(g_start))
-    within = np.empty(n_items, dtype=np.float64)
-    within[order] = (rank + offset[gid]) / g_size[gid]
-    # order inside each source by the spread key, then merge sources by token progress
-    tie = rng.random(n_items)
-    s_order = np.lexsort((tie, within, item_src))
-    toks = table.tokens[ords[s_order]].astype(np.float64)
-    s_of = item_src[s_order]
+
+def _by_token_progress(toks: np.ndarray, s_of: np.ndarray) -> np.ndarray:
+    """The permutation that merges the sources' runs (``s_of``, items in each run in their spread
+    order) by how far into its source's tokens each item sits."""
+    n_items = len(toks)
     s_first = np.ones(n_items, dtype=bool)
     s_first[1:] = s_of[1:] != s_of[:-1]
     cum = np.cumsum(toks)
     seg_start = np.maximum.accumulate(np.where(s_first, np.arange(n_items), 0))
     before = cum - toks - (cum[seg_start] - toks[seg_start])
-    seg_total = np.zeros(n_items)
-    ends = np.concatenate([np.flatnonzero(s_first)[1:], [n_items]]) - 1
-    totals = cum[ends] - (cum[np.flatnonzero(s_first)] - toks[np.flatnonzero(s_first)])
+    firsts = np.flatnonzero(s_first)
+    ends = np.concatenate([firsts[1:], [n_items]]) - 1
+    totals = cum[ends] - (cum[firsts] - toks[firsts])
+    del cum
     seg_id = np.cumsum(s_first) - 1
     seg_total = totals[seg_id]
     # documents without tokens sit at their rank's relative position
-    n_in_seg = np.diff(np.concatenate([np.flatnonzero(s_first), [n_items]]))[seg_id]
+    n_in_seg = np.diff(np.concatenate([firsts, [n_items]]))[seg_id]
+    del seg_id
     pos_in_seg = np.arange(n_items) - seg_start
+    del seg_start
     progress = np.where(seg_total > 0, (before + toks / 2) / np.where(seg_total > 0, seg_total, 1),
                         (pos_in_seg + 0.5) / n_in_seg)
-    final = np.lexsort((pos_in_seg, s_of, progress))
-    idx = s_order[final]
-    return ords[idx], cidx[idx]
+    return np.lexsort((pos_in_seg, s_of, progress))
 
 
 def _one_phase(ctx: OpContext, strategy: str, copies: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
