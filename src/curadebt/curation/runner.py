@@ -41,6 +41,7 @@ from typing import Any
 
 from curadebt import engine
 from curadebt.core.config import flat_dict, replace as config_replace
+from curadebt.core.memory import release_free_memory
 from curadebt.corpus.outdir import staged_output
 from curadebt.curation import stages
 from curadebt.curation.config import CurateConfig
@@ -145,6 +146,7 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
             _pause("looked")
             t = time.perf_counter()
             decided = stages.decide(looked, recipe, paths, progress)
+            release_free_memory()
             seconds["decide"] = time.perf_counter() - t
             _pause("decided")
             t = time.perf_counter()
@@ -152,6 +154,7 @@ def _curate_into(paths, out: Path, recipe: Recipe, cfg: CurateConfig, progress: 
             seconds["apply"] = time.perf_counter() - t
             looked.release()
             decided.release()
+            release_free_memory()
             _pause("applied")
             t = time.perf_counter()
             checked = stages.check(out, looked, decided, applied, progress, session)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from curadebt.core.measure import Measure
+from curadebt.core.memory import release_free_memory
 from curadebt.corpus.batch import Batch
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import ReaderConfig, ReadStats, iter_batches
@@ -125,6 +126,7 @@ class PassWorker:
             put = self.put if detach else None
             states = {m.name: (m.detach(self.states[m.name], put) if put else self.states[m.name]) for m in measures}
             self.spec, self.states, self.held = None, {}, {}
+            release_free_memory(collect=False)  # a worker's pass garbage, before its next pass
             return ("states", states)
         except BaseException as e:  # noqa: BLE001
             return _error(-1, e)

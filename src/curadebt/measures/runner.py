@@ -15,6 +15,7 @@ from curadebt.measures import registry
 from curadebt.core.errors import EXIT_RECONCILIATION, CuradebtError
 from curadebt.version import __version__
 from curadebt.core.measure import Measure, to_jsonable
+from curadebt.core.memory import release_free_memory
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import EmptyCorpusError, ReadStats, no_documents_message
 from curadebt.engine.passes import PassInput
@@ -160,6 +161,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
         states = session.run_pass(corpus, measures, lambda: advance(stats.bytes_read, stats.documents_read))
     quarantine.close()
+    release_free_memory()  # the pass's garbage, before the finalize's peaks
     if stats.documents_read != stats.documents_ok + stats.documents_quarantined:
         raise ReconciliationError(f"read {stats.documents_read} != audited {stats.documents_ok} + "
                                   f"quarantined {stats.documents_quarantined}")
@@ -167,6 +169,8 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
         raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.reader.text_field))
     ctx = registry.FollowupContext(paths, cfg, tokenizer, extractor, {}, 0, progress)
     sections = finalize_all(measures, states, session, ctx)
+    del states
+    release_free_memory()
     tokens = total_tokens(sections)
     report = AuditReport(cfg, corpus_section(stats, quarantine, tokens, cfg), sections)
     from curadebt.measures.debt import compute_debt
