@@ -31,6 +31,8 @@ import hashlib, json, resource, shutil, sys, time
 from pathlib import Path
 task, engine, workers, path, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], Path(sys.argv[5])
 extra_cfg = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}
+sys.path.insert(0, sys.argv[7])
+from _measure import Meter
 
 def main():
     ray_start = 0.0
@@ -41,6 +43,7 @@ def main():
     h = hashlib.sha256()
     cpu0 = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
                for f in ("ru_utime", "ru_stime"))
+    meter = Meter().__enter__()  # CPU and memory of the workers too (a fork server's children included)
     t = time.perf_counter()
     if task == "audit":
         r = curadebt.audit(path, source_field="source", engine=engine, workers=workers, **extra_cfg)
@@ -111,10 +114,12 @@ def main():
         docs = len(sigs)
         extra = {"candidate_pairs": int(cands), "verified_pairs": int(ver),
                  "components": int(len(np.unique(roots)))}
-    cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-              for f in ("ru_utime", "ru_stime")) - cpu0
+    meter.__exit__(None, None, None)
+    cpu = max(meter.cpu_seconds, sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF,
+              resource.RUSAGE_CHILDREN) for f in ("ru_utime", "ru_stime")) - cpu0)
     print(json.dumps({"seconds": dt, "docs": docs, "digest": h.hexdigest()[:16], "ray_start": ray_start,
-                      "cpu": cpu, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}))
+                      "cpu": cpu, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "all_peak_mb": meter.peak_mb, **extra}))
 
 if __name__ == "__main__":
     main()
@@ -131,7 +136,8 @@ def run_child(task: str, engine: str, workers: int, path: Path, work: Path, extr
     script = work / "_engines_child.py"
     script.write_text(CHILD)
     res = subprocess.run([sys.executable, str(script), task, engine, str(workers), str(path), str(work),
-                          json.dumps(extra)], capture_output=True, text=True, env=env)
+                          json.dumps(extra), str(Path(__file__).resolve().parent)], capture_output=True, text=True,
+                         env=env)
     if res.returncode:
         print(f"{task} {engine} x{workers} failed:\n{res.stderr[-3000:]}")
         return None
@@ -188,14 +194,16 @@ def main() -> None:
         base = rows[0][1]["seconds"] if rows[0][0] == "local x1" else None
         print(f"\n{task}: {rows[0][1]['docs']:,} documents")
         print(f"| {'engine':9} | {'seconds':>8} | {'MB/s':>6} | {'docs/s':>8} | {'vs local x1':>11} | "
-              f"{'CPU s':>7} | {'ray start s':>11} | {'driver peak MB':>14} | digest           | detail")
-        print(f"|{'-' * 11}|{'-' * 10}|{'-' * 8}|{'-' * 10}|{'-' * 13}|{'-' * 9}|{'-' * 13}|{'-' * 16}|{'-' * 18}|--------")
+              f"{'CPU s':>7} | {'ray start s':>11} | {'driver peak MB':>14} | {'all peak MB':>11} | digest           | detail")
+        print(f"|{'-' * 11}|{'-' * 10}|{'-' * 8}|{'-' * 10}|{'-' * 13}|{'-' * 9}|{'-' * 13}|{'-' * 16}|{'-' * 13}|{'-' * 18}|--------")
         for name, r in rows:
-            detail = {k: v for k, v in r.items() if k not in ("seconds", "docs", "digest", "ray_start", "peak_mb", "cpu")}
+            detail = {k: v for k, v in r.items() if k not in ("seconds", "docs", "digest", "ray_start", "peak_mb", "cpu",
+                                                               "all_peak_mb")}
             ratio = f"{base / r['seconds']:10.2f}x" if base else f"{'-':>11}"
             cpu = f"{r['cpu']:6.1f}" + ("*" if name.startswith("ray") else " ")
             print(f"| {name:9} | {r['seconds']:8.1f} | {size_mb / r['seconds']:6.2f} | {r['docs'] / r['seconds']:8,.0f} | "
-                  f"{ratio} | {cpu} | {r['ray_start']:11.1f} | {r['peak_mb']:14.0f} | {r['digest']} | "
+                  f"{ratio} | {cpu} | {r['ray_start']:11.1f} | {r['peak_mb']:14.0f} | {r['all_peak_mb']:11.0f} | "
+                  f"{r['digest']} | "
                   f"{json.dumps(detail) if detail else ''}")
         same = len({r["digest"] for _, r in rows}) == 1
         all_same &= same
@@ -203,8 +211,8 @@ def main() -> None:
         if task == "curate":
             print(f"curate: curated shards and ledger identical across engines: "
                   f"{'yes' if len({r['data_digest'] for _, r in rows}) == 1 else 'NO'}")
-        print("CPU s: user+system seconds of the driver and its child processes (local workers); "
-              "* Ray's workers are not children of the driver, so only the driver's CPU is counted")
+        print("CPU s and all peak MB: the driver and its worker processes (sampled; a fork server's children "
+              "included); * Ray's workers are not children of the driver, so only the driver is counted")
     sys.exit(0 if all_same else 1)
 
 
