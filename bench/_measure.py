@@ -5,9 +5,10 @@ process and of every process it starts (engine workers, process pools, Rust thre
 * wall seconds: ``time.perf_counter`` around the measured section;
 * CPU seconds: user + system time of this process (all threads, less the sampling thread's own)
   plus that of its descendants:
-  ``getrusage(RUSAGE_CHILDREN)`` for children it waited for, or the last CPU times sampled from
-  live descendants (grandchildren of a fork server are never waited for by this process), whichever
-  is larger;
+  ``getrusage(RUSAGE_CHILDREN)`` for children it waited for, or the sum of the last CPU times
+  sampled from each live descendant (its own time: grandchildren of a fork server are never waited
+  for by this process, and each is sampled), whichever is larger; a descendant that lived less than
+  one sampling interval may be missed;
 * peak MB: the largest sampled sum of resident memory over this process and its descendants, minus
   what this process held when the section started (the corpus it loaded); never less than this
   process's own ``ru_maxrss`` peak minus that baseline.
@@ -54,7 +55,9 @@ class Meter:
             try:
                 total += c.memory_info().rss
                 t = c.cpu_times()
-                self._desc_cpu[c.pid] = t.user + t.system + getattr(t, "children_user", 0) + getattr(t, "children_system", 0)
+                # its own time only: every descendant is sampled itself (a fork server's workers are
+                # its children, and would be counted twice through its children_* times)
+                self._desc_cpu[c.pid] = t.user + t.system
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 pass
         return total
