@@ -16,8 +16,11 @@ driver. Task results stay in the engine until the driver ``get``\\s them. Everyt
 returns must be a function of its inputs, so results never depend on scheduling.
 
 :class:`SerialExecutor` runs the same tasks in this process (tests, and the reference the parallel
-executors must equal). The parallel ones live in :mod:`curadebt.engine.local` and
-:mod:`curadebt.engine.ray_engine`.
+executors must equal); :class:`~curadebt.engine.local.FileStore` does too, with its blocks in files
+(one process past its memory budget). The parallel ones live in :mod:`curadebt.engine.local` and
+:mod:`curadebt.engine.ray_engine`; they also hold the run's workers for its passes (``channel``,
+``begin``, ``on_states``: :mod:`curadebt.engine.passes`) and may be called from several threads at
+once (measures finalize side by side).
 """
 from __future__ import annotations
 
