@@ -87,16 +87,18 @@ def test_lsh_grouping_in_worker_processes(planted_sigs):
     assert not spill.exists()  # spill folder removed
 
 
-@pytest.mark.parametrize("staged", [False, True])
+@pytest.mark.parametrize("path", ["one task", "bands split", "staged"])
 @pytest.mark.parametrize("detached", [False, True])
-def test_duplicates_measure_on_an_executor_equals_finalize(detached, staged, monkeypatch):
-    # staged: the grouping as the staged tasks (above ONE_TASK_BYTES of signatures), else as one task
+def test_duplicates_measure_on_an_executor_equals_finalize(detached, path, monkeypatch):
+    # staged: the grouping as the staged tasks (above ONE_TASK_BYTES of signatures); else in one
+    # task's memory, as one task (one worker) or with the bands split over 3 (three workers)
     import curadebt.measures.dupclusters as dc
 
-    monkeypatch.setattr(dc, "ONE_TASK_BYTES", 0 if staged else 1 << 40)
+    monkeypatch.setattr(dc, "ONE_TASK_BYTES", 0 if path == "staged" else 1 << 40)
     texts = [" ".join(d) for d in _planted(1)]
     m = DuplicatesMeasure(seed=3)
     ex = SerialExecutor()
+    ex.workers = 3 if path == "bands split" else 1
     workers = [m.empty(), m.empty()]  # batches dealt to two "workers" out of order
     for k, b0 in enumerate(range(0, len(texts), 100)):
         m.accumulate(workers[k % 2], Batch([Document(id=f"d{i}", text=t, ordinal=i) for i, t in

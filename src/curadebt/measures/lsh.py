@@ -189,29 +189,77 @@ def _assemble_task(parts: list, start: int, size: int, num_perm: int):
     return block
 
 
+def _gathered(chunks: list, chunk_rows: list, m: int, num_perm: int) -> np.ndarray:
+    """The signatures of rows ``0..m-1`` from the chunks (``chunk_rows[c][k]``: the row of chunk c's
+    k-th signature, -1 for none)."""
+    sigs = np.empty((m, num_perm), dtype=np.uint32)
+    for chunk, rows in zip(chunks, chunk_rows):
+        keep = rows >= 0
+        sigs[rows[keep]] = chunk[keep]
+    return sigs
+
+
 def _one_task(chunks: list, chunk_rows: list, m: int, num_perm: int, bands: int, threshold: float, seed: int,
               window: int) -> EngineLshResult:
     """The whole grouping in one task: the signatures gathered from the chunks into rows
     ``0..m-1``, then :func:`~curadebt.measures.minhash.lsh_cluster`."""
     from curadebt.measures.minhash import lsh_cluster
 
-    sigs = np.empty((m, num_perm), dtype=np.uint32)
-    for chunk, rows in zip(chunks, chunk_rows):
-        keep = rows >= 0
-        sigs[rows[keep]] = chunk[keep]
-    lsh = lsh_cluster(sigs, bands, threshold, seed, window)
+    lsh = lsh_cluster(_gathered(chunks, chunk_rows, m, num_perm), bands, threshold, seed, window)
     sim, partner = best_matches(m, lsh.verified_pairs, lsh.estimates)
     return EngineLshResult(lsh.roots, lsh.candidate_pairs, len(lsh.verified_pairs), sim, partner)
+
+
+def _band_range_task(chunks: list, chunk_rows: list, m: int, num_perm: int, bands: int, seed: int, window: int,
+                     b0: int, b1: int) -> np.ndarray:
+    """Candidate pair codes (``i * m + j``, sorted, distinct) of bands ``b0..b1-1``: the keys of a
+    band depend only on its own slots and the seed, so the bands can be split over tasks."""
+    from curadebt.measures.minhash import band_keys, candidate_pairs
+
+    rows = num_perm // bands
+    sigs = _gathered(chunks, chunk_rows, m, num_perm)[:, b0 * rows:b1 * rows]
+    pairs = candidate_pairs(band_keys(np.ascontiguousarray(sigs), b1 - b0, seed), window)
+    return pairs[:, 0] * m + pairs[:, 1]
+
+
+def _verify_range_task(chunks: list, chunk_rows: list, m: int, num_perm: int, codes: np.ndarray,
+                       threshold: float):
+    """Verified pairs among ``codes`` and each row's best match among them (as the staged verify)."""
+    from curadebt.measures.minhash import verify_pairs
+
+    pairs = np.stack([codes // m, codes % m], axis=1)
+    pairs, est = verify_pairs(_gathered(chunks, chunk_rows, m, num_perm), pairs, threshold)
+    d, part, sim = _reduce_best(*_both_ways(pairs[:, 0], pairs[:, 1], est))
+    return pairs, (d, part, sim)
 
 
 # -- driver --------------------------------------------------------------------------------------
 
 def lsh_one_task(ex, chunks: list, chunk_rows: list[np.ndarray], m: int, num_perm: int, bands: int,
                  threshold: float, seed: int = 0, window: int = BUCKET_WINDOW) -> EngineLshResult:
-    """The grouping of rows ``0..m-1`` as one task on executor ``ex`` (the chunks as in
-    :func:`gather_blocks`); the same result as the staged :func:`lsh_cluster_on`."""
+    """The grouping of rows ``0..m-1`` on executor ``ex`` with every signature in one task's
+    memory (the chunks as in :func:`gather_blocks`): one task on one worker; on several, the bands
+    split over as many tasks, then the candidate pairs verified in as many parts, and the
+    components on the driver. The same result as the staged :func:`lsh_cluster_on`."""
+    from curadebt.measures.minhash import connected_components
+    from curadebt.measures.radix import unique_values
+
     refs = [ex.put(c) if isinstance(c, np.ndarray) else c for c in chunks]
-    return ex.get(ex.map(_one_task, [(refs, chunk_rows, m, num_perm, bands, threshold, seed, window)]))[0]
+    parts = min(ex.workers, bands)
+    if parts < 2:
+        return ex.get(ex.map(_one_task, [(refs, chunk_rows, m, num_perm, bands, threshold, seed, window)]))[0]
+    cuts = [bands * k // parts for k in range(parts + 1)]
+    codes = ex.get(ex.map(_band_range_task, [(refs, chunk_rows, m, num_perm, bands, seed, window, a, b)
+                                             for a, b in zip(cuts, cuts[1:])]))
+    codes = unique_values(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
+    halves = np.array_split(codes, parts)
+    verified = ex.get(ex.map(_verify_range_task, [(refs, chunk_rows, m, num_perm, c, threshold) for c in halves]))
+    pairs = np.concatenate([v[0] for v in verified])
+    d, part, sim = _reduce_best(*(np.concatenate([v[1][k] for v in verified]) for k in range(3)))
+    best_sim = np.full(m, np.nan)
+    best_partner = np.full(m, -1, dtype=np.int64)
+    best_sim[d], best_partner[d] = sim, part
+    return EngineLshResult(connected_components(m, pairs), len(codes), len(pairs), best_sim, best_partner)
 
 
 def gather_blocks(ex, chunks: list, chunk_rows: list[np.ndarray], m: int, num_perm: int):
