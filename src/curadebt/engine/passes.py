@@ -11,10 +11,10 @@ ordinals and reports their count at once; the driver sends the unit's base ordin
 soon as the counts of the units before it are in, and the worker measures it. The parse of every
 unit thus runs ahead of the measuring, and no worker waits for another's measures. A unit too
 large to hold (a big compressed file) is handed out only when its base is known, and read and
-measured in one call. The units' books and
-quarantine entries are merged in unit order, so everything equals one sequential read. An error
-in a unit (a truncated file) is raised once the units before it are done, the error of the lowest
-unit first, as a sequential read would have raised it.
+measured in one call. The units' books and quarantine entries are merged in unit order, so
+everything equals one sequential read. An error in a unit (a truncated file) is raised once the
+units before it are done, the error of the lowest unit first, as a sequential read would have
+raised it.
 
 Corpora a worker cannot read (records held in memory) are fed by the driver in batches
 (:func:`feed_batches`).
