@@ -48,3 +48,24 @@ def test_bible_first_order_shows_early_concentration(shared_data):
     assert bible.early_share["0.01"] == 1.0 and bible.early_share["0.1"] == 1.0
     assert bible.concentration["0.1"] > 2.0 and r.max_concentration_item == "bible"
     assert r.windows[-1].source_tvd > 0.5
+
+
+def test_window_counts_of_consecutive_stretches_add_up_to_the_whole():
+    """The engines count the order prefix unit by unit: parts added in corpus order equal one count,
+    Counter key order included (float sums over the Counters depend on it)."""
+    from curadebt.measures.order import WindowCounts, count_windows
+
+    docs = [Document(str(i), f"Tom Cruise and New York {'word ' * (i % 9)} Zed{i % 5} Quux", i,
+                     source=f"s{i % 3}") for i in range(300)]
+    total = sum(len(b) for b in Batch(docs).tokens)
+    cutoffs = [0.05 * total, 0.2 * total, 0.5 * total]
+    whole = count_windows([Batch(docs[:97]), Batch(docs[97:])], cutoffs)
+    parts, position = WindowCounts.empty(3), 0
+    for lo, hi in ((0, 40), (40, 41), (41, 200), (200, 300)):
+        b = Batch(docs[lo:hi])
+        parts.add(count_windows([b], cutoffs, position))
+        position += sum(b.token_counts)
+    assert parts.tokens == whole.tokens and parts.documents == whole.documents
+    assert [list(c.items()) for c in parts.sources] == [list(c.items()) for c in whole.sources]
+    assert [list(c.items()) for c in parts.entities] == [list(c.items()) for c in whole.entities]
+    assert whole.documents[0] < whole.documents[1] < whole.documents[2] < 300

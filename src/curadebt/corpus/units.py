@@ -186,6 +186,7 @@ class UnitRead:
     documents: int
     stats: ReadStats
     quarantined: list[QuarantineRecord]
+    tokens: int = 0             # when read and measured in one go (and the pass counts tokens)
 
 
 def iter_unit(unit: ReadUnit, items: list[SourceFile], config: ReaderConfig, base: int = 0

@@ -44,6 +44,9 @@ class Session:
     needs."""
 
     executor: Any = None
+    #: the units of the last pass that counted tokens (:class:`~curadebt.engine.passes.PassUnits`;
+    #: None when this process read the corpus)
+    units: Any = None
 
     @property
     def store(self) -> Any:
@@ -100,10 +103,15 @@ class WorkersSession(Session):
 
         ex = self.executor
         plan = plan_units(corpus.paths, corpus.reader)
-        spec = PassSpec(measures, corpus.tokenizer, corpus.extractor, corpus.reader, [])
+        spec = PassSpec(measures, corpus.tokenizer, corpus.extractor, corpus.reader, [],
+                        count_tokens=corpus.count_tokens)
+        if corpus.count_tokens:
+            self.units = None
         if plan is not None and ex.begin(dataclasses.replace(spec, items=plan.items, sizes=source_sizes(plan))):
             open_books(plan, corpus.stats)
-            run_units(ex.channel, plan, corpus.stats, corpus.quarantine, advance)
+            units = run_units(ex.channel, plan, corpus.stats, corpus.quarantine, advance)
+            if corpus.count_tokens:
+                self.units = units
         else:  # records in memory, nothing to read, or workers that do not see the files
             batches = corpus.batches()
             first = next(batches, None)

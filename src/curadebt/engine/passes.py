@@ -47,6 +47,7 @@ class PassInput:
     extractor: Any = None
     quarantine: Quarantine = field(default_factory=Quarantine)
     stats: ReadStats = field(default_factory=ReadStats)
+    count_tokens: bool = False         # workers report each unit's tokens (the session's ``units``)
 
     def batches(self) -> Iterator[Batch]:
         """The corpus read by this process, batch by batch."""
@@ -63,6 +64,27 @@ class PassSpec:
     reader: ReaderConfig
     items: list                        # the plan's sources (SourceFile)
     sizes: list[int] = field(default_factory=list)   # their sizes as the driver sees them
+    count_tokens: bool = False
+
+
+@dataclass
+class UnitBooks:
+    """A unit after a pass: its first document's ordinal, its documents, its tokens (under the
+    pass's tokenizer) and the corpus token its first document starts at."""
+
+    unit: Any
+    base: int
+    documents: int
+    tokens: int
+    start_token: int = 0
+
+
+@dataclass
+class PassUnits:
+    """The units of the last pass (for steps that read a stretch of the corpus again by units)."""
+
+    items: list
+    units: list[UnitBooks]
 
 
 class PassWorker:
@@ -95,27 +117,28 @@ class PassWorker:
         """Read a unit; measure it now when its ``base`` is given, else hold it for :meth:`place`."""
         try:
             docs, stats, quarantine = iter_unit(unit, self.spec.items, self.spec.reader, base or 0)
+            tokens = 0
             if base is None:
                 held = list(docs)
                 self.held[unit.index] = held
                 n = len(held)
             else:
-                n = self._measure(docs)
-            return ("read", UnitRead(unit.index, n, stats, quarantine.records), base is not None)
+                n, tokens = self._measure(docs)
+            return ("read", UnitRead(unit.index, n, stats, quarantine.records, tokens), base is not None)
         except BaseException as e:  # noqa: BLE001 - reported, raised by the driver
             return _error(unit.index, e)
 
     def place(self, index: int, base: int) -> tuple:
         try:
-            self._measure(rebase(self.held.pop(index), base))
-            return ("placed", index)
+            _, tokens = self._measure(rebase(self.held.pop(index), base))
+            return ("placed", index, tokens)
         except BaseException as e:  # noqa: BLE001
             return _error(index, e)
 
     def feed(self, docs: list) -> tuple:
         """A batch the driver read."""
         try:
-            return ("fed", self._batch(docs))
+            return ("fed", self._batch(docs)[0])
         except BaseException as e:  # noqa: BLE001
             return _error(-1, e)
 
@@ -131,26 +154,28 @@ class PassWorker:
         except BaseException as e:  # noqa: BLE001
             return _error(-1, e)
 
-    def _measure(self, docs: Iterable) -> int:
+    def _measure(self, docs: Iterable) -> tuple[int, int]:
+        """Measure documents in batches; (documents, tokens: counted when the pass asks)."""
         spec = self.spec
         size = spec.reader.batch_size
-        n, buf = 0, []
+        n, tokens, buf = 0, 0, []
         for d in docs:
             buf.append(d)
             if len(buf) >= size:
-                n += self._batch(buf)
-                buf = []
+                dn, dt = self._batch(buf)
+                n, tokens, buf = n + dn, tokens + dt, []
         if buf:
-            n += self._batch(buf)
-        return n
+            dn, dt = self._batch(buf)
+            n, tokens = n + dn, tokens + dt
+        return n, tokens
 
-    def _batch(self, docs: list) -> int:
+    def _batch(self, docs: list) -> tuple[int, int]:
         spec = self.spec
         batch = Batch(docs, spec.tokenizer, spec.extractor)
         for m in spec.measures:
             state = m.accumulate(self.states[m.name], batch)
             self.states[m.name] = m.spill(state, self.put) if self.put is not None else state
-        return len(docs)
+        return len(docs), (sum(batch.token_counts) if spec.count_tokens else 0)
 
 
 def _error(index: int, e: BaseException) -> tuple:
@@ -188,9 +213,9 @@ def _raise(reply: tuple) -> None:
 
 
 def run_units(workers: Workers, plan: UnitPlan, stats: ReadStats, quarantine: Quarantine,
-              advance: Callable[[], None] | None = None) -> None:
+              advance: Callable[[], None] | None = None) -> PassUnits:
     """Read and measure every unit of ``plan`` on ``workers`` (see the module docstring); the
-    books go to ``stats`` and ``quarantine`` in unit order."""
+    books go to ``stats`` and ``quarantine`` in unit order. Returns each unit's books."""
     pending = deque(plan.units)
     load = [0] * workers.n              # units handed to each worker, not yet measured
     held: dict[int, int] = {}           # unit held (read, not placed) -> its worker
@@ -200,6 +225,7 @@ def run_units(workers: Workers, plan: UnitPlan, stats: ReadStats, quarantine: Qu
     frontier, base, flushed = 0, 0, 0   # units < frontier are counted; base = their documents
     waiting = 0                         # calls without a reply
     errors: dict[int, tuple] = {}
+    tokens: dict[int, int] = {}
 
     def dispatch() -> None:
         nonlocal waiting
@@ -229,10 +255,12 @@ def run_units(workers: Workers, plan: UnitPlan, stats: ReadStats, quarantine: Qu
             continue
         if kind == "placed":
             load[w] -= 1
+            tokens[reply[1]] = reply[2]
         elif kind == "read":
             r, measured = reply[1], reply[2]
             if measured:
                 load[w] -= 1
+                tokens[r.index] = r.tokens
             counts[r.index], reads[r.index] = r.documents, r
             while frontier in counts:
                 base_of[frontier] = base
@@ -253,6 +281,11 @@ def run_units(workers: Workers, plan: UnitPlan, stats: ReadStats, quarantine: Qu
         dispatch()
     if errors:
         _raise(errors[min(errors)])
+    books, start = [], 0
+    for u in plan.units:
+        books.append(UnitBooks(u, base_of[u.index], counts[u.index], tokens.get(u.index, 0), start))
+        start += books[-1].tokens
+    return PassUnits(plan.items, books)
 
 
 def feed_batches(workers: Workers, batches: Iterable[Batch], on_batch: Callable | None = None) -> None:

@@ -69,6 +69,51 @@ def _key(f: float) -> str:
     return f"{f:g}"
 
 
+@dataclass
+class WindowCounts:
+    """What the documents starting inside each window hold: tokens, documents, tokens per source,
+    entity mentions. Counts of consecutive stretches of the corpus add up, in corpus order, to the
+    counts of the whole (the Counters' key order too), so a prefix can be counted in parts."""
+
+    tokens: list[int]
+    documents: list[int]
+    sources: list[Counter]
+    entities: list[Counter]
+
+    @classmethod
+    def empty(cls, k: int) -> "WindowCounts":
+        return cls([0] * k, [0] * k, [Counter() for _ in range(k)], [Counter() for _ in range(k)])
+
+    def add(self, other: "WindowCounts") -> "WindowCounts":
+        for i in range(len(self.tokens)):
+            self.tokens[i] += other.tokens[i]
+            self.documents[i] += other.documents[i]
+            self.sources[i].update(other.sources[i])
+            self.entities[i].update(other.entities[i])
+        return self
+
+
+def count_windows(batches: Iterable[Batch], cutoffs: list[float], position: int = 0) -> WindowCounts:
+    """The windows' counts of the documents in ``batches``, the first of which starts at token
+    ``position`` of the corpus; stops at the first document starting past the last cutoff."""
+    out = WindowCounts.empty(len(cutoffs))
+    for batch in batches:
+        if position >= cutoffs[-1]:
+            break
+        for doc, n_tokens, ents in zip(batch.docs, batch.token_counts, batch.entities):
+            if position >= cutoffs[-1]:
+                break
+            src = doc.source if doc.source is not None else NO_SOURCE
+            for i, cut in enumerate(cutoffs):
+                if position < cut:
+                    out.tokens[i] += n_tokens
+                    out.documents[i] += 1
+                    out.sources[i][src] += n_tokens
+                    out.entities[i].update(ents)
+            position += n_tokens
+    return out
+
+
 def order_measure(prefix_batches: Iterable[Batch], total_tokens: int, overall_sources: dict[str, int],
                   overall_entities: dict[str, int], total_entity_mentions: int,
                   fractions: tuple[float, ...] = DEFAULT_FRACTIONS, top_k: int = 10) -> OrderResult:
@@ -76,28 +121,16 @@ def order_measure(prefix_batches: Iterable[Batch], total_tokens: int, overall_so
     the top entities over the whole corpus (with ``total_entity_mentions`` all mentions)."""
     fractions = tuple(sorted(fractions))
     cutoffs = [f * total_tokens for f in fractions]
-    win_tokens = [0] * len(fractions)
-    win_docs = [0] * len(fractions)
-    win_sources = [Counter() for _ in fractions]
-    win_entities = [Counter() for _ in fractions]
-    position = 0
-    done = total_tokens == 0
-    for batch in prefix_batches:
-        if done:
-            break
-        for doc, n_tokens, ents in zip(batch.docs, batch.token_counts, batch.entities):
-            if position >= cutoffs[-1]:
-                done = True
-                break
-            src = doc.source if doc.source is not None else NO_SOURCE
-            for i, cut in enumerate(cutoffs):
-                if position < cut:
-                    win_tokens[i] += n_tokens
-                    win_docs[i] += 1
-                    win_sources[i][src] += n_tokens
-                    win_entities[i].update(ents)
-            position += n_tokens
+    counts = count_windows(prefix_batches, cutoffs) if total_tokens else WindowCounts.empty(len(fractions))
+    return order_result(counts, total_tokens, overall_sources, overall_entities, total_entity_mentions, fractions,
+                        top_k)
 
+
+def order_result(counts: WindowCounts, total_tokens: int, overall_sources: dict[str, int],
+                 overall_entities: dict[str, int], total_entity_mentions: int, fractions: tuple[float, ...],
+                 top_k: int = 10) -> OrderResult:
+    """The windows' shares and concentrations against the whole corpus."""
+    win_tokens, win_docs, win_sources, win_entities = counts.tokens, counts.documents, counts.sources, counts.entities
     result = OrderResult(fractions=list(fractions), total_tokens=total_tokens)
     all_src_tokens = sum(overall_sources.values())
     overall_share = {s: t / all_src_tokens for s, t in overall_sources.items()} if all_src_tokens else {}
@@ -336,7 +369,9 @@ def render_order(sec: dict, ctx: hk.RenderContext) -> str:
 # the follow-up pass: the corpus prefix against the whole corpus's mixture and entities
 
 def order_pass(ctx: FollowupContext) -> OrderResult:
-    """Read the start of the corpus again, only as far as the largest window."""
+    """Read the start of the corpus again, only as far as the largest window: on an engine, each
+    unit of that prefix by a worker (``ctx.units``: the units of the main pass, with where each
+    starts), else in this process."""
     from curadebt.corpus.quarantine import Quarantine
     from curadebt.corpus.readers import ReadStats, iter_batches
 
@@ -347,9 +382,41 @@ def order_pass(ctx: FollowupContext) -> OrderResult:
     if sal is not None:
         overall_entities = {e.entity: e.mentions for e in sal.entities}
         entity_mentions = sal.entity_mentions
-    batches = iter_batches(ctx.paths, ctx.config.reader, Quarantine(), ReadStats(), ctx.tokenizer, ctx.extractor)
-    return order_measure(batches, ctx.tokens, overall_sources, overall_entities, entity_mentions,
-                         fractions=tuple(ctx.config.order_fractions))
+    fractions = tuple(sorted(ctx.config.order_fractions))
+    cutoffs = [f * ctx.tokens for f in fractions]
+    if not ctx.tokens:
+        counts = WindowCounts.empty(len(fractions))
+    elif ctx.executor is not None and ctx.units is not None:
+        tasks = [(u.unit, ctx.units.items, ctx.config.reader, ctx.tokenizer, ctx.extractor, u.base, u.start_token, cutoffs)
+                 for u in ctx.units.units if u.start_token < cutoffs[-1]]
+        counts = WindowCounts.empty(len(fractions))
+        for part in ctx.executor.get(ctx.executor.map(_unit_windows, tasks)):  # in unit order
+            counts.add(part)
+    else:
+        counts = count_windows(iter_batches(ctx.paths, ctx.config.reader, Quarantine(), ReadStats(), ctx.tokenizer,
+                                            ctx.extractor), cutoffs)
+    return order_result(counts, ctx.tokens, overall_sources, overall_entities, entity_mentions, fractions)
+
+
+def _unit_windows(unit, items, reader, tokenizer, extractor, base: int, start_token: int,
+                  cutoffs: list[float]) -> WindowCounts:
+    """An engine task: the windows' counts of one unit of the corpus, which starts at token
+    ``start_token`` (its documents at ordinal ``base``)."""
+    from curadebt.corpus.units import iter_unit
+
+    docs, _, _ = iter_unit(unit, items, reader, base)
+
+    def batches():
+        buf = []
+        for d in docs:
+            buf.append(d)
+            if len(buf) >= reader.batch_size:
+                yield Batch(buf, tokenizer, extractor)
+                buf = []
+        if buf:
+            yield Batch(buf, tokenizer, extractor)
+
+    return count_windows(batches(), cutoffs, start_token)
 
 
 register(MeasureSpec(name="order", title="Training order", position=50, debt_position=40, followup=order_pass,

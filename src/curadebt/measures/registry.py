@@ -42,6 +42,8 @@ class FollowupContext:
     sections: dict
     tokens: int
     progress: bool = False
+    executor: Any = None     # the engine's workers, for a follow-up that reads in parts (None: here)
+    units: Any = None        # the main pass's units and where each starts (engine.passes.PassUnits)
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     extractor = get_extractor(cfg.entity_extractor)
     measures = measures if measures is not None else build_measures(cfg)
     quarantine = Quarantine(out_dir / "quarantine.jsonl" if out_dir else None)
-    corpus = PassInput(paths, cfg.reader, tokenizer, extractor, quarantine)
+    corpus = PassInput(paths, cfg.reader, tokenizer, extractor, quarantine, count_tokens=True)
     stats = corpus.stats
 
     with byte_progress("audit", corpus_size_bytes(paths), enabled=progress) as advance:
@@ -167,7 +167,7 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
                                   f"quarantined {stats.documents_quarantined}")
     if require_documents and stats.documents_ok == 0:
         raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.reader.text_field))
-    ctx = registry.FollowupContext(paths, cfg, tokenizer, extractor, {}, 0, progress)
+    ctx = registry.FollowupContext(paths, cfg, tokenizer, extractor, {}, 0, progress, session.executor, session.units)
     sections = finalize_all(measures, states, session, ctx)
     del states
     release_free_memory()
@@ -185,9 +185,10 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
 def finalize_all(measures: list[Measure], states: dict, session, ctx: registry.FollowupContext) -> dict:
     """Every measure's result, then each measure's ``complete`` hook, and the follow-up measures
     (in registry order) once their inputs are final. On an engine these steps run side by side,
-    each in a driver thread as soon as what it needs is final, their tasks sharing the workers, so
-    one step's tasks fill the cores another's leave idle; results do not depend on it (every task
-    is a function of its inputs, and every step writes only its own result)."""
+    each in a driver thread as soon as what it needs is final, their tasks sharing the workers (a
+    follow-up reads its stretch of the corpus unit by unit on them: ``ctx.units``), so one step's
+    tasks fill the cores another's leave idle; results do not depend on it (every task is a
+    function of its inputs, and every step writes only its own result)."""
     executor, store = session.executor, session.store
     specs = {s.name: s for s in registry.specs()}
     built = {m.name for m in measures}
@@ -203,10 +204,7 @@ def finalize_all(measures: list[Measure], states: dict, session, ctx: registry.F
         return result
 
     def follow(spec, inputs: dict):
-        fctx = dataclasses.replace(ctx, sections=inputs, tokens=total_tokens(inputs))
-        if executor is not None and _readable_by_workers(ctx.paths):  # a worker reads (and tokenises)
-            return executor.get(executor.map(_followup_task, [(spec.name, fctx)]))[0]
-        return spec.followup(fctx)
+        return spec.followup(dataclasses.replace(ctx, sections=inputs, tokens=total_tokens(inputs)))
 
     if executor is None or len(measures) + len(followups) < 2:
         for m in measures:
@@ -226,17 +224,6 @@ def finalize_all(measures: list[Measure], states: dict, session, ctx: registry.F
         for spec in followups:
             futures[spec.name] = pool.submit(after_inputs, spec)
         return {name: f.result() for name, f in futures.items()}
-
-
-def _followup_task(name: str, ctx: registry.FollowupContext):
-    """An engine task: the follow-up measure ``name`` (as registered in the worker)."""
-    return next(s for s in registry.specs() if s.name == name).followup(ctx)
-
-
-def _readable_by_workers(paths) -> bool:
-    from curadebt.corpus.sources import MemorySource
-
-    return not any(isinstance(p, MemorySource) for p in input_paths(paths))
 
 
 def total_tokens(sections: dict) -> int:
