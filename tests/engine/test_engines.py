@@ -7,6 +7,7 @@ started for the module.
 import hashlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -175,14 +176,16 @@ def _curate(mixed, out, **engine):
 
 
 def _outputs(out: Path) -> dict[str, str]:
-    """Every output file: bytes for data shards and the ledger; reports without their config
-    (which names the engine)."""
+    """Every output file: bytes for data shards and the ledger; reports (JSON and HTML) without
+    their config (which names the engine)."""
     res = {}
     for p in sorted(out.rglob("*")):
-        if not p.is_file() or p.suffix == ".html" or p.name == "manifest.json":  # the HTML prints the config
-            continue  # too, and the manifest holds report.json's checksum
+        if not p.is_file() or p.name == "manifest.json":  # the manifest holds report.json's checksum
+            continue
         rel = str(p.relative_to(out))
-        if p.suffix == ".json":
+        if p.suffix == ".html":  # drawn section by section by the workers on an engine
+            res[rel] = without_run_config(p.read_text())
+        elif p.suffix == ".json":
             d = json.loads(p.read_text())
             d.pop("config", None)
             if "curate" in d:
@@ -191,6 +194,27 @@ def _outputs(out: Path) -> dict[str, str]:
         else:
             res[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return res
+
+
+def without_run_config(page: str) -> str:
+    return re.sub(r"<details><summary>Run configuration</summary>.*?</details>", "", page, flags=re.S)
+
+
+def test_audit_page_drawn_by_workers_equals_one_process(tmp_path):
+    """On an engine the workers draw the page's sections as the results come: the same page."""
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(300)] + ["Tom Cruise", "Paris", "France"] * 20
+    corpus = tmp_path / "corpus.jsonl"
+    with corpus.open("w") as f:
+        for i in range(800):
+            text = " ".join(rng.choice(words, size=40)) + (" the capital of France is Paris" if i % 3 else "")
+            f.write(json.dumps({"id": str(i), "text": text, "source": ["web", "books", "code"][i % 3]}) + "\n")
+    pages = []
+    for w in (1, 2):
+        audit(str(corpus), tmp_path / f"x{w}", source_field="source", workers=w)
+        pages.append(without_run_config((tmp_path / f"x{w}" / "report.html").read_text()))
+    assert pages[0] == pages[1]
+    assert "<svg" in pages[0] and 'id="sfrequency-fig1' in pages[0]
 
 
 @pytest.fixture(scope="module")

@@ -193,7 +193,7 @@ def _write_report(out: Path, recipe: Recipe, cfg: CurateConfig, looked: stages.L
     write_json_atomic(out / "report.json", report)
     write_text_atomic(out / "report.html", render_report(
         report, title="curadebt curate: the curated corpus", skip=("curate",),
-        extra_sections=[("Curation: before \u2192 after", curate_html(section))]))
+        extra_sections=[("Curation: before \u2192 after", curate_html(section))], drawn=checked.drawn))
     return report
 
 

@@ -93,6 +93,8 @@ class Checked:
 
     after: dict[str, Any]
     reconciliation: dict[str, Any]
+    #: the output report's measure sections drawn by the workers (name -> HTML), if they were
+    drawn: dict[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -189,8 +191,9 @@ def check(out: Path, looked: Looked, decided: Decided, applied: Applied, progres
     after_cfg = config_replace(acfg, id_field=rd.id_field or "id", format=None, split=None, source_from=None,
                                source_field=rd.source_field or ("source" if rd.source_from else None))
     shard_paths = [str(out / n) for n in shards.names]
-    after = audit_into(shard_paths, None, after_cfg, progress=progress, require_documents=False,
-                       session=session).to_json()
+    audit = audit_into(shard_paths, None, after_cfg, progress=progress, require_documents=False,
+                       session=session, draw=True)
+    after = audit.to_json()
     verified = all(file_checksum(out / n) == applied.wrote["checksums"][n] for n in shards.names)
     read = int(before["corpus"]["documents_read"])
     kept, dropped = int((plan.copies > 0).sum()), int((plan.copies == 0).sum())
@@ -205,7 +208,7 @@ def check(out: Path, looked: Looked, decided: Decided, applied: Applied, progres
     recon["ok"] = (read == kept + dropped + recon["quarantined"] and recon["ledger_rows"] == read
                    and recon["records_written"] == recon["output_documents"] == recon["output_read_back"]
                    and after["corpus"]["documents_quarantined"] == 0 and verified)
-    return Checked(after=after, reconciliation=recon)
+    return Checked(after=after, reconciliation=recon, drawn=audit.drawn)
 
 
 def dropped_examples(plan: Plan) -> list[dict[str, Any]]:

@@ -157,7 +157,7 @@ class LocalEngine(Engine):
         from curadebt.engine.local import LocalExecutor
 
         ex = LocalExecutor(self.workers, preload)
-        ex.channel  # noqa: B018 - start the workers now: they import while this process plans
+        ex.start()  # the workers import while this process plans
         return WorkersSession(ex)
 
 

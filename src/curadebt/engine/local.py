@@ -277,6 +277,10 @@ def _run_task(fn, args, num_returns: int, prefix: str) -> list[str]:
 
 
 SPILL_PREFIX = "curadebt-spill-"
+# Tasks handed to a worker before its last one replied. One: a task queued behind a long one on a
+# busy worker would wait while another worker idles (tasks take tenths of seconds, a hand-over a
+# millisecond, so nothing is gained by queueing them).
+TASKS_PER_WORKER = 1
 
 
 def remove_stale_spills(folder: str | None = None) -> list[str]:
@@ -380,6 +384,9 @@ class LocalExecutor(Executor):
         remove_stale_spills()
         self.dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
         self._pool: LocalWorkers | None = None
+        self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
+        self._start_lock = threading.Lock()
         self._n = 0
         # tasks may be mapped from several driver threads at once (measures finalize side by side):
         # one thread at a time pumps the channel (hands out queued tasks, takes a reply) for all
@@ -389,11 +396,29 @@ class LocalExecutor(Executor):
         self._futures: dict[int, _TaskFuture] = {}
         self._load: list[int] = []
 
+    def start(self) -> None:
+        """Start the workers in a background thread, so this process goes on (loads its tokenizer,
+        imports the measures, plans the units) while the fork server imports ``preload`` (about
+        half a second that :attr:`channel` would otherwise wait for)."""
+        with self._start_lock:
+            if self._pool is None and self._starting is None:
+                self._starting = threading.Thread(target=self._start, name="curadebt-workers-start", daemon=True)
+                self._starting.start()
+
+    def _start(self) -> None:
+        try:
+            self._pool = LocalWorkers(self.workers, self.dir, self.preload)
+            self._load = [0] * self._pool.n
+        except BaseException as e:  # raised by the first use of the channel
+            self._start_error = e
+
     @property
     def channel(self) -> LocalWorkers:
         if self._pool is None:
-            self._pool = LocalWorkers(self.workers, self.dir, self.preload)
-            self._load = [0] * self._pool.n
+            self.start()
+            self._starting.join()
+            if self._start_error is not None:
+                raise self._start_error
         return self._pool
 
     def begin(self, spec) -> bool:
@@ -441,8 +466,6 @@ class LocalExecutor(Executor):
         return [r[0] for r in refs] if num_returns == 1 else refs
 
     def _wait(self, fut: "_TaskFuture") -> None:
-        from curadebt.engine.passes import PER_WORKER
-
         pool = self.channel
         while not fut.done:
             with self._pump:
@@ -451,7 +474,7 @@ class LocalExecutor(Executor):
                 with self._books:
                     while self._queued:
                         w = min(range(pool.n), key=lambda i: (self._load[i], i))
-                        if self._load[w] >= PER_WORKER:
+                        if self._load[w] >= TASKS_PER_WORKER:
                             break
                         pool.call(w, "task", *self._queued.popleft())
                         self._load[w] += 1
@@ -480,6 +503,8 @@ class LocalExecutor(Executor):
     def close(self) -> None:
         import shutil
 
+        if self._starting is not None:
+            self._starting.join()
         if self._pool is not None:
             self._pool.close()
             self._pool = None

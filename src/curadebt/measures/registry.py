@@ -94,8 +94,18 @@ def section_views():
     return [SectionView(s.name, s.title, s.render) for s in specs()]
 
 
-def render_report(report: dict, title: str | None = None, extra_sections=None, skip=()) -> str:
-    """An audit report.json dict as the HTML page, with every registered measure's section."""
+def render_report(report: dict, title: str | None = None, extra_sections=None, skip=(), drawn=None) -> str:
+    """An audit report.json dict as the HTML page, with every registered measure's section;
+    ``drawn``: sections drawn already by :func:`render_section` (by name: an engine's workers draw
+    them as the audit's results come; the page is the same)."""
     from curadebt.report.html import render_report_html
 
-    return render_report_html(report, section_views(), title=title, extra_sections=extra_sections, skip=skip)
+    return render_report_html(report, section_views(), title=title, extra_sections=extra_sections, skip=skip,
+                              drawn=drawn)
+
+
+def render_section(name: str, section: Any) -> str:
+    """The page's section of the registered measure ``name`` (an engine task)."""
+    from curadebt.report.html import render_section as render
+
+    return render(next(v for v in section_views() if v.name == name), section)

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from curadebt import engine
 from curadebt.core.config import flat_dict, replace as config_replace
@@ -37,6 +37,8 @@ class AuditReport:
     sections: dict[str, Any] = field(default_factory=dict)  # name -> result dataclass
     debt: Any = None
     seconds: float = 0.0
+    #: the page's measure sections drawn by an engine's workers (name -> HTML), if they were
+    drawn: dict[str, str] | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str):
         sections = self.__dict__.get("sections", {})
@@ -69,16 +71,18 @@ class AuditReport:
         return paths
 
     def write_html(self, out_dir: str | Path) -> Path:
-        """report.html (its plots take a second or two: curate has it drawn while it decides)."""
-        return write_report_html(self.to_json(), out_dir)
+        """report.html (its plots take a second or two: curate has it drawn while it decides; on
+        an engine the workers drew the sections as the results came: ``drawn``)."""
+        return write_report_html(self.to_json(), out_dir, self.drawn)
 
 
-def write_report_html(data: dict, out_dir: str | Path) -> Path:
-    """An audit's report.html from its report.json dict (an engine task too)."""
+def write_report_html(data: dict, out_dir: str | Path, drawn: dict | None = None) -> Path:
+    """An audit's report.html from its report.json dict (an engine task too); ``drawn``: sections
+    drawn already (:func:`~curadebt.measures.registry.render_report`)."""
     from curadebt.core.atomic import write_text_atomic
 
     path = Path(out_dir) / "report.html"
-    write_text_atomic(path, registry.render_report(data))
+    write_text_atomic(path, registry.render_report(data, drawn=drawn))
     return path
 
 
@@ -141,15 +145,16 @@ def input_paths(paths) -> list:
 
 def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool = False,
                measures: list[Measure] | None = None, require_documents: bool = True,
-               session: engine.Session | None = None, html: bool = True) -> AuditReport:
+               session: engine.Session | None = None, html: bool = True, draw: bool | None = None) -> AuditReport:
     """The audit itself, writing its files straight into ``out_dir`` (a folder the caller owns,
     e.g. a staging folder) when given (report.html only with ``html``). ``session``: the engine's
     workers when the caller keeps them for several passes (curate does); else the audit opens its
-    own."""
+    own. ``draw``: have the engine's workers draw the page's sections as the results come
+    (``report.drawn``; default: when this writes report.html)."""
     if session is None:
         with engine.get(cfg).session(preload=WORKER_PRELOAD) as own:
             return audit_into(paths, out_dir, cfg, progress=progress, measures=measures,
-                              require_documents=require_documents, session=own, html=html)
+                              require_documents=require_documents, session=own, html=html, draw=draw)
     t0 = time.perf_counter()
     tokenizer = get_tokenizer(cfg.tokenizer)
     extractor = get_extractor(cfg.entity_extractor)
@@ -168,11 +173,15 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     if require_documents and stats.documents_ok == 0:
         raise EmptyCorpusError(no_documents_message(paths, stats, quarantine, cfg.reader.text_field))
     ctx = registry.FollowupContext(paths, cfg, tokenizer, extractor, {}, 0, progress, session.executor, session.units)
-    sections = finalize_all(measures, states, session, ctx)
+    drawing = None
+    if session.executor is not None and (draw if draw is not None else (html and out_dir is not None)):
+        drawing = SectionDrawing(session.executor)
+    sections = finalize_all(measures, states, session, ctx, on_final=drawing.submit if drawing else None)
     del states
     release_free_memory()
     tokens = total_tokens(sections)
     report = AuditReport(cfg, corpus_section(stats, quarantine, tokens, cfg), sections)
+    report.drawn = drawing.drawn() if drawing else None
     from curadebt.measures.debt import compute_debt
 
     report.debt = compute_debt(report.to_json())
@@ -182,13 +191,41 @@ def audit_into(paths, out_dir: Path | None, cfg: AuditConfig, *, progress: bool 
     return report
 
 
-def finalize_all(measures: list[Measure], states: dict, session, ctx: registry.FollowupContext) -> dict:
+class SectionDrawing:
+    """The page's measure sections drawn by an engine's workers as each result becomes final (in
+    the gaps the finalize steps leave on the workers, rather than one after another once all are
+    final)."""
+
+    def __init__(self, executor):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.executor = executor
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="curadebt-draw")
+        self._futures: dict = {}
+
+    def submit(self, name: str, result) -> None:
+        if name not in registry.section_names():
+            return
+        section = to_jsonable(result)
+        self._futures[name] = self._pool.submit(
+            lambda: self.executor.get(self.executor.map(registry.render_section, [(name, section)]))[0])
+
+    def drawn(self) -> dict[str, str]:
+        try:
+            return {name: f.result() for name, f in self._futures.items()}
+        finally:
+            self._pool.shutdown()
+
+
+def finalize_all(measures: list[Measure], states: dict, session, ctx: registry.FollowupContext,
+                 on_final: Callable[[str, Any], None] | None = None) -> dict:
     """Every measure's result, then each measure's ``complete`` hook, and the follow-up measures
     (in registry order) once their inputs are final. On an engine these steps run side by side,
     each in a driver thread as soon as what it needs is final, their tasks sharing the workers (a
     follow-up reads its stretch of the corpus unit by unit on them: ``ctx.units``), so one step's
     tasks fill the cores another's leave idle; results do not depend on it (every task is a
-    function of its inputs, and every step writes only its own result)."""
+    function of its inputs, and every step writes only its own result). ``on_final(name, result)``
+    is told of each final result."""
     executor, store = session.executor, session.store
     specs = {s.name: s for s in registry.specs()}
     built = {m.name for m in measures}
@@ -201,10 +238,15 @@ def finalize_all(measures: list[Measure], states: dict, session, ctx: registry.F
         spec = specs.get(m.name)
         if spec is not None and spec.complete is not None:
             spec.complete(ctx, result)
+        if on_final is not None:
+            on_final(m.name, result)
         return result
 
     def follow(spec, inputs: dict):
-        return spec.followup(dataclasses.replace(ctx, sections=inputs, tokens=total_tokens(inputs)))
+        result = spec.followup(dataclasses.replace(ctx, sections=inputs, tokens=total_tokens(inputs)))
+        if on_final is not None:
+            on_final(spec.name, result)
+        return result
 
     if executor is None or len(measures) + len(followups) < 2:
         for m in measures:

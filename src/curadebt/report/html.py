@@ -12,9 +12,10 @@ whole page down. The output is deterministic: the same report gives the same byt
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from curadebt.report import htmlkit as hk
 
@@ -235,6 +236,17 @@ def render_generic(sec: dict, ctx: hk.RenderContext) -> str:
         f"<details><summary>section data</summary><pre>{hk.esc(full)}</pre></details>"
 
 
+def render_section(view: SectionView, sec: Any) -> str:
+    """One measure section of the page from its report.json section (a dict; anything else shows
+    "not measured"). Its figures' ids are scoped by the section's name, so sections may be drawn
+    apart (an engine's workers draw them side by side) and give the same page."""
+    return _render_section(view, sec, hk.RenderContext(f"{_id_scope(view.name)}-"))
+
+
+def _id_scope(name: str) -> str:
+    return "s" + re.sub(r"[^A-Za-z0-9_-]", "_", name)
+
+
 def _render_section(view: SectionView, sec: Any, ctx: hk.RenderContext) -> str:
     body: str
     name = view.name
@@ -254,7 +266,8 @@ def _render_section(view: SectionView, sec: Any, ctx: hk.RenderContext) -> str:
 
 
 def render_report_html(report: dict, sections: Sequence[SectionView] = (), title: str | None = None,
-                       extra_sections: list[tuple[str, str]] | None = None, skip: Sequence[str] = ()) -> str:
+                       extra_sections: list[tuple[str, str]] | None = None, skip: Sequence[str] = (),
+                       drawn: Mapping[str, str] | None = None) -> str:
     """Render a report.json dict (see docs/report-schema.md) as one self-contained HTML page.
 
     ``sections``: the measure sections in page order (:func:`curadebt.measures.registry.section_views`
@@ -266,17 +279,19 @@ def render_report_html(report: dict, sections: Sequence[SectionView] = (), title
     before/after, lab results). The title is escaped; the fragment is inserted as is, so it must be
     built from escaped text and must not load anything (no script, no remote URL: the page's
     Content-Security-Policy blocks both anyway).
+
+    ``drawn``: sections already rendered by :func:`render_section` (by name), e.g. by workers.
     """
     report = report if isinstance(report, dict) else {}
     title = title or "Data curation debt report"
-    ctx = hk.RenderContext()
+    drawn = drawn or {}
     parts = [_render_header(report, title), _render_debt(report)]
     known = {v.name for v in sections}
     views = list(sections) + [SectionView(k, k.replace("_", " ").capitalize()) for k, v in report.items()
                               if k not in known and k not in RESERVED_KEYS and k not in skip
                               and isinstance(v, dict)]
     for view in views:
-        parts.append(_render_section(view, report.get(view.name), ctx))
+        parts.append(drawn[view.name] if view.name in drawn else render_section(view, report.get(view.name)))
     toc = [("#corpus", "Corpus"), ("#debt-summary", "Debt")] + [(f"#sec-{v.name}", v.title) for v in views]
     for i, (sec_title, fragment) in enumerate(extra_sections or []):
         anchor = f"extra-{i + 1}"

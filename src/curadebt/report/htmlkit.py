@@ -193,15 +193,18 @@ def meter(score: Any, high: float | None = None) -> str:
 
 
 class RenderContext:
-    """Per-render state: numbers the figures so their SVG ids are unique in the page."""
+    """Per-render state: numbers the figures so their SVG ids are unique in the page. ``scope``
+    (e.g. the section's name) prefixes the ids, so sections drawn apart (in parallel, by an
+    engine's workers) still give unique ids and the same page."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: str = "") -> None:
         self.figures = 0
+        self.scope = scope
 
     def plot(self, make: Callable[[], str], caption: str = "") -> str:
         self.figures += 1
         try:
-            svg = plots.scope_svg_ids(make(), f"fig{self.figures}")
+            svg = plots.scope_svg_ids(make(), f"{self.scope}fig{self.figures}")
         except Exception as exc:  # a broken plot must not lose the tables around it
             warnings.warn(f"curadebt report: plot failed: {exc!r}", RuntimeWarning, stacklevel=2)
             return f'<div class="render-error">plot failed: {esc(type(exc).__name__)}: {esc(exc)}</div>'
