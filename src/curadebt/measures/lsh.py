@@ -211,26 +211,33 @@ def _one_task(chunks: list, chunk_rows: list, m: int, num_perm: int, bands: int,
 
 
 def _band_range_task(chunks: list, chunk_rows: list, m: int, num_perm: int, bands: int, seed: int, window: int,
-                     b0: int, b1: int) -> np.ndarray:
-    """Candidate pair codes (``i * m + j``, sorted, distinct) of bands ``b0..b1-1``: the keys of a
-    band depend only on its own slots and the seed, so the bands can be split over tasks."""
+                     b0: int, b1: int, parts: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Candidate pair codes (``i * m + j``, sorted, distinct) of bands ``b0..b1-1`` (the keys of a
+    band depend only on its own slots and the seed, so the bands can be split over tasks), and
+    their ``parts``-quantiles (where the verify tasks split the codes; None when there are none)."""
     from curadebt.measures.minhash import band_keys, candidate_pairs
 
     rows = num_perm // bands
     sigs = _gathered(chunks, chunk_rows, m, num_perm)[:, b0 * rows:b1 * rows]
     pairs = candidate_pairs(band_keys(np.ascontiguousarray(sigs), b1 - b0, seed), window)
-    return pairs[:, 0] * m + pairs[:, 1]
+    codes = pairs[:, 0] * m + pairs[:, 1]
+    return codes, (codes[(np.arange(1, parts) * len(codes)) // parts] if len(codes) else None)
 
 
-def _verify_range_task(chunks: list, chunk_rows: list, m: int, num_perm: int, codes: np.ndarray,
-                       threshold: float):
-    """Verified pairs among ``codes`` and each row's best match among them (as the staged verify)."""
+def _verify_range_task(chunks: list, chunk_rows: list, m: int, num_perm: int, band_codes: list,
+                       lo: int | None, hi: int | None, threshold: float):
+    """The candidate codes in ``[lo, hi)`` (None: unbounded) of every band task, united, then
+    verified: the verified pairs, each row's best match among them (as the staged verify), and
+    the number of candidates. The union happens here, a range per task, not on the driver."""
     from curadebt.measures.minhash import verify_pairs
 
+    ranges = [c[(np.searchsorted(c, lo) if lo is not None else 0):
+                (np.searchsorted(c, hi) if hi is not None else len(c))] for c in band_codes]
+    codes = unique_values(np.concatenate(ranges)) if ranges else np.empty(0, dtype=np.int64)
     pairs = np.stack([codes // m, codes % m], axis=1)
     pairs, est = verify_pairs(_gathered(chunks, chunk_rows, m, num_perm), pairs, threshold)
     d, part, sim = _reduce_best(*_both_ways(pairs[:, 0], pairs[:, 1], est))
-    return pairs, (d, part, sim)
+    return pairs, (d, part, sim), len(codes)
 
 
 # -- driver --------------------------------------------------------------------------------------
@@ -242,24 +249,30 @@ def lsh_one_task(ex, chunks: list, chunk_rows: list[np.ndarray], m: int, num_per
     split over as many tasks, then the candidate pairs verified in as many parts, and the
     components on the driver. The same result as the staged :func:`lsh_cluster_on`."""
     from curadebt.measures.minhash import connected_components
-    from curadebt.measures.radix import unique_values
 
     refs = [ex.put(c) if isinstance(c, np.ndarray) else c for c in chunks]
     parts = min(ex.workers, bands)
     if parts < 2:
         return ex.get(ex.map(_one_task, [(refs, chunk_rows, m, num_perm, bands, threshold, seed, window)]))[0]
     cuts = [bands * k // parts for k in range(parts + 1)]
-    codes = ex.get(ex.map(_band_range_task, [(refs, chunk_rows, m, num_perm, bands, seed, window, a, b)
-                                             for a, b in zip(cuts, cuts[1:])]))
-    codes = unique_values(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
-    halves = np.array_split(codes, parts)
-    verified = ex.get(ex.map(_verify_range_task, [(refs, chunk_rows, m, num_perm, c, threshold) for c in halves]))
+    band_out = ex.map(_band_range_task, [(refs, chunk_rows, m, num_perm, bands, seed, window, a, b, parts)
+                                         for a, b in zip(cuts, cuts[1:])], num_returns=2)
+    # the verify ranges split the codes at the band tasks' quantiles (averaged: bands look alike);
+    # the codes themselves go worker to worker, united in each range by its verify task
+    quantiles = [q for q in ex.get([q for _, q in band_out]) if q is not None]
+    inner = sorted({int(x) for x in np.mean(quantiles, axis=0).round()}) if quantiles else []
+    bounds = [None, *inner, None]
+    code_refs = [c for c, _ in band_out]
+    verified = ex.get(ex.map(_verify_range_task, [(refs, chunk_rows, m, num_perm, code_refs, lo, hi, threshold)
+                                                  for lo, hi in zip(bounds, bounds[1:])]))
+    ex.free(code_refs)
     pairs = np.concatenate([v[0] for v in verified])
     d, part, sim = _reduce_best(*(np.concatenate([v[1][k] for v in verified]) for k in range(3)))
     best_sim = np.full(m, np.nan)
     best_partner = np.full(m, -1, dtype=np.int64)
     best_sim[d], best_partner[d] = sim, part
-    return EngineLshResult(connected_components(m, pairs), len(codes), len(pairs), best_sim, best_partner)
+    return EngineLshResult(connected_components(m, pairs), sum(v[2] for v in verified), len(pairs), best_sim,
+                           best_partner)
 
 
 def gather_blocks(ex, chunks: list, chunk_rows: list[np.ndarray], m: int, num_perm: int):
