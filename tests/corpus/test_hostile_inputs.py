@@ -375,7 +375,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_killed_parallel_run_leaves_no_workers_and_its_spill_goes_next_time(tmp_path):
     corpus = _write_jsonl(tmp_path / "c.jsonl", _rows(20000))
-    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
+    env = dict(os.environ, CURADEBT_SPILL_DIR=str(tmp_path / "tmp"))  # where the spill folders go
     (tmp_path / "tmp").mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "curadebt.cli", "audit", str(corpus), "-o", str(tmp_path / "a"),
                              "--workers", "2", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)

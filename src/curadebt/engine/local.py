@@ -23,7 +23,10 @@ from typing import Callable, Iterable
 from curadebt.core.errors import EXIT_INTERNAL, CuradebtError
 from curadebt.core.measure import Measure
 from curadebt.corpus.batch import Batch
+from curadebt.engine import spill
 from curadebt.engine.api import Executor, Ref, split_returns
+from curadebt.engine.spill import alive as _alive
+from curadebt.engine.spill import make_spill_dir, remove_spill_dir
 
 
 def merge_states(measures: list[Measure], parts: list[dict]) -> dict:
@@ -221,20 +224,12 @@ def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Ca
 # tasks over blocks (curadebt.engine.api): a process pool, blocks spilled to files
 # ---------------------------------------------------------------------------------------------
 
-def _dump(path: str, value) -> None:
-    import pickle
-
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        pickle.dump(value, f, protocol=5)
-    os.replace(tmp, path)
+def _dump(path: str, value) -> str:
+    return spill.dump(path, value)
 
 
 def _load(path: str):
-    import pickle
-
-    with open(path, "rb") as f:
-        return pickle.load(f)
+    return spill.load(path)
 
 
 def _resolve(arg):
@@ -260,9 +255,7 @@ class _FilePut:
         return os.path.join(self.folder, f"w{self.prefix}-{self.n}")
 
     def __call__(self, value) -> Ref:
-        path = self.name() + ".pkl"
-        _dump(path, value)
-        return Ref(path)
+        return Ref(_dump(self.name() + ".pkl", value))
 
 
 def _run_task(fn, args, num_returns: int, prefix: str) -> list[str]:
@@ -270,52 +263,14 @@ def _run_task(fn, args, num_returns: int, prefix: str) -> list[str]:
     blocks = split_returns(fn(*[_resolve(a) for a in args]), num_returns)
     paths = []
     for k, b in enumerate(blocks):
-        path = f"{prefix}-{k}.pkl"
-        _dump(path, b)
-        paths.append(path)
+        paths.append(_dump(f"{prefix}-{k}.pkl", b))
     return paths
 
 
-SPILL_PREFIX = "curadebt-spill-"
 # Tasks handed to a worker before its last one replied. One: a task queued behind a long one on a
 # busy worker would wait while another worker idles (tasks take tenths of seconds, a hand-over a
 # millisecond, so nothing is gained by queueing them).
 TASKS_PER_WORKER = 1
-
-
-def remove_stale_spills(folder: str | None = None) -> list[str]:
-    """Remove the spill folders of local runs whose process is gone (killed runs); returns them.
-    A spill folder is named ``curadebt-spill-<pid>-<random>``."""
-    import shutil
-    import tempfile
-
-    folder = folder or tempfile.gettempdir()
-    removed = []
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return removed
-    for name in names:
-        if not name.startswith(SPILL_PREFIX):
-            continue
-        pid = name[len(SPILL_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
-            continue
-        path = os.path.join(folder, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 class FileStore(Executor):
@@ -326,11 +281,8 @@ class FileStore(Executor):
     name = "files"
 
     def __init__(self):
-        import tempfile
-
-        remove_stale_spills()
         self.workers = 1
-        self.dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
+        self.dir = make_spill_dir()
         self._put = _FilePut(self.dir)
 
     def put(self, value) -> Ref:
@@ -354,9 +306,7 @@ class FileStore(Executor):
                     os.unlink(r.key)
 
     def close(self) -> None:
-        import shutil
-
-        shutil.rmtree(self.dir, ignore_errors=True)
+        remove_spill_dir(self.dir)
 
 
 @dataclass
@@ -377,12 +327,9 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(self, workers: int = 2, preload: tuple[str, ...] = ()):
-        import tempfile
-
         self.workers = max(1, int(workers))
         self.preload = tuple(preload)
-        remove_stale_spills()
-        self.dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
+        self.dir = make_spill_dir()
         self._pool: LocalWorkers | None = None
         self._starting: threading.Thread | None = None
         self._start_error: BaseException | None = None
@@ -437,9 +384,7 @@ class LocalExecutor(Executor):
             return os.path.join(self.dir, f"b{self._n}")
 
     def put(self, value) -> Ref:
-        path = self._name() + ".pkl"
-        _dump(path, value)
-        return Ref(path)
+        return Ref(_dump(self._name() + ".pkl", value))
 
     def get(self, refs):
         if isinstance(refs, Ref):
@@ -501,11 +446,9 @@ class LocalExecutor(Executor):
                     pass
 
     def close(self) -> None:
-        import shutil
-
         if self._starting is not None:
             self._starting.join()
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-        shutil.rmtree(self.dir, ignore_errors=True)
+        remove_spill_dir(self.dir)
