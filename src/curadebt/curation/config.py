@@ -27,6 +27,8 @@ class CurateConfig:
     tokenizer: str = setting("words", help=TOKENIZER_HELP)
     entity_extractor: str | None = setting(None, help=EXTRACTOR_HELP)
     probes: str | None = setting(None, help=PROBES_HELP)
+    count_budget: int = setting(AuditConfig.count_budget, help="Distinct n-grams the before and after audits keep "
+                                                              "exactly per n (as audit's --count-budget).")
     execution: EngineConfig = nested(EngineConfig)
 
     def audit_config(self, recipe: Recipe) -> AuditConfig:
@@ -38,4 +40,5 @@ class CurateConfig:
             kw = {k: getattr(near, k) for k in ("num_perm", "bands", "shingle_size", "threshold")}
         return AuditConfig(reader=dataclasses.replace(self.reader), tokenizer=self.tokenizer,
                            entity_extractor=self.entity_extractor, probes=self.probes, seed=recipe.seed,
+                           count_budget=self.count_budget,
                            execution=dataclasses.replace(self.execution), **kw)

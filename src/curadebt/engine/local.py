@@ -319,8 +319,9 @@ class _TaskFuture:
 
 class LocalExecutor(Executor):
     """A run's worker processes (:class:`LocalWorkers`, started on first use) doing its passes
-    (:meth:`run_units`) and its tasks; blocks are pickle files in a private spill folder (under
-    ``TMPDIR``), removed by :meth:`close`, or by the next run if this one was killed. A worker that
+    (:meth:`run_units`) and its tasks; blocks are pickle files in a private spill folder
+    (:mod:`curadebt.engine.spill`: memory-backed within a budget, then on disk), removed by
+    :meth:`close`, or by the next run if this one was killed. A worker that
     dies (e.g. out of memory) raises :class:`EngineError` instead of hanging; workers exit when this
     process dies."""
 
