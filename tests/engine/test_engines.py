@@ -217,6 +217,14 @@ def test_audit_page_drawn_by_workers_equals_one_process(tmp_path):
     assert "<svg" in pages[0] and 'id="sfrequency-fig1' in pages[0]
 
 
+def test_a_section_changed_after_it_was_drawn_is_drawn_again():
+    from curadebt.measures.runner import still_drawn
+
+    drawn = {"mixture": ({"sources": [1]}, "<old>"), "order": ({"k": 2}, "<order>")}
+    assert still_drawn({"mixture": {"sources": [1, 2]}, "order": {"k": 2}}, drawn) == {"order": "<order>"}
+    assert still_drawn({"mixture": {"sources": [1]}}, None) == {}
+
+
 @pytest.fixture(scope="module")
 def single(mixed, tmp_path_factory):
     out = _outputs(_curate(mixed, tmp_path_factory.mktemp("single")))

@@ -57,3 +57,10 @@ def test_stale_folders_of_dead_runs_go_from_both_tiers(roots):
     folder = spill.make_spill_dir()
     assert not any(p.exists() for p in stale) and live.exists()
     spill.remove_spill_dir(folder)
+
+
+def test_a_small_memory_tier_is_not_used(roots, monkeypatch):
+    memory, disk = roots
+    assert spill.spill_roots()[0] == str(memory)
+    monkeypatch.setattr(spill, "MEMORY_MIN_SIZE", 1 << 62)  # as a container's 64 MB /dev/shm
+    assert spill.spill_roots() == [str(disk)]

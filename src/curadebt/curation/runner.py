@@ -49,7 +49,7 @@ from curadebt.curation.ledger import LEDGER_FILE
 from curadebt.curation.plan import OpSummary
 from curadebt.curation.recipe import Recipe, default_recipe, load_recipe
 from curadebt.curation.report import curate_html, curate_section
-from curadebt.measures.runner import WORKER_PRELOAD, ReconciliationError, input_paths
+from curadebt.measures.runner import WORKER_PRELOAD, ReconciliationError, input_paths, still_drawn
 
 PAUSE_ENV = "CURADEBT_CURATE_PAUSE_AT"   # test hook: pause (sleep) at a named checkpoint
 
@@ -193,7 +193,8 @@ def _write_report(out: Path, recipe: Recipe, cfg: CurateConfig, looked: stages.L
     write_json_atomic(out / "report.json", report)
     write_text_atomic(out / "report.html", render_report(
         report, title="curadebt curate: the curated corpus", skip=("curate",),
-        extra_sections=[("Curation: before \u2192 after", curate_html(section))], drawn=checked.drawn))
+        extra_sections=[("Curation: before \u2192 after", curate_html(section))],
+        drawn=still_drawn(report, checked.drawn)))
     return report
 
 

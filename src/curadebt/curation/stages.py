@@ -93,8 +93,8 @@ class Checked:
 
     after: dict[str, Any]
     reconciliation: dict[str, Any]
-    #: the output report's measure sections drawn by the workers (name -> HTML), if they were
-    drawn: dict[str, str] | None = None
+    #: the output report's measure sections drawn by the workers (name -> (section, HTML)), if they were
+    drawn: dict[str, tuple] | None = None
 
     @property
     def ok(self) -> bool:

@@ -37,8 +37,19 @@ def spill_roots() -> list[str]:
     return [MEMORY_ROOT, disk] if _memory_tier_usable() and os.path.realpath(disk) != MEMORY_ROOT else [disk]
 
 
+#: a smaller /dev/shm (a container's default is 64 MB) is not used: most blocks would not fit, and
+#: each would be written twice
+MEMORY_MIN_SIZE = 256 << 20
+
+
 def _memory_tier_usable() -> bool:
-    return os.path.isdir(MEMORY_ROOT) and os.access(MEMORY_ROOT, os.W_OK) and _memory_budget() > 0
+    if not (os.path.isdir(MEMORY_ROOT) and os.access(MEMORY_ROOT, os.W_OK) and _memory_budget() > 0):
+        return False
+    try:
+        st = os.statvfs(MEMORY_ROOT)
+    except OSError:
+        return False
+    return st.f_blocks * st.f_frsize >= MEMORY_MIN_SIZE
 
 
 def _memory_budget() -> int:

@@ -37,8 +37,8 @@ class AuditReport:
     sections: dict[str, Any] = field(default_factory=dict)  # name -> result dataclass
     debt: Any = None
     seconds: float = 0.0
-    #: the page's measure sections drawn by an engine's workers (name -> HTML), if they were
-    drawn: dict[str, str] | None = field(default=None, repr=False)
+    #: the page's measure sections drawn by an engine's workers (name -> (section, HTML)), if they were
+    drawn: dict[str, tuple] | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str):
         sections = self.__dict__.get("sections", {})
@@ -78,12 +78,18 @@ class AuditReport:
 
 def write_report_html(data: dict, out_dir: str | Path, drawn: dict | None = None) -> Path:
     """An audit's report.html from its report.json dict (an engine task too); ``drawn``: sections
-    drawn already (:func:`~curadebt.measures.registry.render_report`)."""
+    drawn already (:func:`still_drawn`)."""
     from curadebt.core.atomic import write_text_atomic
 
     path = Path(out_dir) / "report.html"
-    write_text_atomic(path, registry.render_report(data, drawn=drawn))
+    write_text_atomic(path, registry.render_report(data, drawn=still_drawn(data, drawn)))
     return path
+
+
+def still_drawn(data: dict, drawn: dict | None) -> dict[str, str]:
+    """The drawn sections (``{name: (section, html)}``, :class:`SectionDrawing`) whose section is
+    still the report's (a caller may have changed the report since): {name: html}."""
+    return {name: html for name, (section, html) in (drawn or {}).items() if data.get(name) == section}
 
 
 def build_measures(cfg: AuditConfig) -> list[Measure]:
@@ -208,9 +214,10 @@ class SectionDrawing:
             return
         section = to_jsonable(result)
         self._futures[name] = self._pool.submit(
-            lambda: self.executor.get(self.executor.map(registry.render_section, [(name, section)]))[0])
+            lambda: (section, self.executor.get(self.executor.map(registry.render_section, [(name, section)]))[0]))
 
-    def drawn(self) -> dict[str, str]:
+    def drawn(self) -> dict[str, tuple]:
+        """{name: (the section drawn, its HTML)}."""
         try:
             return {name: f.result() for name, f in self._futures.items()}
         finally:
