@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from curadebt.core.document import Document
 
@@ -95,3 +95,22 @@ class Batch:
         if batch is not None:
             return batch([d.text for d in self.docs])
         return [ext(d.text) for d in self.docs]
+
+
+def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """Lists of ``size`` consecutive documents (the last may be shorter)."""
+    buf: list[Document] = []
+    for d in docs:
+        buf.append(d)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+def batches_of(docs: Iterable[Document], size: int, tokenizer: Callable[[str], list[str]] | None = None,
+               entity_extractor: Callable[[str], list[str]] | None = None) -> Iterator[Batch]:
+    """Batches of ``size`` consecutive documents."""
+    for chunk in chunked(docs, size):
+        yield Batch(chunk, tokenizer, entity_extractor)

@@ -30,7 +30,7 @@ import os
 from typing import Callable, Iterator
 
 from curadebt.corpus import quarantine as q
-from curadebt.corpus.batch import Batch
+from curadebt.corpus.batch import Batch, batches_of
 from curadebt.core.document import Document
 from curadebt.corpus.formats import READERS
 from curadebt.corpus.records import (DEFAULT_MAX_RECORD_BYTES, CorpusError, EmptyCorpusError, ReaderConfig, ReadStats,
@@ -96,11 +96,5 @@ def iter_batches(paths, config: ReaderConfig | None = None, quarantine: q.Quaran
                  entity_extractor: Callable[[str], list[str]] | None = None) -> Iterator[Batch]:
     """Group documents into batches of ``config.batch_size`` consecutive documents."""
     config = config or ReaderConfig()
-    buf: list[Document] = []
-    for doc in iter_documents(paths, config, quarantine, stats):
-        buf.append(doc)
-        if len(buf) >= config.batch_size:
-            yield Batch(buf, tokenizer, entity_extractor)
-            buf = []
-    if buf:
-        yield Batch(buf, tokenizer, entity_extractor)
+    yield from batches_of(iter_documents(paths, config, quarantine, stats), config.batch_size, tokenizer,
+                          entity_extractor)

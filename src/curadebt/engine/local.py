@@ -23,9 +23,10 @@ from typing import Callable, Iterable
 from curadebt.core.errors import EXIT_INTERNAL, CuradebtError
 from curadebt.core.measure import Measure
 from curadebt.corpus.batch import Batch
-from curadebt.engine import spill
 from curadebt.engine.api import Executor, Ref, split_returns
 from curadebt.engine.spill import alive as _alive
+from curadebt.engine.spill import dump as _dump
+from curadebt.engine.spill import load as _load
 from curadebt.engine.spill import make_spill_dir, remove_spill_dir
 
 
@@ -223,14 +224,6 @@ def run_measures(batches: Iterable[Batch], measures: list[Measure], on_batch: Ca
 # ---------------------------------------------------------------------------------------------
 # tasks over blocks (curadebt.engine.api): a process pool, blocks spilled to files
 # ---------------------------------------------------------------------------------------------
-
-def _dump(path: str, value) -> str:
-    return spill.dump(path, value)
-
-
-def _load(path: str):
-    return spill.load(path)
-
 
 def _resolve(arg):
     if isinstance(arg, Ref):

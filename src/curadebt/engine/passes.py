@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from curadebt.core.measure import Measure
 from curadebt.core.memory import release_free_memory
-from curadebt.corpus.batch import Batch
+from curadebt.corpus.batch import Batch, chunked
 from curadebt.corpus.quarantine import Quarantine
 from curadebt.corpus.readers import ReaderConfig, ReadStats, iter_batches
 from curadebt.corpus.units import HOLD_BYTES, UnitPlan, UnitRead, iter_unit, merge_stats, rebase
@@ -156,16 +156,9 @@ class PassWorker:
 
     def _measure(self, docs: Iterable) -> tuple[int, int]:
         """Measure documents in batches; (documents, tokens: counted when the pass asks)."""
-        spec = self.spec
-        size = spec.reader.batch_size
-        n, tokens, buf = 0, 0, []
-        for d in docs:
-            buf.append(d)
-            if len(buf) >= size:
-                dn, dt = self._batch(buf)
-                n, tokens, buf = n + dn, tokens + dt, []
-        if buf:
-            dn, dt = self._batch(buf)
+        n = tokens = 0
+        for chunk in chunked(docs, self.spec.reader.batch_size):
+            dn, dt = self._batch(chunk)
             n, tokens = n + dn, tokens + dt
         return n, tokens
 

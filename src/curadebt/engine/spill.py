@@ -63,9 +63,10 @@ def _memory_budget() -> int:
 def make_spill_dir() -> str:
     """A new private spill folder for this process's run (in the first of :func:`spill_roots`);
     stale folders of killed runs are removed first."""
-    for root in spill_roots():
+    roots = spill_roots()
+    for root in roots:
         remove_stale_spills(root)
-    return tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=spill_roots()[0])
+    return tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=roots[0])
 
 
 def remove_spill_dir(folder: str) -> None:

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from curadebt.core.measure import top_items
 from curadebt.measures.mixture import NO_SOURCE
-from curadebt.corpus.batch import Batch
+from curadebt.corpus.batch import Batch, batches_of
 from curadebt.measures import scorekit as sk
 from curadebt.measures.registry import FollowupContext, MeasureSpec, register
 from curadebt.report import htmlkit as hk, plots
@@ -405,18 +405,7 @@ def _unit_windows(unit, items, reader, tokenizer, extractor, base: int, start_to
     from curadebt.corpus.units import iter_unit
 
     docs, _, _ = iter_unit(unit, items, reader, base)
-
-    def batches():
-        buf = []
-        for d in docs:
-            buf.append(d)
-            if len(buf) >= reader.batch_size:
-                yield Batch(buf, tokenizer, extractor)
-                buf = []
-        if buf:
-            yield Batch(buf, tokenizer, extractor)
-
-    return count_windows(batches(), cutoffs, start_token)
+    return count_windows(batches_of(docs, reader.batch_size, tokenizer, extractor), cutoffs, start_token)
 
 
 register(MeasureSpec(name="order", title="Training order", position=50, debt_position=40, followup=order_pass,

@@ -46,6 +46,7 @@ import numpy as np
 from curadebt.core.config import setting
 from curadebt.core.errors import EXIT_USAGE, CuradebtError
 from curadebt.corpus import Document, Quarantine, ReaderConfig, ReadStats, iter_documents
+from curadebt.corpus.batch import chunked
 from curadebt.corpus.sources import expand_inputs
 from curadebt.trace.vocab import IdTokenizer, WordIdTokenizer, make_id_tokenizer, word_batch_local
 
@@ -352,7 +353,7 @@ def _encoded_batches(docs: Iterable[Document], tok: IdTokenizer, batch_size: int
     (memory stays bounded). HF tokenizers already encode batches on all cores in Rust.
     """
     if workers <= 1 or not isinstance(tok, WordIdTokenizer):
-        for batch in _batched(docs, batch_size):
+        for batch in chunked(docs, batch_size):
             t0 = time.perf_counter()
             ids = tok.encode_batch([d.text for d in batch], grow=True)
             yield batch, ids, time.perf_counter() - t0
@@ -373,23 +374,12 @@ def _encoded_batches(docs: Iterable[Document], tok: IdTokenizer, batch_size: int
             ids = tok.merge_local(words, local, lengths)
             return batch, ids, time.perf_counter() - t0
 
-        for batch in _batched(docs, batch_size):
+        for batch in chunked(docs, batch_size):
             pending.append((batch, pool.apply_async(word_batch_local, ([d.text for d in batch], tok.lower))))
             if len(pending) >= 2 * workers:
                 yield drain_one()
         while pending:
             yield drain_one()
-
-
-def _batched(docs: Iterable[Document], n: int) -> Iterator[list[Document]]:
-    buf: list[Document] = []
-    for d in docs:
-        buf.append(d)
-        if len(buf) >= n:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
 
 
 def build_index(corpus, out: str | os.PathLike, tokenizer: str | IdTokenizer | None = "words",
