@@ -235,6 +235,11 @@ def _concentrations(sec: dict, t: sk.DebtThresholds, n_sources: int) -> list[tup
     return items
 
 
+#: what every order finding is true of: the corpus as stored, which is the order a model sees only
+#: if training reads it unshuffled (curate's diversity-first ordering, or a shuffling loader, pays it)
+STORED_ORDER = "; in the stored order: a debt if training reads it unshuffled"
+
+
 def _window_finding(worst: dict, overall: dict[str, float], items: list, t: sk.DebtThresholds
                     ) -> tuple[str | None, dict | None, str | None]:
     """The worst window's summary part, its finding (None under LOW) and the source it names."""
@@ -258,7 +263,7 @@ def _window_finding(worst: dict, overall: dict[str, float], items: list, t: sk.D
            f"(source mix {tvd:.2f} total variation from the whole")
     if conc is not None:
         msg += f"; '{src}' is {sk.ratio_text(conc[0])}x concentrated in the first {sk.fraction_label(conc[5])}"
-    return part, sk.finding("order", score, msg + ")", src, value=tvd, threshold=t.window_tvd), merged
+    return part, sk.finding("order", score, msg + ")" + STORED_ORDER, src, value=tvd, threshold=t.window_tvd), merged
 
 
 def score_order(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, list[dict]]:
@@ -301,7 +306,8 @@ def score_order(sec: dict, report: dict, t: sk.DebtThresholds) -> tuple[dict, li
         findings.append(sk.finding(
             "order", score,
             f"{kind} '{name}' is {sk.ratio_text(ratio)}x concentrated early: {sk.pct(e)} of the {unit} in the first "
-            f"{sk.fraction_label(frac)} of tokens vs {sk.pct(ov)} overall", name, value=ratio, threshold=t.concentration))
+            f"{sk.fraction_label(frac)} of tokens vs {sk.pct(ov)} overall" + STORED_ORDER, name, value=ratio,
+            threshold=t.concentration))
     if items:
         r, kind, name, e, ov, frac = items[0]
         parts.append(f"most concentrated: {kind} '{name}' {sk.ratio_text(r)}x in the first {sk.fraction_label(frac)}")
