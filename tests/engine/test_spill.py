@@ -64,3 +64,29 @@ def test_a_small_memory_tier_is_not_used(roots, monkeypatch):
     assert spill.spill_roots()[0] == str(memory)
     monkeypatch.setattr(spill, "MEMORY_MIN_SIZE", 1 << 62)  # as a container's 64 MB /dev/shm
     assert spill.spill_roots() == [str(disk)]
+
+
+def test_spill_dir_setting_puts_a_runs_blocks_there_and_removes_them(roots, tmp_path):
+    from curadebt import engine
+    from curadebt.core.config import build
+    from curadebt.measures.config import AuditConfig
+
+    memory, disk = roots
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    eng = engine.get(build(AuditConfig, spill_dir=str(chosen)))
+    with eng.session() as s:
+        ref = s._put(np.arange(10))  # what a measure spills in one process
+        assert os.path.dirname(os.path.dirname(ref.key)) == str(chosen)
+        assert list(memory.iterdir()) == []
+    assert list(chosen.iterdir()) == []  # the run's folder went with it; the chosen folder stays
+
+
+def test_spill_dir_that_is_not_there_fails_before_any_work(tmp_path):
+    from curadebt import engine
+    from curadebt.core.config import build
+    from curadebt.measures.config import AuditConfig
+
+    with pytest.raises(engine.EngineChoiceError, match="does not exist"):
+        engine.get(build(AuditConfig, spill_dir=str(tmp_path / "typo")))
+    assert not (tmp_path / "typo").exists()

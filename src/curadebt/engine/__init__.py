@@ -33,6 +33,11 @@ class EngineConfig:
                                    "Ray instance) for --engine ray.")
     ray_address: str | None = setting(None, help="Existing Ray cluster to join ('auto' or ray://host:10001); "
                                                  "without it --engine ray starts a local instance.")
+    spill_dir: str | None = setting(None, help="Existing folder for the local engine's temporary blocks (one "
+                                               "private sub-folder per run, removed at its end). Default: "
+                                               "memory (/dev/shm, up to 2 GiB), then the temporary folder "
+                                               "(TMPDIR); CURADEBT_SPILL_DIR sets the same. Ray keeps its "
+                                               "blocks in its object store.")
 
 
 class Session:
@@ -65,8 +70,9 @@ class SingleSession(Session):
     """Everything in this process: the corpus read batch by batch, each measure accumulated; what
     a measure spills goes to files of this process (:class:`~curadebt.engine.local.FileStore`)."""
 
-    def __init__(self):
+    def __init__(self, spill_dir: str | None = None):
         self._store = None
+        self._spill_dir = spill_dir
 
     @property
     def store(self) -> Any:
@@ -76,7 +82,7 @@ class SingleSession(Session):
         if self._store is None:
             from curadebt.engine.local import FileStore
 
-            self._store = FileStore()
+            self._store = FileStore(self._spill_dir)
         return self._store.put(value)
 
     def run_pass(self, corpus, measures, advance=None) -> dict:
@@ -126,12 +132,18 @@ class WorkersSession(Session):
 class Engine:
     workers: int = 1
     address: str | None = None
+    spill_dir: str | None = None
     name = ""
 
     def check(self) -> None:
-        """Fail before any work (a bad worker count, a missing dependency)."""
+        """Fail before any work (a bad worker count, a spill folder that is not there, a missing
+        dependency)."""
         if int(self.workers) < 1:
             raise EngineChoiceError(f"workers must be >= 1, got {self.workers}")
+        if self.spill_dir is not None:
+            from curadebt.engine.spill import check_spill_root
+
+            check_spill_root(self.spill_dir)
 
     def _session(self, preload: tuple[str, ...]) -> Session:
         raise NotImplementedError
@@ -153,10 +165,10 @@ class LocalEngine(Engine):
 
     def _session(self, preload: tuple[str, ...]) -> Session:
         if self.workers <= 1:
-            return SingleSession()
+            return SingleSession(self.spill_dir)
         from curadebt.engine.local import LocalExecutor
 
-        ex = LocalExecutor(self.workers, preload)
+        ex = LocalExecutor(self.workers, preload, spill_dir=self.spill_dir)
         ex.start()  # the workers import while this process plans
         return WorkersSession(ex)
 
@@ -186,6 +198,7 @@ def get(config: EngineConfig | Any) -> Engine:
     cls = ENGINES.get(name)
     if cls is None:
         raise EngineChoiceError(f"unknown engine {name!r}: use {' or '.join(repr(n) for n in ENGINES)}")
-    eng = cls(workers=int(getattr(config, "workers", 1)), address=getattr(config, "ray_address", None))
+    eng = cls(workers=int(getattr(config, "workers", 1)), address=getattr(config, "ray_address", None),
+              spill_dir=getattr(config, "spill_dir", None) or None)
     eng.check()
     return eng

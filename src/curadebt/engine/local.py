@@ -273,9 +273,9 @@ class FileStore(Executor):
 
     name = "files"
 
-    def __init__(self):
+    def __init__(self, spill_dir: str | None = None):
         self.workers = 1
-        self.dir = make_spill_dir()
+        self.dir = make_spill_dir(spill_dir)
         self._put = _FilePut(self.dir)
 
     def put(self, value) -> Ref:
@@ -320,10 +320,10 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, workers: int = 2, preload: tuple[str, ...] = ()):
+    def __init__(self, workers: int = 2, preload: tuple[str, ...] = (), spill_dir: str | None = None):
         self.workers = max(1, int(workers))
         self.preload = tuple(preload)
-        self.dir = make_spill_dir()
+        self.dir = make_spill_dir(spill_dir)
         self._pool: LocalWorkers | None = None
         self._starting: threading.Thread | None = None
         self._start_error: BaseException | None = None

@@ -7,7 +7,7 @@ written and read back several times faster than on a disk (a worker's 120 MB of 
 ``/dev/shm`` past the budget goes to the folder's twin on disk (``TMPDIR``), so the memory a run
 takes for its blocks stays bounded whatever the corpus. ``CURADEBT_SPILL_DIR`` puts every
 folder in that directory instead (no memory tier): what the memory benchmark does, to measure
-the processes' memory alone.
+the processes' memory alone; ``--spill-dir`` (``EngineConfig.spill_dir``) does the same for one run.
 
 The folders go when the run closes them, or, if it was killed, with the next run
 (:func:`remove_stale_spills`).
@@ -60,10 +60,22 @@ def _memory_budget() -> int:
     return min(MEMORY_BUDGET, total // 8)
 
 
-def make_spill_dir() -> str:
-    """A new private spill folder for this process's run (in the first of :func:`spill_roots`);
-    stale folders of killed runs are removed first."""
-    roots = spill_roots()
+def check_spill_root(folder: str) -> None:
+    """Fail before any work if ``folder`` cannot hold spill folders (it is not created: a typo
+    would otherwise leave a stray directory)."""
+    from curadebt.engine import EngineChoiceError
+
+    if not os.path.isdir(folder):
+        raise EngineChoiceError(f"spill folder {folder!r} does not exist: create it, or leave --spill-dir out "
+                                "(memory, then the temporary folder)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise EngineChoiceError(f"spill folder {folder!r} is not writable: choose another --spill-dir")
+
+
+def make_spill_dir(root: str | None = None) -> str:
+    """A new private spill folder for this process's run, in ``root`` (no memory tier) or else in
+    the first of :func:`spill_roots`; stale folders of killed runs are removed first."""
+    roots = [root] if root else spill_roots()
     for root in roots:
         remove_stale_spills(root)
     return tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=roots[0])
