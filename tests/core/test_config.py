@@ -20,7 +20,7 @@ def test_nested_fields_are_addressed_flat_and_recorded_flat_in_order():
     assert cfg.reader.text_field == "body" and cfg.execution.workers == 3 and cfg.max_n == 2
     flat = C.flat_dict(cfg)
     names = list(flat)
-    assert names[:3] == ["text_field", "id_field", "source_field"] and names[-3:] == ["engine", "workers", "ray_address"]
+    assert names[:3] == ["text_field", "id_field", "source_field"] and names[-4:] == ["engine", "workers", "ray_address", "spill_dir"]
     assert flat["text_field"] == "body" and "reader" not in flat
     again = C.replace(cfg, text_field="text")
     assert again.reader.text_field == "text" and cfg.reader.text_field == "body", "replace copies, never shares"
