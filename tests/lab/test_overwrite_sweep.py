@@ -40,8 +40,9 @@ def test_every_checkpoint_prefix_holds_the_exact_mix(ratio):
     assert nested_stream(facts, ratio, budgets[:1], seed=3)[0] == segs[0]
 
 
-def _row(lr, steps, ratio, q, lo, hi):
-    return {"lr": lr, "steps": steps, "replay": "none", "ratio": ratio, "q_new": {"mean": q, "low": lo, "high": hi}}
+def _row(lr, steps, ratio, q, lo, hi, ppl=0.01):
+    return {"lr": lr, "steps": steps, "replay": "none", "ratio": ratio, "q_new": {"mean": q, "low": lo, "high": hi},
+            "ppl_change": {"mean": ppl}}
 
 
 def test_verdicts():
@@ -53,6 +54,19 @@ def test_verdicts():
     assert (v[3e-5]["coin_flip_1to1"], v[3e-5]["old_left_4to1"]) == ("fails", "fails")
     assert (v[1e-6]["coin_flip_1to1"], v[1e-6]["old_left_4to1"]) == ("not moved", "not moved")
     assert v[1e-5]["q_old_4to1"] == pytest.approx(0.30)
+    assert not any(x["damaged"] for x in v.values())
+
+
+def test_a_wide_interval_is_undecided_and_a_broken_model_is_marked():
+    rows = [_row(1e-5, 4, 1.0, 0.45, 0.00, 1.00), _row(1e-5, 4, 4.0, 0.80, 0.30, 1.00),     # 3 seeds, no verdict
+            _row(1e-5, 16, 1.0, 0.55, 0.20, 0.70), _row(1e-5, 16, 4.0, 0.97, 0.96, 0.98),   # undecided; fails
+            _row(3e-5, 4, 1.0, 0.50, 0.40, 0.60, ppl=2.0), _row(3e-5, 4, 4.0, 0.8, 0.7, 0.9, ppl=0.3)]
+    v = {(x["lr"], x["steps"]): x for x in verdicts(rows, base_q=0.01)}
+    assert (v[1e-5, 4]["coin_flip_1to1"], v[1e-5, 4]["old_left_4to1"]) == ("undecided", "undecided")
+    assert (v[1e-5, 16]["coin_flip_1to1"], v[1e-5, 16]["old_left_4to1"]) == ("undecided", "fails")
+    # the verdicts still stand, but the budget is marked: perplexity tripled at 1:1
+    assert v[3e-5, 4]["coin_flip_1to1"] == "holds" and v[3e-5, 4]["damaged"] and not v[1e-5, 4]["damaged"]
+    assert v[3e-5, 4]["ppl_change_worst"] == pytest.approx(2.0)
 
 
 def test_locality_replay_never_trains_on_what_is_scored():

@@ -17,10 +17,16 @@ the model knew. This sweep asks for which budgets the headline holds:
 Verdicts per (rate, steps, replay), on the rewrite prompts' q_new = P(new) / (P(new) + P(old))
 (whole-answer probabilities, mean over seed x fact units, Student-t CI):
 
-- "1:1 is a coin flip" holds when the 1:1 CI of q_new contains 0.5;
-- "4:1 leaves the old answer" holds when the 4:1 CI of q_old = 1 - q_new lies above 0.05;
+- "1:1 is a coin flip" holds when the 1:1 CI of q_new contains 0.5 and lies within 0.5 +- 0.25 (an
+  interval as wide as [0, 1] cannot tell a coin flip from a decided outcome), fails when it excludes
+  0.5, and is "undecided" otherwise;
+- "4:1 leaves the old answer" holds when the 4:1 CI of q_old = 1 - q_new lies above 0.05, fails when
+  it lies below, and is "undecided" when it straddles 0.05;
 - either is "not moved" when the fine-tune changed q_new by less than 0.05 from the base model:
-  such a budget says nothing about the claim.
+  such a budget says nothing about the claim;
+- a budget is "damaged" when the perplexity of held-out generic text rose by more than 50% at
+  either ratio: its verdicts describe a broken model, not a corrected one (marked in the table and
+  the plot).
 """
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ from curadebt.lab.facts import Fact, check_held_out, unrelated_facts
 from curadebt.lab.overwrite import OverwriteConfig, _Session
 
 COIN_FLIP = 0.5           # q_new of a coin flip
+COIN_FLIP_MARGIN = 0.25   # a 1:1 CI inside 0.5 +- this, holding 0.5: a coin flip
 OLD_LEFT = 0.05           # q_old above this: "real probability" left on the old answer
 NOT_MOVED = 0.05          # |q_new - base q_new| below this: the budget did not move the model
 
@@ -185,7 +192,10 @@ def _row(units: Sequence[dict], ppl_base: float) -> dict:
 
 
 def verdicts(rows: Sequence[dict], base_q: float) -> list[dict]:
-    """Per (lr, steps, replay): do "1:1 is a coin flip" and "4:1 leaves the old answer" hold?"""
+    """Per (lr, steps, replay): do "1:1 is a coin flip" and "4:1 leaves the old answer" hold, and
+    did the budget damage the model (perplexity)?"""
+    from curadebt.lab.results import DAMAGE_WARN
+
     out = []
     cells = sorted({(r["lr"], r["steps"], r["replay"]) for r in rows})
     for lr, steps, replay in cells:
@@ -193,14 +203,22 @@ def verdicts(rows: Sequence[dict], base_q: float) -> list[dict]:
         v = {"lr": lr, "steps": steps, "replay": replay}
         if 1.0 in at:
             q = at[1.0]["q_new"]
-            v["coin_flip_1to1"] = ("not moved" if abs(q["mean"] - base_q) < NOT_MOVED
-                                   else "holds" if q["low"] <= COIN_FLIP <= q["high"] else "fails")
+            v["coin_flip_1to1"] = (
+                "not moved" if abs(q["mean"] - base_q) < NOT_MOVED
+                else "fails" if not q["low"] <= COIN_FLIP <= q["high"]
+                else "holds" if COIN_FLIP - COIN_FLIP_MARGIN <= q["low"] and q["high"] <= COIN_FLIP + COIN_FLIP_MARGIN
+                else "undecided")
             v["q_new_1to1"] = q["mean"]
         if 4.0 in at:
             q = at[4.0]["q_new"]
             v["old_left_4to1"] = ("not moved" if abs(q["mean"] - base_q) < NOT_MOVED
-                                  else "holds" if 1.0 - q["high"] > OLD_LEFT else "fails")
+                                  else "holds" if 1.0 - q["high"] > OLD_LEFT
+                                  else "fails" if 1.0 - q["low"] <= OLD_LEFT else "undecided")
             v["q_old_4to1"] = 1.0 - q["mean"]
+        ppl = [r["ppl_change"]["mean"] for r in at.values() if "ppl_change" in r]
+        if ppl:
+            v["ppl_change_worst"] = max(ppl)
+            v["damaged"] = max(ppl) > DAMAGE_WARN
         out.append(v)
     return out
 
@@ -247,7 +265,8 @@ def run_sweep(job: SweepJob, out, log: Callable[[str], None]) -> dict:
             "base": {"q_new": base_q, "ppl": ppl_base,
                      **{m: float(np.nanmean([b[m] for b in base])) for m in ROW_METRICS}},
             "rows": rows, "verdicts": verdicts(rows, base_q), "units": points,
-            "thresholds": {"coin_flip": COIN_FLIP, "old_left": OLD_LEFT, "not_moved": NOT_MOVED}}
+            "thresholds": {"coin_flip": COIN_FLIP, "coin_flip_margin": COIN_FLIP_MARGIN, "old_left": OLD_LEFT,
+                           "not_moved": NOT_MOVED}}
 
 
 def sweep_markdown(result: dict) -> str:
@@ -263,16 +282,27 @@ def sweep_markdown(result: dict) -> str:
                      f"{q['mean']:.2f} [{q['low']:.2f}, {q['high']:.2f}] | {r['q_new_para']['mean']:.2f} | "
                      f"{r['p_old']['mean']:.3f} | {r['neighbourhood']['mean']:.2f} | "
                      f"{100 * r['ppl_change']['mean']:+.1f} |")
-    lines += ["", "| lr | steps | replay | 1:1 is a coin flip | q_new at 1:1 | 4:1 leaves the old answer | q_old at 4:1 |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| lr | steps | replay | 1:1 is a coin flip | q_new at 1:1 | 4:1 leaves the old answer | q_old at 4:1 "
+                  "| worst Δppl % |",
+              "|---|---|---|---|---|---|---|---|"]
     for v in result["verdicts"]:
+        worst = v.get("ppl_change_worst")
         lines.append(f"| {v['lr']:g} | {v['steps']} | {v['replay']} | {v.get('coin_flip_1to1', '-')} | "
                      f"{v.get('q_new_1to1', float('nan')):.2f} | {v.get('old_left_4to1', '-')} | "
-                     f"{v.get('q_old_4to1', float('nan')):.3f} |")
+                     f"{v.get('q_old_4to1', float('nan')):.3f} | "
+                     + ("-" if worst is None else f"{100 * worst:+.1f}" + (" (damaged)" if v.get("damaged") else ""))
+                     + " |")
     t = result["thresholds"]
     lines += ["", f"q_new = P(new) / (P(new) + P(old)) on the rewrite prompt(s); coin flip: the 1:1 CI holds "
-                  f"{t['coin_flip']}; old answer left: the 4:1 CI of q_old lies above {t['old_left']}; not moved: "
-                  f"q_new within {t['not_moved']} of the base model's."]
+                  f"{t['coin_flip']} and lies within {t['coin_flip']} +- {t.get('coin_flip_margin', COIN_FLIP_MARGIN)} "
+                  f"(fails: it excludes {t['coin_flip']}); old answer left: the 4:1 CI of q_old lies above "
+                  f"{t['old_left']} (fails: below it); undecided: an interval too wide to say; not moved: "
+                  f"q_new within {t['not_moved']} of the base model's; damaged: held-out perplexity up by more than "
+                  "50% at either ratio (its verdicts describe a broken model)."]
+    damaged = [v for v in result["verdicts"] if v.get("damaged")]
+    if damaged:
+        lines += ["", "warning: " + ", ".join(f"lr {v['lr']:g} x {v['steps']} steps (replay {v['replay']})" for v in damaged)
+                  + " damaged the model (perplexity of held-out text up by more than 50%): try lower rates."]
     return "\n".join(lines) + "\n"
 
 
@@ -283,9 +313,12 @@ def sweep_plot(result: dict, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from curadebt.lab.results import DAMAGE_WARN as damage
+
     cfg = result["config"]
     fig, axes = plt.subplots(1, len(cfg["ratios"]), figsize=(5 * len(cfg["ratios"]), 3.6), squeeze=False)
     for ax, ratio in zip(axes[0], cfg["ratios"]):
+        marked = False
         for lr in cfg["lrs"]:
             for rp in cfg["replay"]:
                 rs = [r for r in result["rows"] if (r["lr"], r["replay"], r["ratio"]) == (lr, rp, ratio)]
@@ -294,6 +327,11 @@ def sweep_plot(result: dict, path) -> None:
                 err = [[r["q_new"]["mean"] - r["q_new"]["low"] for r in rs], [r["q_new"]["high"] - r["q_new"]["mean"] for r in rs]]
                 ax.errorbar(xs, ys, yerr=err, marker="o" if rp == "none" else "s", ls="-" if rp == "none" else "--",
                             capsize=2, label=f"lr {lr:g}, replay {rp}")
+                broken = [(x, y) for x, y, r in zip(xs, ys, rs) if r.get("ppl_change", {}).get("mean", 0.0) > damage]
+                if broken:
+                    ax.scatter(*zip(*broken), marker="x", s=70, color="red", zorder=5,
+                               label="perplexity > +50% (damaged)" if not marked else None)
+                    marked = True
         ax.axhline(ratio / (1 + ratio), color="grey", lw=0.8, ls=":", label="in-mix share r/(1+r)")
         ax.axhline(result["base"]["q_new"], color="black", lw=0.8, label="base model")
         ax.set_xscale("log", base=2)
