@@ -76,8 +76,8 @@ def make_spill_dir(root: str | None = None) -> str:
     """A new private spill folder for this process's run, in ``root`` (no memory tier) or else in
     the first of :func:`spill_roots`; stale folders of killed runs are removed first."""
     roots = [root] if root else spill_roots()
-    for root in roots:
-        remove_stale_spills(root)
+    for folder in roots:
+        remove_stale_spills(folder)
     return tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=roots[0])
 
 

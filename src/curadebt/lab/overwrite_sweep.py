@@ -42,6 +42,7 @@ from curadebt.core.stats import mean_ci
 from curadebt.lab.experiment import Experiment
 from curadebt.lab.facts import Fact, check_held_out, unrelated_facts
 from curadebt.lab.overwrite import OverwriteConfig, _Session
+from curadebt.lab.results import DAMAGE_WARN
 
 COIN_FLIP = 0.5           # q_new of a coin flip
 COIN_FLIP_MARGIN = 0.25   # a 1:1 CI inside 0.5 +- this, holding 0.5: a coin flip
@@ -194,8 +195,6 @@ def _row(units: Sequence[dict], ppl_base: float) -> dict:
 def verdicts(rows: Sequence[dict], base_q: float) -> list[dict]:
     """Per (lr, steps, replay): do "1:1 is a coin flip" and "4:1 leaves the old answer" hold, and
     did the budget damage the model (perplexity)?"""
-    from curadebt.lab.results import DAMAGE_WARN
-
     out = []
     cells = sorted({(r["lr"], r["steps"], r["replay"]) for r in rows})
     for lr, steps, replay in cells:
@@ -298,11 +297,11 @@ def sweep_markdown(result: dict) -> str:
                   f"(fails: it excludes {t['coin_flip']}); old answer left: the 4:1 CI of q_old lies above "
                   f"{t['old_left']} (fails: below it); undecided: an interval too wide to say; not moved: "
                   f"q_new within {t['not_moved']} of the base model's; damaged: held-out perplexity up by more than "
-                  "50% at either ratio (its verdicts describe a broken model)."]
+                  f"{DAMAGE_WARN:.0%} at either ratio (its verdicts describe a broken model)."]
     damaged = [v for v in result["verdicts"] if v.get("damaged")]
     if damaged:
         lines += ["", "warning: " + ", ".join(f"lr {v['lr']:g} x {v['steps']} steps (replay {v['replay']})" for v in damaged)
-                  + " damaged the model (perplexity of held-out text up by more than 50%): try lower rates."]
+                  + f" damaged the model (perplexity of held-out text up by more than {DAMAGE_WARN:.0%}): try lower rates."]
     return "\n".join(lines) + "\n"
 
 
@@ -312,8 +311,6 @@ def sweep_plot(result: dict, path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from curadebt.lab.results import DAMAGE_WARN as damage
 
     cfg = result["config"]
     fig, axes = plt.subplots(1, len(cfg["ratios"]), figsize=(5 * len(cfg["ratios"]), 3.6), squeeze=False)
@@ -327,10 +324,10 @@ def sweep_plot(result: dict, path) -> None:
                 err = [[r["q_new"]["mean"] - r["q_new"]["low"] for r in rs], [r["q_new"]["high"] - r["q_new"]["mean"] for r in rs]]
                 ax.errorbar(xs, ys, yerr=err, marker="o" if rp == "none" else "s", ls="-" if rp == "none" else "--",
                             capsize=2, label=f"lr {lr:g}, replay {rp}")
-                broken = [(x, y) for x, y, r in zip(xs, ys, rs) if r.get("ppl_change", {}).get("mean", 0.0) > damage]
+                broken = [(x, y) for x, y, r in zip(xs, ys, rs) if r.get("ppl_change", {}).get("mean", 0.0) > DAMAGE_WARN]
                 if broken:
                     ax.scatter(*zip(*broken), marker="x", s=70, color="red", zorder=5,
-                               label="perplexity > +50% (damaged)" if not marked else None)
+                               label=f"perplexity > +{DAMAGE_WARN:.0%} (damaged)" if not marked else None)
                     marked = True
         ax.axhline(ratio / (1 + ratio), color="grey", lw=0.8, ls=":", label="in-mix share r/(1+r)")
         ax.axhline(result["base"]["q_new"], color="black", lw=0.8, label="base model")
